@@ -1,0 +1,285 @@
+"""The common, numpy-backed model of an index that every parser produces.
+
+Arrays are read-only views into the index bytes (a memory map for files) wherever the layout
+allows; anything derived (concatenations, lookups) is computed lazily and cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from .errors import QueryError, UnknownIdError
+
+if TYPE_CHECKING:
+    from .trace import HNSWTrace, IVFTrace
+
+FAISS_METRICS = {
+    0: "ip",
+    1: "l2",
+    2: "l1",
+    3: "linf",
+    4: "lp",
+    20: "canberra",
+    21: "braycurtis",
+    22: "jensenshannon",
+    23: "jaccard",
+    24: "nan_euclidean",
+    25: "abs_inner_product",
+}
+"""faiss ``MetricType`` values and the names feder uses for them."""
+
+REPLAYED_METRICS = {"ivf_flat": ("l2", "ip"), "hnsw": ("l2", "ip", "cosine")}
+
+
+def as_query(query: Any, dim: int) -> np.ndarray:
+    """Validate a query vector and return it as a contiguous ``(dim,) float32`` array.
+
+    Accepts shape ``(dim,)`` or ``(1, dim)``; raises :class:`QueryError` for other shapes,
+    non-numeric values, NaN or infinity.
+    """
+    try:
+        arr = np.asarray(query, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise QueryError(f"query must be a numeric vector of length {dim}: {exc}") from None
+    if arr.ndim == 2 and arr.shape[0] == 1:
+        arr = arr[0]
+    if arr.ndim != 1 or arr.shape[0] != dim:
+        raise QueryError(
+            f"query has shape {arr.shape}: expected a vector of length {dim} (the index dimension)"
+        )
+    finite = np.isfinite(arr)
+    if not finite.all():
+        bad = int(np.flatnonzero(~finite)[0])
+        raise QueryError(f"query contains {arr[bad]} at position {bad}: expected finite values")
+    return np.ascontiguousarray(arr)
+
+
+def positive_int(value: Any, name: str) -> int:
+    """``value`` as an int ≥ 1, or :class:`QueryError` naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise QueryError(f"{name} must be an integer ≥ 1, got {value!r}")
+    if value < 1:
+        raise QueryError(f"{name} must be ≥ 1, got {value}")
+    return int(value)
+
+
+class _IdLookup:
+    """Maps external ids to row positions via a sorted copy (built once, O(n log n))."""
+
+    def __init__(self, ids: np.ndarray):
+        self.order = np.argsort(ids, kind="stable")
+        self.sorted_ids = ids[self.order]
+
+    def find(self, ident: int) -> int | None:
+        pos = int(np.searchsorted(self.sorted_ids, ident))
+        if pos < self.sorted_ids.shape[0] and int(self.sorted_ids[pos]) == ident:
+            return int(self.order[pos])
+        return None
+
+
+def _as_id(ident: Any) -> int:
+    if isinstance(ident, bool) or not isinstance(ident, (int, np.integer)):
+        raise UnknownIdError(f"ids are integers, got {ident!r}")
+    return int(ident)
+
+
+@dataclass(eq=False)
+class IVFFlatIndex:
+    """A faiss ``IndexIVFFlat``.
+
+    Inverted lists live in the file one after the other (codes, then ids, per list), so each
+    list is a zero-copy view; ``vectors`` and ``ids`` concatenate them on first use.
+    Row ``r`` of the concatenation belongs to list ``l`` iff
+    ``list_offsets[l] <= r < list_offsets[l + 1]``.
+    """
+
+    dim: int
+    metric: str
+    metric_type: int
+    metric_arg: float
+    ntotal: int
+    nprobe: int
+    centroids: np.ndarray  # (nlist, dim) float32
+    list_offsets: np.ndarray  # (nlist + 1,) int64, CSR offsets into the concatenated rows
+    direct_map_type: int  # 0 none, 1 array, 2 hashtable
+    source: str
+    _codes: list[np.ndarray] = field(repr=False)  # per list (size, dim) float32 views
+    _ids: list[np.ndarray] = field(repr=False)  # per list (size,) int64 views
+    _owner: Any = field(default=None, repr=False)  # keeps a memory map alive
+
+    kind: Literal["ivf_flat"] = "ivf_flat"
+
+    @property
+    def nlist(self) -> int:
+        return int(self.centroids.shape[0])
+
+    @cached_property
+    def list_sizes(self) -> np.ndarray:
+        """``(nlist,) int64`` number of vectors in each inverted list."""
+        return np.diff(self.list_offsets)
+
+    def list_vectors(self, list_no: int) -> np.ndarray:
+        """``(size, dim) float32`` vectors of inverted list ``list_no`` (a view)."""
+        return self._codes[self._check_list(list_no)]
+
+    def list_ids(self, list_no: int) -> np.ndarray:
+        """``(size,) int64`` ids of inverted list ``list_no`` (a view)."""
+        return self._ids[self._check_list(list_no)]
+
+    def _check_list(self, list_no: int) -> int:
+        if not 0 <= list_no < self.nlist:
+            raise UnknownIdError(f"list {list_no} does not exist: expected 0 ≤ list < {self.nlist}")
+        return int(list_no)
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        """``(ntotal, dim) float32`` all vectors in inverted-list order (concatenated once)."""
+        if not self._codes:
+            return np.empty((0, self.dim), np.float32)
+        return np.concatenate(self._codes, axis=0)
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        """``(ntotal,) int64`` all ids in inverted-list order."""
+        if not self._ids:
+            return np.empty(0, np.int64)
+        return np.concatenate(self._ids).astype(np.int64, copy=False)
+
+    @cached_property
+    def row_lists(self) -> np.ndarray:
+        """``(ntotal,) int64`` the inverted list each row belongs to."""
+        return np.repeat(np.arange(self.nlist, dtype=np.int64), self.list_sizes)
+
+    @cached_property
+    def _lookup(self) -> _IdLookup:
+        return _IdLookup(self.ids)
+
+    def row_of(self, ident: Any) -> int:
+        """Row (in inverted-list order) holding external id ``ident``."""
+        ident = _as_id(ident)
+        row = self._lookup.find(ident)
+        if row is None:
+            raise UnknownIdError(
+                f"id {ident} is not in the index ({self.ntotal} vectors in {self.source})"
+            )
+        return row
+
+    def vector(self, ident: Any) -> np.ndarray:
+        """``(dim,) float32`` the stored vector with external id ``ident``."""
+        row = self.row_of(ident)
+        list_no = int(np.searchsorted(self.list_offsets, row, side="right")) - 1
+        return np.array(self._codes[list_no][row - int(self.list_offsets[list_no])])
+
+    def search(self, query: Any, k: int = 5, nprobe: int | None = None) -> IVFTrace:
+        """Replay faiss's search of ``query`` and return the full trace."""
+        from .trace import trace_ivf_flat
+
+        return trace_ivf_flat(self, query, k=k, nprobe=self.nprobe if nprobe is None else nprobe)
+
+    def search_by_id(self, ident: Any, k: int = 5, nprobe: int | None = None) -> IVFTrace:
+        """Search with the stored vector of ``ident`` as the query."""
+        return self.search(self.vector(ident), k=k, nprobe=nprobe)
+
+    def __repr__(self) -> str:
+        return (
+            f"IVFFlatIndex(dim={self.dim}, metric={self.metric!r}, ntotal={self.ntotal}, "
+            f"nlist={self.nlist}, nprobe={self.nprobe}, source={self.source!r})"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class LevelGraph:
+    """One HNSW level as CSR: ``neighbors[offsets[i]:offsets[i+1]]`` are the internal ids
+    linked from ``nodes[i]``. ``nodes`` is sorted; on level 0 it is ``arange(ntotal)``."""
+
+    level: int
+    nodes: np.ndarray  # (m,) int64 internal ids present on this level, ascending
+    offsets: np.ndarray  # (m + 1,) int64
+    neighbors: np.ndarray  # (offsets[-1],) uint32 internal ids
+
+    def row(self, node: int) -> int:
+        """Row of internal id ``node`` in this level (``node`` itself on level 0)."""
+        if self.level == 0:
+            return node
+        return int(np.searchsorted(self.nodes, node))
+
+    def neighbors_of(self, node: int) -> np.ndarray:
+        row = self.row(node)
+        return self.neighbors[self.offsets[row] : self.offsets[row + 1]]
+
+
+@dataclass(eq=False)
+class HNSWIndex:
+    """An hnswlib index. Internal ids are positions ``0..ntotal-1``; ``labels`` maps them to
+    the user's ids. ``graphs[l]`` is level ``l`` as CSR."""
+
+    dim: int
+    metric: str  # "l2" | "ip" | "cosine"
+    M: int
+    max_M: int
+    max_M0: int
+    ef_construction: int
+    mult: float
+    max_elements: int
+    entry_point: int  # internal id, -1 when empty
+    max_level: int
+    labels: np.ndarray  # (n,) uint64 view
+    levels: np.ndarray  # (n,) int32
+    vectors: np.ndarray  # (n, dim) float32 (a strided view into the file)
+    deleted: np.ndarray  # (n,) bool
+    graphs: list[LevelGraph]
+    source: str
+    _owner: Any = field(default=None, repr=False)
+
+    kind: Literal["hnsw"] = "hnsw"
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.labels.shape[0])
+
+    @cached_property
+    def num_deleted(self) -> int:
+        return int(np.count_nonzero(self.deleted))
+
+    @cached_property
+    def _lookup(self) -> _IdLookup:
+        return _IdLookup(self.labels)
+
+    def internal_id(self, label: Any) -> int:
+        """Internal id of the element labelled ``label``; deleted elements are unknown."""
+        label = _as_id(label)
+        found = self._lookup.find(label) if label >= 0 else None
+        if found is None:
+            raise UnknownIdError(
+                f"label {label} is not in the index ({self.ntotal} elements in {self.source})"
+            )
+        if self.deleted[found]:
+            raise UnknownIdError(f"label {label} is marked deleted in {self.source}")
+        return found
+
+    def vector(self, label: Any) -> np.ndarray:
+        """``(dim,) float32`` the stored vector of ``label`` (normalized for cosine)."""
+        return np.array(self.vectors[self.internal_id(label)])
+
+    def search(self, query: Any, k: int = 5, ef: int = 10) -> HNSWTrace:
+        """Replay hnswlib's ``knn_query`` of ``query`` (``ef`` as set by ``set_ef``)."""
+        from .trace import trace_hnsw
+
+        return trace_hnsw(self, query, k=k, ef=ef)
+
+    def search_by_id(self, label: Any, k: int = 5, ef: int = 10) -> HNSWTrace:
+        return self.search(self.vector(label), k=k, ef=ef)
+
+    def __repr__(self) -> str:
+        return (
+            f"HNSWIndex(dim={self.dim}, metric={self.metric!r}, ntotal={self.ntotal}, "
+            f"M={self.M}, max_level={self.max_level}, deleted={self.num_deleted}, "
+            f"source={self.source!r})"
+        )
+
+
+Index = IVFFlatIndex | HNSWIndex

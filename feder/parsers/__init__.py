@@ -1,0 +1,105 @@
+"""Binary readers for the index files of faiss and hnswlib, into :mod:`feder.model`.
+
+:func:`load_index` is the one entry point: a path (memory-mapped), bytes, a ``faiss.Index``
+or an ``hnswlib.Index``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from ..errors import IndexFormatError, ParameterError
+from ..model import HNSWIndex, Index, IVFFlatIndex
+from ._reader import Buffer, open_buffer
+from .faiss_ivf import FAISS_FOURCCS, looks_like_faiss, parse_ivf_flat
+from .hnswlib_file import SPACES, check_space, looks_like_hnswlib, parse_hnswlib
+
+SOURCES = ("faiss", "hnswlib")
+
+
+def load_index(index: Any, source: str | None = None, *, space: str | None = None) -> Index:
+    """Read an index into feder's common model.
+
+    ``index``: a file path, ``bytes``/``bytearray``/``memoryview``, a ``uint8`` numpy array
+    (``faiss.serialize_index`` output), a ``faiss.Index`` or an ``hnswlib.Index``.
+    ``source``: ``"faiss"`` or ``"hnswlib"``; detected when omitted (faiss files start with a
+    fourcc, hnswlib files with a zero offset). ``space`` (hnswlib only): ``"l2"`` (default),
+    ``"ip"`` or ``"cosine"``: hnswlib files do not record it.
+    """
+    if source is not None:
+        source = str(source).lower()
+        if source not in SOURCES:
+            raise ParameterError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    if space is not None:
+        check_space(space)
+
+    kind = _library_object_kind(index)
+    if kind == "faiss":
+        import faiss
+
+        return _parse(Buffer(memoryview(faiss.serialize_index(index)), type(index).__name__),
+                      source or "faiss", space)
+    if kind == "hnswlib":
+        return _load_hnswlib_object(index, source, space)
+    if isinstance(index, (str, os.PathLike, bytes, bytearray, memoryview, np.ndarray)):
+        return _parse(open_buffer(index), source, space)
+    raise ParameterError(
+        f"cannot load an index from a {type(index).__name__}: expected a file path, bytes, a "
+        "faiss.Index or an hnswlib.Index"
+    )
+
+
+def _parse(buf: Buffer, source: str | None, space: str | None) -> Index:
+    if source is None:
+        if looks_like_faiss(buf):
+            source = "faiss"
+        elif looks_like_hnswlib(buf):
+            source = "hnswlib"
+        else:
+            head = bytes(buf.data[:8]).hex(" ")
+            raise IndexFormatError(
+                f"not a faiss or hnswlib index: expected a faiss fourcc such as 'IwFl' or an "
+                f"hnswlib header starting with 8 zero bytes, found {head or 'nothing'}",
+                offset=0, source=buf.name)
+    if source == "faiss":
+        if space is not None:
+            raise ParameterError("space applies to hnswlib indexes only: a faiss index records "
+                                 "its metric")
+        return parse_ivf_flat(buf)
+    return parse_hnswlib(buf, space or "l2")
+
+
+def _library_object_kind(obj: Any) -> str | None:
+    module = type(obj).__module__ or ""
+    if module.split(".")[0] == "faiss" and hasattr(obj, "ntotal"):
+        return "faiss"
+    if module.split(".")[0] == "hnswlib" and hasattr(obj, "save_index"):
+        return "hnswlib"
+    return None
+
+
+def _load_hnswlib_object(index: Any, source: str | None, space: str | None) -> HNSWIndex:
+    """Serialize a live ``hnswlib.Index`` through its own ``save_index`` and parse that."""
+    if source not in (None, "hnswlib"):
+        raise ParameterError(f"an hnswlib.Index was given with source={source!r}")
+    own_space = str(index.space)
+    if space is not None and space != own_space:
+        raise ParameterError(f"space={space!r} was given, but the hnswlib.Index uses "
+                             f"{own_space!r}")
+    with tempfile.TemporaryDirectory(prefix="feder-") as tmp:
+        path = os.path.join(tmp, "index.bin")
+        index.save_index(path)
+        with open(path, "rb") as fh:
+            data = fh.read()
+    parsed = parse_hnswlib(Buffer(memoryview(data), "hnswlib.Index"), own_space)
+    if parsed.dim != int(index.dim):
+        raise IndexFormatError(f"the hnswlib.Index has dim {index.dim}, its saved layout "
+                               f"implies {parsed.dim}")
+    return parsed
+
+
+__all__ = ["FAISS_FOURCCS", "SOURCES", "SPACES", "HNSWIndex", "IVFFlatIndex", "load_index"]

@@ -1,0 +1,225 @@
+"""Reader for faiss ``IndexIVFFlat`` files (fourcc ``IwFl``), without calling faiss.
+
+Layout (faiss ``impl/index_write.cpp``): fourcc, index header, nlist, nprobe, the coarse
+quantizer (a flat index), the direct map, then ``ilar`` inverted lists whose sizes are stored
+``full`` or ``sprs`` and whose lists follow one another as codes then ids.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import UnsupportedIndexError
+from ..model import FAISS_METRICS, IVFFlatIndex
+from ._reader import Buffer, Cursor
+
+FAISS_FOURCCS = {
+    "IwFl": "IVF_FLAT (IndexIVFFlat)",
+    "IvFl": "IVF_FLAT in the legacy pre-2018 layout",
+    "IwFd": "IVF_FLAT_DEDUP (IndexIVFFlatDedup)",
+    "IwPQ": "IVF_PQ (IndexIVFPQ)",
+    "IwQR": "IVF_PQR (IndexIVFPQR)",
+    "IwSq": "IVF_SQ (IndexIVFScalarQuantizer)",
+    "IwSh": "IVF_SH (IndexIVFSpectralHash)",
+    "IwPf": "IVF_PQ fast-scan (IndexIVFPQFastScan)",
+    "IwXQ": "IVF_RQ (IndexIVFResidualQuantizer)",
+    "Iwrq": "IVF_RaBitQ (IndexIVFRaBitQ)",
+    "IxF2": "FLAT L2 (IndexFlatL2)",
+    "IxFI": "FLAT IP (IndexFlatIP)",
+    "IxFl": "FLAT (IndexFlat)",
+    "IxPQ": "PQ (IndexPQ)",
+    "IxSQ": "SQ (IndexScalarQuantizer)",
+    "IxLS": "LSH (IndexLSH)",
+    "IxPT": "a pre-transformed index (IndexPreTransform, e.g. PCA)",
+    "IxRF": "a refined index (IndexRefineFlat)",
+    "IxMp": "an id-mapped index (IndexIDMap)",
+    "IxM2": "an id-mapped index (IndexIDMap2)",
+    "IHNf": "HNSW_FLAT (IndexHNSWFlat)",
+    "IHNp": "HNSW_PQ (IndexHNSWPQ)",
+    "IHNs": "HNSW_SQ (IndexHNSWSQ)",
+    "IHN2": "HNSW_2LEVEL (IndexHNSW2Level)",
+    "INSf": "NSG_FLAT (IndexNSGFlat)",
+    "INNf": "NNDescent (IndexNNDescentFlat)",
+    "IxBF": "a binary flat index",
+    "IBwF": "a binary IVF index",
+}
+"""Top-level fourccs faiss writes, with the index type each stands for."""
+
+_FLAT_QUANTIZERS = ("IxF2", "IxFI", "IxFl")
+_MAX_DIM = 1 << 24
+
+
+def looks_like_faiss(buf: Buffer) -> bool:
+    """True if the buffer starts with a known faiss fourcc."""
+    return buf.size >= 4 and buf.fourcc(0) in FAISS_FOURCCS
+
+
+def describe_fourcc(fourcc: str) -> str:
+    return FAISS_FOURCCS.get(fourcc, f"unknown index type {fourcc!r}")
+
+
+def _read_header(c: Cursor, what: str) -> tuple[int, int, int, float]:
+    """faiss ``write_index_header``: d, ntotal, two dummies, is_trained, metric (+ arg)."""
+    start = c.pos
+    d = c.scalar("i32", f"{what} dimension d")
+    ntotal = c.scalar("i64", f"{what} ntotal")
+    c.skip(16, f"{what} reserved fields")
+    c.scalar("u8", f"{what} is_trained")
+    metric_type = c.scalar("i32", f"{what} metric_type")
+    metric_arg = c.scalar("f32", f"{what} metric_arg") if metric_type > 1 else 0.0
+    if not 0 < d <= _MAX_DIM:
+        raise c.buf.fail(f"{what}: dimension d = {d}, expected 1 … {_MAX_DIM}", start)
+    if ntotal < 0:
+        raise c.buf.fail(f"{what}: ntotal = {ntotal}, expected ≥ 0", start + 4)
+    if metric_type not in FAISS_METRICS:
+        raise c.buf.fail(
+            f"{what}: metric_type = {metric_type}, expected one of {sorted(FAISS_METRICS)}",
+            start + 29,
+        )
+    return d, ntotal, metric_type, metric_arg
+
+
+def _read_count(c: Cursor, what: str, item_size: int) -> int:
+    """A u64 element count, checked against the bytes left so it cannot over-allocate."""
+    at = c.pos
+    n = c.scalar("u64", what)
+    left = c.buf.size - c.pos
+    if n * item_size > left:
+        raise c.buf.fail(
+            f"{what} = {n} items of {item_size} bytes, but only {left} bytes are left", at
+        )
+    return int(n)
+
+
+def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
+    """Parse a faiss ``IndexIVFFlat`` file into an :class:`IVFFlatIndex` (zero-copy views)."""
+    c = Cursor(buf)
+    fourcc = c.fourcc("index fourcc")
+    if fourcc != "IwFl":
+        if fourcc in FAISS_FOURCCS:
+            raise UnsupportedIndexError(
+                f"{fourcc} = {describe_fourcc(fourcc)} is not supported yet: feder reads "
+                f"IwFl = IVF_FLAT (and hnswlib indexes) (in {buf.name})"
+            )
+        raise buf.fail(f"expected a faiss IVF_FLAT fourcc 'IwFl', found {fourcc!r}", 0)
+    d, ntotal, metric_type, metric_arg = _read_header(c, "IVF header")
+    nlist_at = c.pos
+    nlist = c.scalar("u64", "nlist")
+    nprobe = c.scalar("u64", "nprobe")
+    if nlist == 0 or nlist * d * 4 > buf.size:
+        raise buf.fail(f"nlist = {nlist} does not fit a {buf.size}-byte file of d = {d}", nlist_at)
+
+    q_at = c.pos
+    q_fourcc = c.fourcc("quantizer fourcc")
+    if q_fourcc not in _FLAT_QUANTIZERS:
+        raise UnsupportedIndexError(
+            f"the coarse quantizer is {q_fourcc} = {describe_fourcc(q_fourcc)}: feder reads "
+            f"IVF_FLAT with a flat quantizer (IxF2/IxFI/IxFl) (in {buf.name}, byte offset {q_at})"
+        )
+    qd, q_ntotal, _, _ = _read_header(c, "quantizer header")
+    if qd != d or q_ntotal != nlist:
+        raise buf.fail(
+            f"quantizer holds {q_ntotal} centroids of dimension {qd}, expected {nlist} of {d}", q_at
+        )
+    n_floats_at = c.pos
+    n_floats = _read_count(c, "quantizer float count", 4)
+    if n_floats != nlist * d:
+        raise buf.fail(f"quantizer has {n_floats} floats, expected nlist·d = {nlist * d}",
+                       n_floats_at)
+    centroids = c.array("<f4", n_floats, "centroids").reshape(nlist, d)
+
+    dm_at = c.pos
+    direct_map_type = c.scalar("u8", "direct map type")
+    if direct_map_type not in (0, 1, 2):
+        raise buf.fail(f"direct map type = {direct_map_type}, expected 0, 1 or 2", dm_at)
+    c.array("<i8", _read_count(c, "direct map size", 8), "direct map array")
+    if direct_map_type == 2:
+        c.array("<i8", 2 * _read_count(c, "direct map hashtable size", 16), "direct map pairs")
+
+    il_at = c.pos
+    il_fourcc = c.fourcc("inverted lists fourcc")
+    if il_fourcc == "il00":
+        raise UnsupportedIndexError(
+            f"this IVF_FLAT index was written without its inverted lists (il00) (in {buf.name})"
+        )
+    if il_fourcc != "ilar":
+        kind = {"ilod": "on-disk", "ilp2": "pre-transposed (ilp2)", "ilbl": "block"}.get(
+            il_fourcc, repr(il_fourcc))
+        raise UnsupportedIndexError(
+            f"inverted lists of kind {kind} at byte offset {il_at} are not supported: feder reads "
+            f"array inverted lists ('ilar') (in {buf.name})"
+        )
+    il_nlist = c.scalar("u64", "inverted lists nlist")
+    code_size = c.scalar("u64", "code size")
+    if il_nlist != nlist or code_size != 4 * d:
+        raise buf.fail(
+            f"inverted lists declare nlist = {il_nlist}, code_size = {code_size}; "
+            f"expected {nlist} and 4·d = {4 * d}", il_at + 4)
+
+    sizes = _read_list_sizes(c, nlist)
+    lists_at = c.pos
+    row_bytes = code_size + 8
+    left = buf.size - lists_at
+    if int(sizes.max(initial=0)) > left // row_bytes or int(sizes.sum()) * row_bytes > left:
+        raise buf.fail(
+            f"inverted lists announce {int(sizes.sum(dtype=np.float64)):.0f} vectors "
+            f"({row_bytes} bytes each) but only {left} bytes are left", lists_at)
+    sizes = sizes.astype(np.int64)
+    if int(sizes.sum()) != ntotal:
+        raise buf.fail(f"inverted lists hold {int(sizes.sum())} vectors, header says ntotal = "
+                       f"{ntotal}", lists_at)
+
+    codes: list[np.ndarray] = []
+    ids: list[np.ndarray] = []
+    empty_codes = np.empty((0, d), np.float32)
+    empty_ids = np.empty(0, np.int64)
+    for size in sizes.tolist():
+        if size == 0:
+            codes.append(empty_codes)
+            ids.append(empty_ids)
+            continue
+        codes.append(c.array("<f4", size * d, "list codes").reshape(size, d))
+        ids.append(c.array("<i8", size, "list ids"))
+    offsets = np.zeros(nlist + 1, np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return IVFFlatIndex(
+        dim=d,
+        metric=FAISS_METRICS[metric_type],
+        metric_type=metric_type,
+        metric_arg=float(metric_arg),
+        ntotal=int(ntotal),
+        nprobe=int(nprobe),
+        centroids=centroids,
+        list_offsets=offsets,
+        direct_map_type=int(direct_map_type),
+        source=buf.name,
+        _codes=codes,
+        _ids=ids,
+        _owner=buf.owner,
+    )
+
+
+def _read_list_sizes(c: Cursor, nlist: int) -> np.ndarray:
+    """``(nlist,) uint64`` list sizes from a ``full`` or ``sprs`` record."""
+    at = c.pos
+    kind = c.fourcc("list sizes kind")
+    n = _read_count(c, "list sizes count", 8)
+    raw = c.array("<u8", n, "list sizes")
+    if kind == "full":
+        if n != nlist:
+            raise c.buf.fail(f"'full' list sizes has {n} entries, expected nlist = {nlist}", at)
+        return raw
+    if kind != "sprs":
+        raise c.buf.fail(f"list sizes kind {kind!r}, expected 'full' or 'sprs'", at)
+    if n % 2:
+        raise c.buf.fail(f"'sprs' list sizes has an odd count {n}, expected (list, size) pairs",
+                         at)
+    pairs = raw.reshape(-1, 2)
+    list_nos = pairs[:, 0]
+    if list_nos.size and (int(list_nos.max()) >= nlist or np.any(np.diff(list_nos) == 0)
+                          or np.any(list_nos[1:] < list_nos[:-1])):
+        raise c.buf.fail(
+            f"'sprs' list numbers must be increasing and below nlist = {nlist}", at + 12)
+    sizes = np.zeros(nlist, np.uint64)
+    sizes[list_nos.astype(np.int64)] = pairs[:, 1]
+    return sizes

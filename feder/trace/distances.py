@@ -1,0 +1,32 @@
+"""Distances in each library's own convention, computed in float32 like the libraries."""
+
+from __future__ import annotations
+
+import numpy as np
+
+LARGER_IS_CLOSER = {"ip"}
+"""faiss metrics whose results are sorted by descending value."""
+
+
+def faiss_distances(vectors: np.ndarray, query: np.ndarray, metric: str) -> np.ndarray:
+    """``(m,) float32``: squared L2 (``"l2"``) or inner product (``"ip"``) of each row of
+    ``vectors`` ``(m, d) float32`` with ``query`` ``(d,) float32``."""
+    if metric == "ip":
+        return np.asarray(vectors @ query, dtype=np.float32)
+    diff = vectors - query
+    return np.einsum("ij,ij->i", diff, diff)
+
+
+def hnswlib_distances(vectors: np.ndarray, query: np.ndarray, space: str) -> np.ndarray:
+    """``(m,) float32``: hnswlib's squared L2 (``"l2"``) or ``1 − dot`` (``"ip"``,
+    ``"cosine"``, whose stored vectors and query are normalized)."""
+    if space == "l2":
+        diff = vectors - query
+        return np.einsum("ij,ij->i", diff, diff)
+    return np.float32(1.0) - np.asarray(vectors @ query, dtype=np.float32)
+
+
+def hnswlib_normalize(query: np.ndarray) -> np.ndarray:
+    """The query as hnswlib's cosine space normalizes it: ``q / (‖q‖ + 1e-30)`` in float32."""
+    norm = np.float32(np.sqrt(np.dot(query, query)))
+    return (query * (np.float32(1.0) / (norm + np.float32(1e-30)))).astype(np.float32)

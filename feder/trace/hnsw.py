@@ -1,0 +1,193 @@
+"""Replay of hnswlib ``searchKnn`` (greedy descent, then ``searchBaseLayerST``) for one query.
+
+The control flow mirrors hnswlib 0.8.0 decision by decision, so the visited nodes, the
+examined links and the beam are the ones hnswlib saw. Distances of a node's unvisited
+neighbours are computed in one numpy call; the decisions then run in order.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import QueryError
+from ..model import as_query, positive_int
+from .distances import hnswlib_distances, hnswlib_normalize
+from .types import ADMITTED, CANDIDATE_ONLY, REJECTED, BeamLevel, GreedyLevel, HNSWTrace
+
+if TYPE_CHECKING:
+    from ..model import HNSWIndex, LevelGraph
+
+_FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def trace_hnsw(index: HNSWIndex, query: Any, k: int = 5, ef: int = 10) -> HNSWTrace:
+    """Replay ``knn_query(query, k)`` after ``set_ef(ef)``; the beam has ``max(ef, k)`` slots.
+
+    Like hnswlib, raises (:class:`QueryError`) when fewer than ``k`` live elements are found.
+    """
+    q = as_query(query, index.dim)
+    k = positive_int(k, "k")
+    ef = positive_int(ef, "ef")
+    if index.metric == "cosine":
+        q = hnswlib_normalize(q)
+    if index.ntotal == 0:
+        raise QueryError(f"the hnswlib index is empty: cannot return {k} results")
+
+    vectors = index.vectors
+    space = index.metric
+
+    def dist(nodes: np.ndarray) -> np.ndarray:
+        return hnswlib_distances(vectors[nodes], q, space)
+
+    levels: list[GreedyLevel | BeamLevel] = []
+    current = index.entry_point
+    current_d = float(dist(np.array([current]))[0])
+    for level in range(index.max_level, 0, -1):
+        step = _greedy(index.graphs[level], dist, level, current, current_d)
+        levels.append(step)
+        current, current_d = int(step.path[-1]), float(step.path_distances[-1])
+
+    beam = _beam(index, dist, current, current_d, max(ef, k))
+    levels.append(beam)
+    found = beam.beam.size
+    if found < k:
+        raise QueryError(
+            f"hnswlib would fail: the search found {found} live elements but k = {k} "
+            f"({index.ntotal - index.num_deleted} live elements; raise ef or lower k)")
+    internal = beam.beam[:k]
+    return HNSWTrace(
+        kind="hnsw",
+        metric=index.metric,
+        query=q,
+        k=k,
+        ids=np.asarray(index.labels[internal], dtype=np.uint64),
+        distances=beam.beam_distances[:k].copy(),
+        params={"k": k, "ef": ef},
+        levels=tuple(levels),
+        result_internal=internal,
+    )
+
+
+def _greedy(graph: LevelGraph, dist: Any, level: int, entry: int, entry_d: float,
+            ) -> GreedyLevel:
+    """hnswlib's upper-level loop: scan the current node's links, move to any closer one,
+    repeat until a full scan changes nothing."""
+    path, path_d = [entry], [entry_d]
+    srcs: list[np.ndarray] = []
+    dsts: list[np.ndarray] = []
+    dists: list[np.ndarray] = []
+    improved: list[np.ndarray] = []
+    current, current_d = entry, entry_d
+    changed = True
+    while changed:
+        changed = False
+        links = graph.neighbors_of(current).astype(np.int64)
+        if links.size == 0:
+            break
+        d = dist(links)
+        moved = np.zeros(links.size, bool)
+        src = current
+        for i, value in enumerate(d.tolist()):
+            if value < current_d:
+                current_d, current = value, int(links[i])
+                moved[i] = changed = True
+                path.append(current)
+                path_d.append(value)
+        srcs.append(np.full(links.size, src, np.int64))
+        dsts.append(links)
+        dists.append(d)
+        improved.append(moved)
+
+    return GreedyLevel(
+        level=level,
+        entry=entry,
+        path=np.asarray(path, np.int64),
+        path_distances=np.asarray(path_d, np.float32),
+        edge_src=_cat(srcs, np.int64),
+        edge_dst=_cat(dsts, np.int64),
+        edge_distances=_cat(dists, np.float32),
+        edge_improved=_cat(improved, bool),
+    )
+
+
+def _beam(index: HNSWIndex, dist: Any, entry: int, entry_d: float, ef: int) -> BeamLevel:
+    """``searchBaseLayerST``: best-first search on level 0 keeping the ``ef`` closest live
+    nodes; deleted nodes are explored but never kept (hnswlib's non-bare-bone path)."""
+    graph = index.graphs[0]
+    offsets = graph.offsets
+    neighbors = graph.neighbors
+    deleted = index.deleted
+    has_deleted = index.num_deleted > 0
+    visited = np.zeros(index.ntotal, bool)
+
+    top: list[tuple[float, int]] = []  # max-heap of (−distance, node): the beam
+    if not has_deleted or not deleted[entry]:
+        lower_bound = entry_d
+        top.append((-entry_d, entry))
+        candidates = [(entry_d, entry)]
+    else:
+        lower_bound = _FLT_MAX
+        candidates = [(_FLT_MAX, entry)]
+    visited[entry] = True
+
+    expanded: list[int] = []
+    e_src: list[np.ndarray] = []
+    e_dst: list[np.ndarray] = []
+    e_dist: list[np.ndarray] = []
+    e_outcome: list[np.ndarray] = []
+    e_evicted: list[np.ndarray] = []
+    while candidates:
+        cand_d, node = candidates[0]
+        if cand_d > lower_bound and (not has_deleted or len(top) == ef):
+            break
+        heapq.heappop(candidates)
+        expanded.append(node)
+        links = neighbors[offsets[node] : offsets[node + 1]]
+        fresh = links[~visited[links]].astype(np.int64)
+        if fresh.size == 0:
+            continue
+        visited[fresh] = True
+        d = dist(fresh)
+        outcome = np.full(fresh.size, REJECTED, np.uint8)
+        evicted = np.full(fresh.size, -1, np.int64)
+        for i, value in enumerate(d.tolist()):
+            if len(top) < ef or lower_bound > value:
+                other = int(fresh[i])
+                heapq.heappush(candidates, (value, other))
+                if has_deleted and deleted[other]:
+                    outcome[i] = CANDIDATE_ONLY
+                else:
+                    heapq.heappush(top, (-value, other))
+                    outcome[i] = ADMITTED
+                while len(top) > ef:
+                    evicted[i] = heapq.heappop(top)[1]
+                if top:
+                    lower_bound = -top[0][0]
+        e_src.append(np.full(fresh.size, node, np.int64))
+        e_dst.append(fresh)
+        e_dist.append(d)
+        e_outcome.append(outcome)
+        e_evicted.append(evicted)
+
+    final = sorted((-negative, node) for negative, node in top)
+    return BeamLevel(
+        level=0,
+        entry=entry,
+        ef=ef,
+        expanded=np.asarray(expanded, np.int64),
+        edge_src=_cat(e_src, np.int64),
+        edge_dst=_cat(e_dst, np.int64),
+        edge_distances=_cat(e_dist, np.float32),
+        edge_outcome=_cat(e_outcome, np.uint8),
+        edge_evicted=_cat(e_evicted, np.int64),
+        beam=np.asarray([node for _, node in final], np.int64),
+        beam_distances=np.asarray([d for d, _ in final], np.float32),
+        entry_distance=entry_d,
+    )
+
+
+def _cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
