@@ -41,7 +41,8 @@ def load_index(index: Any, source: str | None = None, *, space: str | None = Non
     if kind == "faiss":
         import faiss
 
-        return _parse(Buffer(memoryview(faiss.serialize_index(index)), type(index).__name__),
+        serialized = np.ascontiguousarray(faiss.serialize_index(index), dtype=np.uint8)
+        return _parse(Buffer(serialized.data, type(index).__name__, owner=serialized),
                       source or "faiss", space)
     if kind == "hnswlib":
         return _load_hnswlib_object(index, source, space)

@@ -107,11 +107,10 @@ def open_buffer(source: str | os.PathLike[str] | bytes | bytearray | memoryview 
                 ) -> Buffer:
     """Wrap a path (memory-mapped, read-only) or an in-memory byte object as a :class:`Buffer`."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        view = memoryview(source).cast("B") if isinstance(source, memoryview) else memoryview(source)
-        return Buffer(view, "<bytes>")
+        return Buffer(memoryview(source).cast("B"), "<bytes>")
     if isinstance(source, np.ndarray):
         arr = np.ascontiguousarray(source).view(np.uint8).reshape(-1)
-        return Buffer(memoryview(arr), "<array>", owner=arr)
+        return Buffer(arr.data, "<array>", owner=arr)
     path = os.fspath(source)
     try:
         with open(path, "rb") as fh:

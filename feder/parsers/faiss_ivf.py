@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UnsupportedIndexError
+from ..errors import TruncatedIndexError, UnsupportedIndexError
 from ..model import FAISS_METRICS, IVFFlatIndex
 from ._reader import Buffer, Cursor
 
@@ -161,9 +161,11 @@ def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
     row_bytes = code_size + 8
     left = buf.size - lists_at
     if int(sizes.max(initial=0)) > left // row_bytes or int(sizes.sum()) * row_bytes > left:
-        raise buf.fail(
-            f"inverted lists announce {int(sizes.sum(dtype=np.float64)):.0f} vectors "
-            f"({row_bytes} bytes each) but only {left} bytes are left", lists_at)
+        total = sizes.sum(dtype=np.float64)
+        raise TruncatedIndexError(
+            f"inverted lists announce {total:.0f} vectors of {row_bytes} bytes: expected "
+            f"{total * row_bytes:.0f} bytes, found only {left} left", offset=lists_at,
+            source=buf.name)
     sizes = sizes.astype(np.int64)
     if int(sizes.sum()) != ntotal:
         raise buf.fail(f"inverted lists hold {int(sizes.sum())} vectors, header says ntotal = "

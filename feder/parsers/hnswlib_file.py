@@ -12,7 +12,7 @@ import bisect
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError, TruncatedIndexError
 from ..model import HNSWIndex, LevelGraph
 from ._reader import Buffer, Cursor
 
@@ -70,8 +70,9 @@ def parse_hnswlib(buf: Buffer, space: str = "l2") -> HNSWIndex:
                   f"{label_offset + 8}", 24)
     dim = (label_offset - offset_data) // 4
     if n > (buf.size - HEADER_SIZE) // size_per:
-        raise buf.fail(f"the level-0 block needs {n} × {size_per} bytes, only "
-                       f"{buf.size - HEADER_SIZE} are left", HEADER_SIZE)
+        raise TruncatedIndexError(f"the level-0 block of {n} elements: expected {n} × "
+                                  f"{size_per} bytes, found only {buf.size - HEADER_SIZE} left",
+                                  offset=HEADER_SIZE, source=buf.name)
     if n == 0:
         return _empty(dim, space, max_m, max_m0, m, mult, ef_construction, max_elements, buf)
     if entry_point >= n or not 0 <= max_level < 64:

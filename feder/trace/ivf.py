@@ -17,23 +17,37 @@ if TYPE_CHECKING:
 _FLT_MAX = np.float32(np.finfo(np.float32).max)
 
 
-def best_positions(distances: np.ndarray, count: int, larger_is_closer: bool) -> np.ndarray:
-    """``(min(count, m),) int64`` positions of the ``count`` best of ``distances`` ``(m,)``,
-    best first; ties keep scan order (a stable sort, as faiss's heap keeps the first seen)."""
+def best_positions(distances: np.ndarray, count: int, larger_is_closer: bool,
+                   ids: np.ndarray | None = None) -> np.ndarray:
+    """``(≤count,) int64`` positions of the ``count`` best of ``distances`` ``(m,)`` (scanned in
+    this order; ``ids`` default to the positions), best first, exactly as faiss's heap keeps them.
+
+    faiss starts from ``count`` sentinels at ±FLT_MAX and admits a value only if it is strictly
+    better than the heap's worst, which it evicts; the worst of equal values is the larger id
+    (L2) or the smaller id (IP). So NaN and values at or beyond ±FLT_MAX never enter; of the
+    values tied at the boundary, only those among the first ``count`` admissible ones (in scan
+    order) enter, and the best ids of those stay. Results are sorted by (value, id), ids
+    descending among equal inner products.
+    """
     keys = -distances if larger_is_closer else distances
-    m = keys.shape[0]
-    if count < m:
-        part = np.argpartition(keys, count - 1)[:count]
-        # argpartition may pick any of several equal keys at the boundary; faiss keeps the
-        # earliest, so settle ties on the boundary value by position.
-        boundary = keys[part].max()
-        chosen = np.flatnonzero(keys < boundary)
-        tied = np.flatnonzero(keys == boundary)[: count - chosen.size]
-        part = np.concatenate([chosen, tied])
+    if ids is None:
+        ids = np.arange(keys.shape[0], dtype=np.int64)
+    tie_keys = ~ids if larger_is_closer else ids  # ~ reverses the order without overflow
+    admissible = np.flatnonzero(keys < _FLT_MAX)  # also drops NaN
+    if count < admissible.size:
+        adm_keys = keys[admissible]
+        boundary = np.partition(adm_keys, count - 1)[count - 1]
+        part = admissible[adm_keys <= boundary]
+        if part.size > count:
+            first = part[:count]
+            tied = first[keys[first] == boundary]
+            better = part[keys[part] < boundary]
+            keep = tied[np.argsort(tie_keys[tied], kind="stable")[: count - better.size]]
+            part = np.concatenate([better, keep])
     else:
-        part = np.arange(m)
-    order = np.lexsort((part, keys[part]))
-    return part[order].astype(np.int64)
+        part = admissible
+    order = np.lexsort((tie_keys[part], keys[part]))
+    return np.asarray(part[order], dtype=np.int64)
 
 
 def trace_ivf_flat(index: IVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1) -> IVFTrace:
@@ -68,7 +82,7 @@ def trace_ivf_flat(index: IVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1)
     cand_rows = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + \
         np.arange(cand_ids.size, dtype=np.int64)
     cand_d = faiss_distances(cand_vectors, q, index.metric)
-    best = best_positions(cand_d, k, larger)
+    best = best_positions(cand_d, k, larger, cand_ids)
 
     ids = np.full(k, -1, np.int64)
     distances = np.full(k, -_FLT_MAX if larger else _FLT_MAX, np.float32)

@@ -125,7 +125,8 @@ class IVFTrace(SearchTrace):
         return (self.coarse, self.fine)
 
     def __repr__(self) -> str:
-        return (f"IVFTrace(k={self.k}, nprobe={self.params.get('nprobe')}, ids={self.ids.tolist()}, "
+        nprobe = self.params.get("nprobe")
+        return (f"IVFTrace(k={self.k}, nprobe={nprobe}, ids={self.ids.tolist()}, "
                 f"candidates={0 if self.fine is None else self.fine.candidate_ids.size})")
 
 

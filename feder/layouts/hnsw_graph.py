@@ -1,0 +1,137 @@
+"""HNSW views: the layered overview and the geometry of one search's descent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model import HNSWIndex
+from ..trace import HNSWTrace
+from ..trace.distances import hnswlib_distances
+from .geometry import fit_to_box, pca_2d
+from .polar import closeness_radius
+
+
+@dataclass(frozen=True, eq=False)
+class LayeredOverview:
+    """Nodes of the shown levels with one shared position each (inherited level to level).
+
+    ``nodes``: ``(n,) int64`` internal ids, ascending; ``xy``: ``(n, 2) float32`` in
+    ``[0, 1]²``; ``top_level``: ``(n,) int32``; per shown level (top first) ``levels[i]`` and
+    its edges ``edge_src[i]``/``edge_dst[i]`` ``(e_i,) int32`` as indices into ``nodes``.
+    """
+
+    levels: tuple[int, ...]
+    nodes: np.ndarray
+    xy: np.ndarray
+    top_level: np.ndarray
+    edge_src: tuple[np.ndarray, ...]
+    edge_dst: tuple[np.ndarray, ...]
+    level_counts: tuple[int, ...]  # elements on every level 0..max_level
+
+
+def shown_levels(max_level: int, count: int) -> tuple[int, ...]:
+    """The ``count`` highest levels, top first; level 0 only when it is the only one."""
+    if max_level <= 0:
+        return (0,)
+    low = max(1, max_level - count + 1)
+    return tuple(range(max_level, low - 1, -1))
+
+
+def layered_overview(index: HNSWIndex, num_levels: int = 3) -> LayeredOverview:
+    """Positions by PCA of the vectors of the lowest shown level's nodes; every upper level
+    reuses them, so a node sits at the same spot on each plane."""
+    levels = shown_levels(index.max_level, num_levels)
+    nodes = index.graphs[levels[-1]].nodes if levels[-1] > 0 else np.arange(index.ntotal)
+    nodes = nodes.astype(np.int64)
+    xy = fit_to_box(pca_2d(index.vectors[nodes]), 1.0, 1.0, margin=0.04) if nodes.size else \
+        np.zeros((0, 2))
+    srcs: list[np.ndarray] = []
+    dsts: list[np.ndarray] = []
+    for level in levels:
+        graph = index.graphs[level]
+        src_nodes = np.repeat(graph.nodes if level > 0 else np.arange(index.ntotal),
+                              np.diff(graph.offsets))
+        srcs.append(np.searchsorted(nodes, src_nodes).astype(np.int32))
+        dsts.append(np.searchsorted(nodes, graph.neighbors).astype(np.int32))
+    counts = tuple(int(np.count_nonzero(index.levels >= lv)) for lv in range(index.max_level + 1))
+    return LayeredOverview(levels, nodes, xy.astype(np.float32),
+                           index.levels[nodes].astype(np.int32), tuple(srcs), tuple(dsts),
+                           counts)
+
+
+# Event outcomes shared by every level: 0 examined and passed over, 1 accepted (the greedy
+# search moved there / the node entered the beam), 2 explored as a candidate only (deleted).
+@dataclass(frozen=True, eq=False)
+class SearchGeometry:
+    """A search's visited nodes around the query (at the origin of ``[-1, 1]²``).
+
+    ``nodes``: ``(v,) int64`` internal ids (union over levels); ``xy``: ``(v, 2) float32``;
+    ``distances``: ``(v,) float32``. Events (every examined link, in search order):
+    ``event_level``, ``event_src``/``event_dst`` (indices into ``nodes``), ``event_outcome``
+    ``uint8`` (0 passed, 1 accepted, 2 candidate only), ``event_evicted`` (index or −1).
+    ``level_entry[i]`` is the entry node index of ``levels[i]``; ``results``: indices, best first.
+    """
+
+    levels: tuple[int, ...]
+    nodes: np.ndarray
+    xy: np.ndarray
+    distances: np.ndarray
+    event_level: np.ndarray
+    event_src: np.ndarray
+    event_dst: np.ndarray
+    event_outcome: np.ndarray
+    event_evicted: np.ndarray
+    level_entry: np.ndarray
+    results: np.ndarray
+
+
+def search_geometry(index: HNSWIndex, trace: HNSWTrace) -> SearchGeometry:
+    """Radius grows with distance to the query (:func:`closeness_radius`); the angle is the
+    direction of ``vector − query`` in the 2-D PCA of those directions, so nodes that lie the
+    same way from the query share a side and the descent visibly closes in on the centre."""
+    parts_src, parts_dst, parts_out, parts_evict, parts_level = [], [], [], [], []
+    entries = []
+    for step in trace.levels:
+        entries.append(step.entry)
+        parts_src.append(step.edge_src)
+        parts_dst.append(step.edge_dst)
+        parts_level.append(np.full(step.edge_src.size, step.level, np.int32))
+        if step.name == "greedy":
+            parts_out.append(step.edge_improved.astype(np.uint8))
+            parts_evict.append(np.full(step.edge_src.size, -1, np.int64))
+        else:
+            parts_out.append(step.edge_outcome.astype(np.uint8))
+            parts_evict.append(step.edge_evicted)
+    src = np.concatenate(parts_src)
+    dst = np.concatenate(parts_dst)
+    evicted = np.concatenate(parts_evict)
+    nodes = np.unique(np.concatenate([np.asarray(entries, np.int64), src, dst,
+                                      trace.result_internal]))
+    vectors = np.asarray(index.vectors[nodes], dtype=np.float32)
+    distances = hnswlib_distances(vectors, trace.query, index.metric)
+    radius = closeness_radius(distances, "l2" if index.metric == "l2" else "distance")
+    directions = vectors - trace.query
+    norms = np.linalg.norm(directions, axis=1, keepdims=True)
+    plane = pca_2d(directions / np.where(norms > 0, norms, 1.0))
+    angle = np.arctan2(plane[:, 1], plane[:, 0])
+    xy = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+
+    def index_of(ids: np.ndarray) -> np.ndarray:
+        return np.searchsorted(nodes, ids).astype(np.int32)
+
+    evicted_idx = np.where(evicted >= 0, index_of(np.maximum(evicted, 0)), -1).astype(np.int32)
+    return SearchGeometry(
+        levels=tuple(step.level for step in trace.levels),
+        nodes=nodes,
+        xy=xy.astype(np.float32),
+        distances=distances.astype(np.float32),
+        event_level=np.concatenate(parts_level),
+        event_src=index_of(src),
+        event_dst=index_of(dst),
+        event_outcome=np.concatenate(parts_out),
+        event_evicted=evicted_idx,
+        level_entry=index_of(np.asarray(entries, np.int64)),
+        results=index_of(trace.result_internal),
+    )

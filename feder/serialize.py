@@ -1,0 +1,206 @@
+"""Payloads for the front end: plain dicts whose arrays travel as binary buffers.
+
+Every array is ``{"dtype": "float32"|"float64"|"int32"|"uint32"|"uint8", "shape": [...],
+"data": memoryview}``; Jupyter sends each ``memoryview`` as a binary buffer (a ``DataView`` in
+JS) and the HTML export base64-encodes it. Ids that users see (faiss ids, hnswlib labels) are
+``float64`` (exact to 2**53) because JS has no convenient int64 typed array.
+Coordinates are in the layout's own box; the front end only scales them.
+
+Payload kinds (``"kind"`` key): ``ivf_overview``, ``hnsw_overview``, ``ivf_search``,
+``hnsw_search``. Their fields are documented on the builder functions below; the front end
+(``feder/static/widget.js``) reads exactly these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .layouts.cluster_map import ClusterMap
+from .layouts.hnsw_graph import LayeredOverview, SearchGeometry
+from .layouts.polar import PolarLayout
+from .model import HNSWIndex, IVFFlatIndex
+from .trace import HNSWTrace, IVFTrace
+
+Payload = dict[str, Any]
+
+
+def array(values: Any, dtype: str) -> Payload:
+    """A typed array for JS: little-endian, C-contiguous, zero-copy when already so."""
+    arr = np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<"))
+    return {"dtype": dtype, "shape": list(arr.shape), "data": arr.data.cast("B")}
+
+
+def ivf_overview(index: IVFFlatIndex, cmap: ClusterMap, members: list[np.ndarray]) -> Payload:
+    """IVF cluster map.
+
+    ``cells``: ``{"xy": float32 (v, 2), "offsets": int32 (nlist + 1)}`` polygons;
+    ``centers``: float32 (nlist, 2); ``sizes``: int32 (nlist); ``members``:
+    ``{"ids": float64 (t), "offsets": int32 (nlist + 1)}`` ids nearest to each centroid first;
+    ``box``: ``[width, height]``; ``facts``: summary numbers for the panel.
+    """
+    sizes = index.list_sizes
+    nonempty = np.flatnonzero(sizes)
+    offsets = np.zeros(len(members) + 1, np.int64)
+    np.cumsum([m.size for m in members], out=offsets[1:])
+    largest = int(np.argmax(sizes)) if sizes.size else -1
+    smallest = int(nonempty[np.argmin(sizes[nonempty])]) if nonempty.size else -1
+    return {
+        "kind": "ivf_overview",
+        "box": [cmap.width, cmap.height],
+        "cells": {"xy": array(cmap.xy, "float32"), "offsets": array(cmap.offsets, "int32")},
+        "centers": array(cmap.centers, "float32"),
+        "sizes": array(sizes, "int32"),
+        "members": {
+            "ids": array(np.concatenate(members) if members else np.empty(0), "float64"),
+            "offsets": array(offsets, "int32"),
+        },
+        "facts": {
+            "index": "IVF_FLAT",
+            "source": index.source,
+            "metric": index.metric,
+            "dim": index.dim,
+            "ntotal": index.ntotal,
+            "nlist": index.nlist,
+            "nprobe": index.nprobe,
+            "largest_list": {"list": largest, "size": int(sizes[largest]) if largest >= 0 else 0},
+            "smallest_list": {"list": smallest,
+                              "size": int(sizes[smallest]) if smallest >= 0 else 0},
+            "empty_lists": int(sizes.size - nonempty.size),
+        },
+    }
+
+
+def ivf_search(index: IVFFlatIndex, trace: IVFTrace, query_xy: np.ndarray,
+               polar: PolarLayout, projection: np.ndarray | None, project_method: str,
+               target: Payload) -> Payload:
+    """IVF search.
+
+    ``coarse``: ``{"lists": int32 (nprobe) closest first, "distances": float32 (nprobe),
+    "all_distances": float32 (nlist), "query_xy": [x, y]}`` in the overview's box.
+    ``fine``: candidates in scan order: ``ids`` float64 (m), ``lists`` int32 (m),
+    ``distances`` float32 (m), ``rank`` int32 (m) (0-based rank in the results, −1 if not
+    returned), ``polar_xy`` float32 (m, 2) in [−1, 1]² (query at the origin),
+    ``sectors``: ``{"lists", "start", "end"}`` (angles in radians), and when enabled
+    ``projection``: ``{"method", "xy": float32 (m, 2), "query_xy": [x, y]}`` in [0, 1]².
+    ``results``: ``{"ids": float64 (k), "distances": float32 (k)}`` (−1 padding kept).
+    ``target``: ``{"id": id or None, "media": item or None}`` (the query's own image).
+    """
+    assert trace.fine is not None and trace.coarse is not None
+    fine, coarse = trace.fine, trace.coarse
+    rank = np.full(fine.candidate_ids.size, -1, np.int32)
+    rank[fine.result_positions] = np.arange(fine.result_positions.size, dtype=np.int32)
+    payload: Payload = {
+        "kind": "ivf_search",
+        "metric": trace.metric,
+        "params": dict(trace.params),
+        "coarse": {
+            "lists": array(coarse.probed_lists, "int32"),
+            "distances": array(coarse.probed_distances, "float32"),
+            "all_distances": array(coarse.centroid_distances, "float32"),
+            "query_xy": [float(query_xy[0]), float(query_xy[1])],
+        },
+        "fine": {
+            "ids": array(fine.candidate_ids, "float64"),
+            "lists": array(fine.candidate_lists, "int32"),
+            "distances": array(fine.candidate_distances, "float32"),
+            "rank": array(rank, "int32"),
+            "polar_xy": array(polar.xy, "float32"),
+            "sectors": {
+                "lists": array(polar.sector_lists, "int32"),
+                "start": array(polar.sector_start, "float32"),
+                "end": array(polar.sector_end, "float32"),
+            },
+        },
+        "results": {"ids": array(trace.ids, "float64"),
+                    "distances": array(trace.distances, "float32")},
+        "target": target,
+    }
+    if projection is not None:
+        payload["fine"]["projection"] = {
+            "method": project_method,
+            "xy": array(projection[:-1], "float32"),
+            "query_xy": [float(projection[-1, 0]), float(projection[-1, 1])],
+        }
+    return payload
+
+
+def hnsw_overview(index: HNSWIndex, overview: LayeredOverview) -> Payload:
+    """HNSW layered overview.
+
+    ``nodes``: ``{"ids": float64 (n) labels, "xy": float32 (n, 2) in [0, 1]²,
+    "top_level": int32 (n)}``; ``levels``: list (top first) of ``{"level", "src": int32 (e),
+    "dst": int32 (e)}`` edges as indices into ``nodes``; ``facts`` for the panel, including
+    ``level_counts`` (elements on each level 0..max_level).
+    """
+    return {
+        "kind": "hnsw_overview",
+        "nodes": {
+            "ids": array(index.labels[overview.nodes], "float64"),
+            "xy": array(overview.xy, "float32"),
+            "top_level": array(overview.top_level, "int32"),
+        },
+        "levels": [
+            {"level": level, "src": array(src, "int32"), "dst": array(dst, "int32")}
+            for level, src, dst in zip(overview.levels, overview.edge_src, overview.edge_dst,
+                                       strict=True)
+        ],
+        "facts": {
+            "index": "HNSW",
+            "source": index.source,
+            "metric": index.metric,
+            "dim": index.dim,
+            "ntotal": index.ntotal,
+            "deleted": index.num_deleted,
+            "M": index.M,
+            "ef_construction": index.ef_construction,
+            "max_level": index.max_level,
+            "entry_point": int(index.labels[index.entry_point]) if index.ntotal else None,
+            "level_counts": list(overview.level_counts),
+        },
+    }
+
+
+def hnsw_search(index: HNSWIndex, trace: HNSWTrace, geometry: SearchGeometry,
+                target: Payload) -> Payload:
+    """HNSW search replay.
+
+    ``nodes``: ``{"ids": float64 (v) labels, "xy": float32 (v, 2) in [−1, 1]² (query at the
+    origin), "distances": float32 (v)}``. ``events`` (every examined link in search order):
+    ``level`` int32, ``src``/``dst`` int32 indices into ``nodes``, ``outcome`` uint8
+    (0 passed over, 1 accepted: the greedy search moved there / the node entered the beam,
+    2 explored only: a deleted node), ``evicted`` int32 (node pushed out of the beam or −1).
+    ``levels``: list (top first) of ``{"level", "entry": node index, "visited": count}``.
+    ``results``: ``{"ids", "distances", "nodes": int32 indices}``; ``facts``: per-level
+    visited counts.
+    """
+    level_rows = []
+    for step, entry in zip(trace.levels, geometry.level_entry, strict=True):
+        level_rows.append({"level": step.level, "entry": int(entry),
+                           "visited": int(step.visited.size),
+                           "edges": int(step.edge_src.size)})
+    return {
+        "kind": "hnsw_search",
+        "metric": trace.metric,
+        "params": dict(trace.params),
+        "nodes": {
+            "ids": array(index.labels[geometry.nodes], "float64"),
+            "xy": array(geometry.xy, "float32"),
+            "distances": array(geometry.distances, "float32"),
+        },
+        "events": {
+            "level": array(geometry.event_level, "int32"),
+            "src": array(geometry.event_src, "int32"),
+            "dst": array(geometry.event_dst, "int32"),
+            "outcome": array(geometry.event_outcome, "uint8"),
+            "evicted": array(geometry.event_evicted, "int32"),
+        },
+        "levels": level_rows,
+        "results": {
+            "ids": array(trace.ids, "float64"),
+            "distances": array(trace.distances, "float32"),
+            "nodes": array(geometry.results, "int32"),
+        },
+        "target": target,
+    }
