@@ -1,0 +1,113 @@
+"""``FederPy``: the notebook entry point, compatible with Zilliz's federpy call style.
+
+>>> f = FederPy("faiss.index", "faiss", mediaUrls=paths, width=950, height=600)
+>>> f.overview()
+>>> f.setSearchParams({"k": 5, "nprobe": 6}).searchById(40)
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .media import MediaStore
+from .model import HNSWIndex, Index, IVFFlatIndex
+from .params import resolve_search_params, resolve_view_params
+from .parsers import load_index
+from .session import ViewSession
+from .trace import SearchTrace
+from .widget import FederWidget
+
+_DEFAULT_SEARCH = {"ivf_flat": {"k": 5, "nprobe": 8}, "hnsw": {"k": 5, "ef_search": 16}}
+
+
+class FederPy:
+    """An index ready to be explored in a notebook.
+
+    ``index``: a file path, bytes, a ``faiss.Index``, an ``hnswlib.Index`` or an index loaded
+    with :func:`feder.load_index`. ``source``: ``"faiss"``/``"hnswlib"`` (detected if omitted).
+    ``mediaUrls``: per-id images (URLs or local paths) or texts (``mediaType="text"``).
+    ``space``: hnswlib metric (``l2``/``ip``/``cosine``). Other keyword arguments are view
+    parameters (see :data:`feder.params.VIEW_PARAMS`); unknown ones raise ``TypeError``.
+    """
+
+    def __init__(self, index: Any, source: str | None = None, *,
+                 mediaUrls: Sequence[Any] | Mapping[Any, Any] | None = None,
+                 mediaType: str = "img", space: str | None = None, **viewParams: Any):
+        params = resolve_view_params(viewParams)
+        self.index: Index = index if isinstance(index, (HNSWIndex, IVFFlatIndex)) else \
+            load_index(index, source, space=space)
+        self.media = MediaStore(mediaUrls, mediaType, params.thumbSize)
+        self.session = ViewSession(self.index, self.media, params)
+        self.search_params: dict[str, int] = dict(_DEFAULT_SEARCH[self.index.kind])
+        if self.index.kind == "ivf_flat":
+            self.search_params["nprobe"] = max(self.index.nprobe, 1)
+
+    def setSearchParams(self, params: Mapping[str, Any] | None = None, **kwargs: Any,
+                        ) -> FederPy:
+        """Set ``k`` and ``nprobe`` (IVF) or ``ef_search`` (HNSW); returns ``self``."""
+        given = dict(params or {}) | kwargs
+        self.search_params = resolve_search_params(self.index.kind, given, self.search_params)
+        return self
+
+    def setViewParams(self, **viewParams: Any) -> FederPy:
+        """Change view parameters (a new layout is computed when the box size changes)."""
+        params = resolve_view_params(viewParams, self.session.params)
+        self.media.thumb_size = params.thumbSize
+        self.session = ViewSession(self.index, self.media, params)
+        return self
+
+    def overview(self) -> FederWidget:
+        """The index at a glance: IVF cluster map or HNSW upper levels."""
+        return FederWidget(self.session)
+
+    def search(self, query: Any) -> SearchTrace:
+        """The trace of a search with the current search parameters (no widget)."""
+        p = self.search_params
+        if self.index.kind == "ivf_flat":
+            return self.index.search(query, k=p["k"], nprobe=p["nprobe"])
+        return self.index.search(query, k=p["k"], ef=p["ef_search"])
+
+    def searchByVec(self, vector: Any, targetMedia: Any = None) -> FederWidget:
+        """Search with a vector; ``targetMedia`` (URL/path/text) is shown as the query."""
+        trace = self.search(vector)
+        return self._widget(trace, None, targetMedia)
+
+    def searchById(self, ident: Any) -> FederWidget:
+        """Search with the stored vector of an id (faiss id / hnswlib label)."""
+        trace = self.search(self.index.vector(ident))
+        return self._widget(trace, int(ident), None)
+
+    def searchRandTestVec(self, seed: int | None = None) -> FederWidget:
+        """Search with a random stored vector (a quick way to see the index work)."""
+        ids = self.index.ids if self.index.kind == "ivf_flat" else \
+            self.index.labels[~self.index.deleted]
+        rng = np.random.default_rng(seed)
+        return self.searchById(int(ids[rng.integers(ids.size)]))
+
+    def export_html(self, path: str | pathlib.Path, searches: Sequence[FederWidget] = (),
+                    title: str | None = None, include_overview: bool = True) -> pathlib.Path:
+        """One self-contained HTML report: the overview and any number of searches."""
+        from .export import write_html
+
+        widgets = ([self.overview()] if include_overview else []) + list(searches)
+        return write_html(path, [w.export_state() for w in widgets],
+                          title or self.session.params.title or "feder report")
+
+    def _widget(self, trace: SearchTrace, target_id: int | None, target_media: Any,
+                ) -> FederWidget:
+        payload = self.session.search_payload(trace, target_id, target_media)
+        return FederWidget(self.session, trace=trace, search=payload)
+
+    def __repr__(self) -> str:
+        return f"FederPy({self.index!r}, search_params={self.search_params})"
+
+    # snake_case spellings of the same calls
+    set_search_params = setSearchParams
+    set_view_params = setViewParams
+    search_by_vec = searchByVec
+    search_by_id = searchById
+    search_rand_test_vec = searchRandTestVec
