@@ -1,0 +1,254 @@
+"""Layouts: shapes, no NaN, determinism, and the geometric promises each view makes."""
+
+from __future__ import annotations
+
+import faiss
+import hnswlib
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+import feder
+from feder.layouts.cluster_map import (
+    cluster_map,
+    kd_treemap,
+    nearest_members,
+    power_cells,
+    query_position,
+)
+from feder.layouts.geometry import clip_convex_to_rect, pca_2d, polygon_areas
+from feder.layouts.hnsw_graph import layered_overview, search_geometry, shown_levels
+from feder.layouts.polar import closeness_radius, polar_layout
+from feder.layouts.projection import project
+
+
+@pytest.fixture(scope="module")
+def ivf() -> feder.IVFFlatIndex:
+    rng = np.random.default_rng(3)
+    centers = rng.standard_normal((12, 24)).astype("f4") * 4
+    xb = (centers[rng.integers(0, 12, 3000)] + rng.standard_normal((3000, 24))).astype("f4")
+    index = faiss.IndexIVFFlat(faiss.IndexFlatL2(24), 24, 48)
+    index.train(xb)
+    index.add(xb)
+    return feder.load_index(index)
+
+
+@pytest.fixture(scope="module")
+def hnsw() -> feder.HNSWIndex:
+    rng = np.random.default_rng(4)
+    xb = rng.standard_normal((2000, 16)).astype("f4")
+    index = hnswlib.Index("l2", 16)
+    index.init_index(2000, M=6, ef_construction=40, random_seed=2)
+    index.add_items(xb, np.arange(2000) + 10_000)
+    return feder.load_index(index)
+
+
+def test_polygon_area_of_unit_square_and_triangle() -> None:
+    xy = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0], [2, 0], [0, 2]], float)
+    areas = polygon_areas(xy, np.array([0, 4, 7]))
+    np.testing.assert_allclose(areas, [1.0, 2.0])
+
+
+def test_clip_keeps_inside_part_only() -> None:
+    clipped = clip_convex_to_rect([(-1, -1), (3, -1), (3, 3), (-1, 3)], 2, 1)
+    xy = np.array(clipped)
+    assert polygon_areas(xy, np.array([0, len(xy)]))[0] == pytest.approx(2.0)
+    assert xy.min() >= 0 and xy[:, 0].max() <= 2 and xy[:, 1].max() <= 1
+
+
+def test_pca_is_deterministic_and_spreads_the_main_axis() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((500, 10)) * np.array([10, 3] + [0.1] * 8)
+    a, b = pca_2d(x), pca_2d(x[::-1])[::-1]
+    np.testing.assert_allclose(a, b, atol=1e-9)
+    assert a[:, 0].std() > 2 * a[:, 1].std()
+
+
+def test_kd_treemap_areas_are_exact_and_tile_the_box() -> None:
+    rng = np.random.default_rng(1)
+    weights = rng.integers(1, 100, 37).astype(float)
+    rects = kd_treemap(rng.standard_normal((37, 2)), weights, 800, 500)
+    areas = (rects[:, 2] - rects[:, 0]) * (rects[:, 3] - rects[:, 1])
+    np.testing.assert_allclose(areas, weights / weights.sum() * 800 * 500)
+    assert rects.min() >= 0 and rects[:, 2].max() <= 800 and rects[:, 3].max() <= 500
+
+
+def test_power_cells_without_weights_are_a_voronoi_tiling() -> None:
+    rng = np.random.default_rng(2)
+    sites = rng.random((50, 2)) * [400, 300]
+    cells = power_cells(sites, np.zeros(50), 400, 300)
+    assert cells is not None
+    xy, offsets = cells
+    assert polygon_areas(xy, offsets).sum() == pytest.approx(400 * 300, rel=1e-9)
+    probes = rng.random((2000, 2)) * [400, 300]
+    nearest = np.argmin(((probes[:, None] - sites[None]) ** 2).sum(-1), axis=1)
+    # a probe lies inside its nearest site's cell (checked through the cell's half-planes)
+    for p, site in zip(probes[:200], nearest[:200], strict=True):
+        poly = xy[offsets[site] : offsets[site + 1]]
+        edges = np.roll(poly, -1, axis=0) - poly
+        cross = edges[:, 0] * (p[1] - poly[:, 1]) - edges[:, 1] * (p[0] - poly[:, 0])
+        assert (cross >= -1e-6).all() or (cross <= 1e-6).all()
+
+
+def test_cluster_map_areas_follow_list_sizes(ivf: feder.IVFFlatIndex) -> None:
+    cmap = cluster_map(ivf.centroids, ivf.list_sizes, 700, 450)
+    assert cmap.offsets.shape == (ivf.nlist + 1,)
+    assert cmap.centers.shape == (ivf.nlist, 2)
+    assert np.isfinite(cmap.xy).all() and np.isfinite(cmap.centers).all()
+    assert cmap.xy[:, 0].min() >= -1e-3 and cmap.xy[:, 0].max() <= 700 + 1e-3
+    assert cmap.xy[:, 1].min() >= -1e-3 and cmap.xy[:, 1].max() <= 450 + 1e-3
+    assert cmap.areas.sum() == pytest.approx(700 * 450, rel=1e-6)
+    rho = spearmanr(cmap.areas, ivf.list_sizes)[0]
+    assert rho > 0.95, rho
+    assert cmap.max_area_error < 0.5
+
+
+def test_cluster_map_is_deterministic(ivf: feder.IVFFlatIndex) -> None:
+    a = cluster_map(ivf.centroids, ivf.list_sizes, 700, 450)
+    b = cluster_map(ivf.centroids.copy(), ivf.list_sizes.copy(), 700, 450)
+    np.testing.assert_array_equal(a.xy, b.xy)
+    np.testing.assert_array_equal(a.offsets, b.offsets)
+
+
+def test_cluster_map_puts_similar_centroids_near_each_other(ivf: feder.IVFFlatIndex) -> None:
+    cmap = cluster_map(ivf.centroids, ivf.list_sizes, 700, 450)
+    c = ivf.centroids.astype(np.float64)
+    vec_d = np.sqrt(((c[:, None] - c[None]) ** 2).sum(-1))
+    map_d = np.sqrt(((cmap.centers[:, None] - cmap.centers[None]) ** 2).sum(-1))
+    iu = np.triu_indices(ivf.nlist, 1)
+    assert spearmanr(vec_d[iu], map_d[iu])[0] > 0.3
+
+
+@pytest.mark.parametrize("nlist", [1, 2, 3])
+def test_cluster_map_with_very_few_lists(nlist: int) -> None:
+    rng = np.random.default_rng(nlist)
+    cmap = cluster_map(rng.standard_normal((nlist, 8)).astype("f4"), np.arange(1, nlist + 1),
+                       300, 200)
+    assert cmap.areas.sum() == pytest.approx(300 * 200, rel=1e-6)
+    assert np.isfinite(cmap.xy).all()
+
+
+def test_query_position_lies_near_the_nearest_cell(ivf: feder.IVFFlatIndex) -> None:
+    cmap = cluster_map(ivf.centroids, ivf.list_sizes, 700, 450)
+    trace = ivf.search_by_id(40, k=5, nprobe=6)
+    assert trace.coarse is not None
+    xy = query_position(cmap, trace.coarse.probed_lists, trace.coarse.probed_distances, "l2")
+    first = cmap.centers[trace.coarse.probed_lists[0]]
+    others = cmap.centers[trace.coarse.probed_lists[1:]]
+    assert np.linalg.norm(xy - first) <= np.linalg.norm(others - first, axis=1).max()
+
+
+def test_nearest_members_are_sorted_by_distance_to_centroid(ivf: feder.IVFFlatIndex) -> None:
+    lst = int(np.argmax(ivf.list_sizes))
+    ids = nearest_members(ivf.list_vectors(lst), ivf.list_ids(lst), ivf.centroids[lst], 9, "l2")
+    d = [float(((ivf.vector(i) - ivf.centroids[lst]) ** 2).sum()) for i in ids]
+    assert d == sorted(d) and len(ids) == 9
+    every = ((ivf.list_vectors(lst) - ivf.centroids[lst]) ** 2).sum(1)
+    assert d[0] == pytest.approx(float(every.min()), rel=1e-5)
+
+
+@pytest.mark.parametrize("metric", ["l2", "ip"])
+def test_polar_puts_the_top_k_at_the_smallest_radii(metric: str) -> None:
+    rng = np.random.default_rng(5)
+    d = 24
+    xb = rng.standard_normal((2000, d)).astype("f4")
+    quantizer = faiss.IndexFlatL2(d) if metric == "l2" else faiss.IndexFlatIP(d)
+    faiss_metric = faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT
+    index = faiss.IndexIVFFlat(quantizer, d, 16, faiss_metric)
+    index.train(xb)
+    index.add(xb)
+    idx = feder.load_index(index)
+    trace = idx.search(rng.standard_normal(d), k=7, nprobe=4)
+    assert trace.fine is not None and trace.coarse is not None
+    fine = trace.fine
+    polar = polar_layout(fine.candidate_lists, fine.candidate_distances,
+                         trace.coarse.probed_lists, metric)
+    m = fine.candidate_ids.size
+    assert polar.xy.shape == (m, 2) and np.isfinite(polar.xy).all()
+    radius = np.hypot(polar.xy[:, 0], polar.xy[:, 1])
+    np.testing.assert_allclose(radius, polar.radius, atol=1e-5)
+    top = fine.result_positions
+    rest = np.setdiff1d(np.arange(m), top)
+    assert radius[top].max() <= radius[rest].min() + 1e-6
+    assert (np.diff(radius[top]) >= -1e-6).all()
+    # each candidate sits inside its list's sector
+    angle = np.arctan2(polar.xy[:, 1], polar.xy[:, 0])
+    for lst, start, end in zip(polar.sector_lists, polar.sector_start, polar.sector_end,
+                               strict=True):
+        members = fine.candidate_lists == lst
+        a = np.mod(angle[members] - start, 2 * np.pi)
+        assert (a <= (end - start) + 1e-5).all()
+
+
+def test_closeness_radius_orders_like_distance() -> None:
+    r = closeness_radius(np.array([4.0, 1.0, 9.0]), "l2")
+    assert list(np.argsort(r)) == [1, 0, 2] and r.min() > 0 and r.max() == pytest.approx(1)
+    r_ip = closeness_radius(np.array([0.9, 0.1, 0.5]), "ip")
+    assert list(np.argsort(r_ip)) == [0, 2, 1]
+
+
+def test_projection_pca_is_normalized_and_deterministic() -> None:
+    rng = np.random.default_rng(6)
+    vectors = rng.standard_normal((300, 32)).astype("f4")
+    a = project(vectors, vectors[0], "pca")
+    b = project(vectors, vectors[0], "pca")
+    assert a.shape == (301, 2) and np.isfinite(a).all()
+    assert a.min() >= 0 and a.max() <= 1
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a[-1], a[0], atol=1e-6)  # the query is candidate 0
+
+
+def test_projection_rejects_unknown_method() -> None:
+    with pytest.raises(feder.ParameterError, match="projectMethod"):
+        project(np.zeros((5, 3), "f4"), np.zeros(3, "f4"), "tsne")
+
+
+@pytest.mark.slow
+def test_projection_umap_is_seeded() -> None:
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((120, 16)).astype("f4")
+    a = project(vectors, vectors[3], "umap", seed=1)
+    b = project(vectors, vectors[3], "umap", seed=1)
+    assert a.shape == (121, 2) and np.isfinite(a).all()
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_shown_levels() -> None:
+    assert shown_levels(5, 3) == (5, 4, 3)
+    assert shown_levels(2, 3) == (2, 1)
+    assert shown_levels(0, 3) == (0,)
+
+
+def test_layered_overview_inherits_positions(hnsw: feder.HNSWIndex) -> None:
+    ov = layered_overview(hnsw, 3)
+    assert ov.levels[0] == hnsw.max_level
+    assert ov.xy.shape == (ov.nodes.size, 2) and np.isfinite(ov.xy).all()
+    assert ov.xy.min() >= 0 and ov.xy.max() <= 1
+    lowest = ov.levels[-1]
+    np.testing.assert_array_equal(ov.nodes, hnsw.graphs[lowest].nodes)
+    for level, src, dst in zip(ov.levels, ov.edge_src, ov.edge_dst, strict=True):
+        # every edge joins two nodes that live on that level
+        assert (ov.top_level[src] >= level).all() and (ov.top_level[dst] >= level).all()
+        assert src.size == hnsw.graphs[level].neighbors.size
+    assert ov.level_counts[0] == hnsw.ntotal
+    assert list(ov.level_counts) == sorted(ov.level_counts, reverse=True)
+    again = layered_overview(hnsw, 3)
+    np.testing.assert_array_equal(ov.xy, again.xy)
+
+
+def test_search_geometry_centres_the_query(hnsw: feder.HNSWIndex) -> None:
+    trace = hnsw.search_by_id(10_040, k=5, ef=24)
+    geo = search_geometry(hnsw, trace)
+    assert geo.xy.shape == (geo.nodes.size, 2) and np.isfinite(geo.xy).all()
+    radius = np.hypot(geo.xy[:, 0], geo.xy[:, 1])
+    assert radius.max() <= 1 + 1e-6
+    # results are the closest visited nodes, so they sit on the innermost radii
+    res = geo.results
+    others = np.setdiff1d(np.arange(geo.nodes.size), res)
+    assert radius[res].max() <= radius[others].min() + 1e-6
+    n_events = sum(step.edge_src.size for step in trace.levels)
+    assert geo.event_src.size == n_events == geo.event_outcome.size
+    assert geo.event_dst.max() < geo.nodes.size
+    assert set(np.unique(geo.event_level).tolist()) <= set(range(hnsw.max_level + 1))
+    # the event order ends on level 0
+    assert geo.event_level[-1] == 0
