@@ -21,7 +21,9 @@ def hnswlib_distances(vectors: np.ndarray, query: np.ndarray, space: str) -> np.
     ``"cosine"``, whose stored vectors and query are normalized)."""
     if space == "l2":
         return _squared_l2(vectors, query)
-    return np.float32(1.0) - np.asarray(vectors @ query, dtype=np.float32)
+    # einsum, not ``vectors @ query``: BLAS gemv rounds a row differently depending on the
+    # batch it comes in, and the replay must see one value per node, as hnswlib does.
+    return np.asarray(np.float32(1.0) - np.einsum("ij,j->i", vectors, query), dtype=np.float32)
 
 
 def hnswlib_normalize(query: np.ndarray) -> np.ndarray:

@@ -50,21 +50,29 @@ def trace_hnsw(index: HNSWIndex, query: Any, k: int = 5, ef: int = 10) -> HNSWTr
         levels.append(step)
         current, current_d = int(step.path[-1]), float(step.path_distances[-1])
 
-    beam = _beam(index, dist, current, current_d, max(ef, k))
+    beam = _beam(index, dist, current, current_d, max(ef, k), exact=False)
+    if _has_ties(beam):
+        # Equal distances (duplicate vectors): which node wins depends on how std::priority_queue
+        # orders equal keys, so replay with libstdc++'s heap algorithms instead of heapq.
+        beam = _beam(index, dist, current, current_d, max(ef, k), exact=True)
     levels.append(beam)
     found = beam.beam.size
     if found < k:
         raise QueryError(
             f"hnswlib would fail: the search found {found} live elements but k = {k} "
             f"({index.ntotal - index.num_deleted} live elements; raise ef or lower k)")
-    internal = beam.beam[:k]
+    # hnswlib keeps the k best of the beam and returns them sorted by (distance, label).
+    kept = beam.beam[:k]
+    kept_d = beam.beam_distances[:k]
+    order = np.lexsort((index.labels[kept], kept_d))
+    internal = kept[order]
     return HNSWTrace(
         kind="hnsw",
         metric=index.metric,
         query=q,
         k=k,
         ids=np.asarray(index.labels[internal], dtype=np.uint64),
-        distances=beam.beam_distances[:k].copy(),
+        distances=kept_d[order],
         params={"k": k, "ef": ef},
         levels=tuple(levels),
         result_internal=internal,
@@ -113,9 +121,16 @@ def _greedy(graph: LevelGraph, dist: Any, level: int, entry: int, entry_d: float
     )
 
 
-def _beam(index: HNSWIndex, dist: Any, entry: int, entry_d: float, ef: int) -> BeamLevel:
+def _beam(index: HNSWIndex, dist: Any, entry: int, entry_d: float, ef: int, exact: bool,
+          ) -> BeamLevel:
     """``searchBaseLayerST``: best-first search on level 0 keeping the ``ef`` closest live
-    nodes; deleted nodes are explored but never kept (hnswlib's non-bare-bone path)."""
+    nodes; deleted nodes are explored but never kept (hnswlib's non-bare-bone path).
+
+    Both queues hold ``(key, node)`` with the next to pop at ``[0]``: the candidates keyed by
+    distance, the beam by −distance. With ``exact`` they are ordered on the key alone like
+    hnswlib's ``std::priority_queue`` (libstdc++), so equal distances resolve as in hnswlib;
+    otherwise ``heapq`` is used, which agrees whenever no two distances are equal."""
+    push, pop = (_std_push, _std_pop) if exact else (heapq.heappush, heapq.heappop)
     graph = index.graphs[0]
     offsets = graph.offsets
     neighbors = graph.neighbors
@@ -143,7 +158,7 @@ def _beam(index: HNSWIndex, dist: Any, entry: int, entry_d: float, ef: int) -> B
         cand_d, node = candidates[0]
         if cand_d > lower_bound and (not has_deleted or len(top) == ef):
             break
-        heapq.heappop(candidates)
+        pop(candidates)
         expanded.append(node)
         links = neighbors[offsets[node] : offsets[node + 1]]
         fresh = links[~visited[links]].astype(np.int64)
@@ -156,14 +171,14 @@ def _beam(index: HNSWIndex, dist: Any, entry: int, entry_d: float, ef: int) -> B
         for i, value in enumerate(d.tolist()):
             if len(top) < ef or lower_bound > value:
                 other = int(fresh[i])
-                heapq.heappush(candidates, (value, other))
+                push(candidates, (value, other))
                 if has_deleted and deleted[other]:
                     outcome[i] = CANDIDATE_ONLY
                 else:
-                    heapq.heappush(top, (-value, other))
+                    push(top, (-value, other))
                     outcome[i] = ADMITTED
                 while len(top) > ef:
-                    evicted[i] = heapq.heappop(top)[1]
+                    evicted[i] = pop(top)[1]
                 if top:
                     lower_bound = -top[0][0]
         e_src.append(np.full(fresh.size, node, np.int64))
@@ -172,7 +187,11 @@ def _beam(index: HNSWIndex, dist: Any, entry: int, entry_d: float, ef: int) -> B
         e_outcome.append(outcome)
         e_evicted.append(evicted)
 
-    final = sorted((-negative, node) for negative, node in top)
+    final = []  # closest first: the reverse of the order hnswlib pops the beam in
+    while top:
+        negative, node = pop(top)
+        final.append((-negative, node))
+    final.reverse()
     return BeamLevel(
         level=0,
         entry=entry,
@@ -187,6 +206,57 @@ def _beam(index: HNSWIndex, dist: Any, entry: int, entry_d: float, ef: int) -> B
         beam_distances=np.asarray([d for d, _ in final], np.float32),
         entry_distance=entry_d,
     )
+
+
+def _has_ties(beam: BeamLevel) -> bool:
+    """True if two distances computed on level 0 are equal (or NaN)."""
+    values = np.concatenate([[beam.entry_distance], beam.edge_distances])
+    return bool(np.unique(values).size < values.size)
+
+
+def _std_push(heap: list[tuple[float, int]], item: tuple[float, int]) -> None:
+    """``std::push_heap`` (libstdc++) of a heap whose smallest key is on top, comparing keys
+    only (hnswlib's ``CompareByFirst``, mirrored)."""
+    heap.append(item)
+    hole = len(heap) - 1
+    key = item[0]
+    while hole > 0:
+        parent = (hole - 1) >> 1
+        if not heap[parent][0] > key:
+            break
+        heap[hole] = heap[parent]
+        hole = parent
+    heap[hole] = item
+
+
+def _std_pop(heap: list[tuple[float, int]]) -> tuple[float, int]:
+    """``std::pop_heap`` + ``pop_back`` (libstdc++ ``__adjust_heap``) for :func:`_std_push`
+    heaps; returns the former top."""
+    top = heap[0]
+    value = heap.pop()
+    n = len(heap)
+    if n == 0:
+        return top
+    hole = child = 0
+    while child < (n - 1) >> 1:
+        child = 2 * (child + 1)
+        if heap[child][0] > heap[child - 1][0]:
+            child -= 1
+        heap[hole] = heap[child]
+        hole = child
+    if n & 1 == 0 and child == (n - 2) >> 1:
+        child = 2 * (child + 1)
+        heap[hole] = heap[child - 1]
+        hole = child - 1
+    key = value[0]
+    while hole > 0:
+        parent = (hole - 1) >> 1
+        if not heap[parent][0] > key:
+            break
+        heap[hole] = heap[parent]
+        hole = parent
+    heap[hole] = value
+    return top
 
 
 def _cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:

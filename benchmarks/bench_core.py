@@ -1,0 +1,241 @@
+"""Benchmark feder's readers and search replay against faiss and hnswlib themselves.
+
+    .venv/bin/python benchmarks/bench_core.py                      # IVF 100k + 1M, HNSW 100k
+    .venv/bin/python benchmarks/bench_core.py --sizes 100000 --hnsw-sizes 100000 --profile
+
+For every size it builds seeded random data once and caches the indexes (``--cache-dir``,
+default ``$TMPDIR/feder-bench``): IVF_FLAT with nlist ≈ 4·√n rounded to a power of two (1024 at
+100k, 4096 at 1M) and HNSW with M=16, ef_construction=100. Building an HNSW of 1M×128 takes
+several minutes on two cores, so HNSW runs only ``--hnsw-sizes`` (default 100k). Then, in the
+same process, it measures
+
+- load: ``feder.load_index`` vs ``faiss.read_index`` / ``hnswlib.Index.load_index`` (median of
+  ``--repeat`` runs, page cache warm; feder maps the file and builds views, concatenations are
+  lazy) — goal ratio ≤ 1;
+- IVF: one query at a time, feder's trace vs ``index.search`` at ``--nprobe`` (goal ≤ 3×);
+- HNSW: one query at a time at ``--ef``, feder's trace vs ``knn_query`` (goal ≤ 10 ms at 100k);
+- the fraction of queries whose trace ids equal the library's ids exactly.
+
+Both libraries run single-threaded (one query at a time is what feder replays).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import importlib.util
+import io
+import math
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+if importlib.util.find_spec("feder") is None:  # run from a checkout without installing
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import faiss
+import hnswlib
+
+import feder
+
+GOALS = {"load": 1.0, "ivf": 3.0, "hnsw_ms": 10.0}
+
+
+def make_data(n: int, dim: int, seed: int) -> np.ndarray:
+    """``(n, dim) float32``: a mixture of 1000 Gaussian blobs (a little structure, like
+    embeddings), generated in chunks so 1M×128 stays cheap."""
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((1000, dim)).astype(np.float32) * 2
+    out = np.empty((n, dim), np.float32)
+    for start in range(0, n, 100_000):
+        stop = min(start + 100_000, n)
+        which = rng.integers(0, centers.shape[0], stop - start)
+        out[start:stop] = centers[which] + rng.standard_normal((stop - start, dim),
+                                                                dtype=np.float32)
+    return out
+
+
+def nlist_for(n: int) -> int:
+    return 1 << round(math.log2(4 * math.sqrt(n)))
+
+
+def build_ivf(path: Path, n: int, dim: int, seed: int) -> float:
+    if path.exists():
+        return 0.0
+    t0 = time.perf_counter()
+    data = make_data(n, dim, seed)
+    nlist = nlist_for(n)
+    index = faiss.IndexIVFFlat(faiss.IndexFlatL2(dim), dim, nlist)
+    rng = np.random.default_rng(seed + 1)
+    index.train(data[rng.choice(n, min(n, 64 * nlist), replace=False)])
+    index.add(data)
+    index.nprobe = 16
+    faiss.write_index(index, str(path) + ".tmp")
+    os.replace(str(path) + ".tmp", path)
+    return time.perf_counter() - t0
+
+
+def build_hnsw(path: Path, n: int, dim: int, seed: int) -> float:
+    if path.exists():
+        return 0.0
+    t0 = time.perf_counter()
+    data = make_data(n, dim, seed)
+    index = hnswlib.Index(space="l2", dim=dim)
+    index.init_index(max_elements=n, M=16, ef_construction=100, random_seed=seed)
+    index.add_items(data, np.arange(n), num_threads=os.cpu_count() or 1)
+    index.save_index(str(path) + ".tmp")
+    os.replace(str(path) + ".tmp", path)
+    return time.perf_counter() - t0
+
+
+def median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+        del result
+    return statistics.median(times)
+
+
+def per_query(fn, qs: np.ndarray) -> tuple[float, list]:
+    """Median seconds per query and the outputs."""
+    fn(qs[0])  # warm-up
+    times, outs = [], []
+    for q in qs:
+        t0 = time.perf_counter()
+        outs.append(fn(q))
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), outs
+
+
+def profile(fn, qs: np.ndarray, title: str, lines: int = 12) -> str:
+    prof = cProfile.Profile()
+    prof.enable()
+    for q in qs:
+        fn(q)
+    prof.disable()
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(lines)
+    body = "\n".join(line for line in out.getvalue().splitlines() if line.strip())
+    return f"--- profile: {title} ({len(qs)} queries, by own time) ---\n{body}"
+
+
+def bench_ivf(n: int, args, rows: list, notes: list) -> None:
+    path = Path(args.cache_dir) / f"ivf_n{n}_d{args.dim}_nl{nlist_for(n)}_s{args.seed}.index"
+    built = build_ivf(path, n, args.dim, args.seed)
+    if built:
+        notes.append(f"built IVF{nlist_for(n)},Flat n={n} in {built:.0f} s")
+    size_mb = path.stat().st_size / 1e6
+    faiss.read_index(str(path))  # warm the page cache
+    t_faiss = median_time(lambda: faiss.read_index(str(path)), args.repeat)
+    t_feder = median_time(lambda: feder.load_index(path), args.repeat)
+    rows.append((f"IVF{nlist_for(n)} n={n:,} ({size_mb:.0f} MB)", "load",
+                 f"{t_feder * 1e3:.1f} ms", f"{t_faiss * 1e3:.1f} ms", t_feder / t_faiss,
+                 f"≤ {GOALS['load']:g}", ""))
+
+    index = faiss.read_index(str(path))
+    parsed = feder.load_index(path)
+    qs = make_data(args.queries, args.dim, args.seed + 7)
+    params = faiss.SearchParametersIVF(nprobe=args.nprobe)
+    k, nprobe = args.k, args.nprobe
+    lib_t, lib_out = per_query(lambda q: index.search(q[None], k, params=params)[1][0], qs)
+    fed_t, fed_out = per_query(lambda q: parsed.search(q, k=k, nprobe=nprobe).ids, qs)
+    same = np.mean([np.array_equal(a, b) for a, b in zip(fed_out, lib_out, strict=True)])
+    rows.append((f"IVF{nlist_for(n)} n={n:,}", f"trace nprobe={nprobe} k={k}",
+                 f"{fed_t * 1e3:.2f} ms", f"{lib_t * 1e3:.2f} ms", fed_t / lib_t,
+                 f"≤ {GOALS['ivf']:g}", f"{same:.1%}"))
+    if args.profile:
+        notes.append(profile(lambda q: parsed.search(q, k=k, nprobe=nprobe), qs[:50],
+                             f"IVF n={n} trace"))
+
+
+def bench_hnsw(n: int, args, rows: list, notes: list) -> None:
+    path = Path(args.cache_dir) / f"hnsw_n{n}_d{args.dim}_M16_efc100_s{args.seed}.bin"
+    built = build_hnsw(path, n, args.dim, args.seed)
+    if built:
+        notes.append(f"built HNSW M=16 efc=100 n={n} in {built:.0f} s")
+    size_mb = path.stat().st_size / 1e6
+
+    def lib_load():
+        index = hnswlib.Index(space="l2", dim=args.dim)
+        index.load_index(str(path))
+        return index
+
+    lib_load()
+    t_lib = median_time(lib_load, args.repeat)
+    t_feder = median_time(lambda: feder.load_index(path, space="l2"), args.repeat)
+    rows.append((f"HNSW M16 n={n:,} ({size_mb:.0f} MB)", "load", f"{t_feder * 1e3:.1f} ms",
+                 f"{t_lib * 1e3:.1f} ms", t_feder / t_lib, f"≤ {GOALS['load']:g}", ""))
+
+    index = lib_load()
+    index.set_ef(args.ef)
+    index.set_num_threads(1)
+    parsed = feder.load_index(path, space="l2")
+    qs = make_data(args.queries, args.dim, args.seed + 7)
+    k, ef = args.k, args.ef
+    lib_t, lib_out = per_query(lambda q: index.knn_query(q, k=k)[0][0], qs)
+    fed_t, fed_out = per_query(lambda q: parsed.search(q, k=k, ef=ef).ids, qs)
+    same = np.mean([np.array_equal(a, b) for a, b in zip(fed_out, lib_out, strict=True)])
+    goal = f"≤ {GOALS['hnsw_ms']:g} ms" if n <= 100_000 else ""
+    rows.append((f"HNSW M16 n={n:,}", f"trace ef={ef} k={k}", f"{fed_t * 1e3:.2f} ms",
+                 f"{lib_t * 1e3:.3f} ms", fed_t / lib_t, goal, f"{same:.1%}"))
+    if args.profile:
+        notes.append(profile(lambda q: parsed.search(q, k=k, ef=ef), qs[:50],
+                             f"HNSW n={n} trace"))
+
+
+def print_table(rows: list) -> None:
+    head = ("index", "measure", "feder", "library", "ratio", "goal", "same ids")
+    cells = [head] + [(a, b, c, d, f"{e:.2f}×", f, g) for a, b, c, d, e, f, g in rows]
+    widths = [max(len(str(row[i])) for row in cells) for i in range(len(head))]
+    for j, row in enumerate(cells):
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        if j == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="IVF sizes, comma separated")
+    parser.add_argument("--hnsw-sizes", default="100000",
+                        help="HNSW sizes (1M×128 takes several minutes to build on 2 cores); "
+                             "empty for none")
+    parser.add_argument("--dim", type=int, default=128)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--nprobe", type=int, default=16)
+    parser.add_argument("--ef", type=int, default=64)
+    parser.add_argument("--repeat", type=int, default=7, help="runs per load measurement")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(), "feder-bench"))
+    parser.add_argument("--profile", action="store_true", help="cProfile the traces")
+    args = parser.parse_args(argv)
+    Path(args.cache_dir).mkdir(parents=True, exist_ok=True)
+    faiss.omp_set_num_threads(1)
+
+    rows: list = []
+    notes: list[str] = []
+    for n in [int(s) for s in args.sizes.split(",") if s.strip()]:
+        bench_ivf(n, args, rows, notes)
+    for n in [int(s) for s in args.hnsw_sizes.split(",") if s.strip()]:
+        bench_hnsw(n, args, rows, notes)
+
+    print(f"dim={args.dim}, {args.queries} queries (median per query), load = median of "
+          f"{args.repeat}, faiss {faiss.__version__}, hnswlib {version('hnswlib')}, "
+          f"numpy {np.__version__}")
+    print_table(rows)
+    for note in notes:
+        print(note)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

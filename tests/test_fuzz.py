@@ -1,0 +1,229 @@
+"""Corrupted index files: loading and searching either work or raise a FederError — never an
+IndexError, a struct.error, a MemoryError or a hang — and never allocate much.
+
+Small valid files of each kind are built once; hypothesis truncates them, overwrites bytes,
+flips bits and writes extreme values into the header count fields.
+"""
+
+from __future__ import annotations
+
+import struct
+import tempfile
+import tracemalloc
+import warnings
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import build_hnsw, build_ivf
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import feder
+
+PEAK_LIMIT = 64 * 2**20
+FUZZ = settings(max_examples=80, deadline=2000, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow])
+
+EXTREMES_U64 = [0, 1, 2, 3, 7, 255, 2**16 - 1, 2**16, 2**31 - 1, 2**31, 2**32 - 1, 2**32,
+                2**40, 2**62, 2**63 - 1, 2**63, 2**64 - 2, 2**64 - 1]
+
+
+@cache
+def samples() -> dict[str, bytes]:
+    """Small valid files: IVF with a full size table and an array direct map, IVF inner product
+    with sparse sizes and a hashtable direct map, hnswlib with several levels and deletions."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hnsw = build_hnsw(Path(tmp), n=150, dim=4, M=4, ef_construction=20,
+                          custom_labels=True, delete=10).blob
+    return {
+        "ivf_full": build_ivf(n=200, dim=4, nlist=8, direct_map="array").blob,
+        "ivf_sprs": build_ivf(n=5, dim=4, nlist=16, metric="ip", direct_map="hashtable").blob,
+        "hnsw": hnsw,
+    }
+
+
+def faiss_fields(blob: bytes) -> list[tuple[int, str, str]]:
+    """(offset, struct format, name) of every count-like field of an IVF_FLAT file."""
+    fields = [(4, "<i", "d"), (8, "<q", "ntotal"), (33, "<i", "metric_type")]
+    (metric,) = struct.unpack_from("<i", blob, 33)
+    pos = 37 + (4 if metric > 1 else 0)
+    (nlist,) = struct.unpack_from("<Q", blob, pos)
+    (d,) = struct.unpack_from("<i", blob, 4)
+    fields += [(pos, "<Q", "nlist"), (pos + 8, "<Q", "nprobe")]
+    pos += 16
+    fields += [(pos + 4, "<i", "quantizer d"), (pos + 8, "<q", "quantizer ntotal"),
+               (pos + 33, "<i", "quantizer metric")]
+    pos += 4 + 33 + (4 if metric > 1 else 0)
+    fields.append((pos, "<Q", "quantizer float count"))
+    pos += 8 + 4 * nlist * d
+    fields.append((pos, "<B", "direct map type"))
+    dm_type = blob[pos]
+    (n_dm,) = struct.unpack_from("<Q", blob, pos + 1)
+    fields.append((pos + 1, "<Q", "direct map size"))
+    pos += 9 + 8 * n_dm
+    if dm_type == 2:
+        fields.append((pos, "<Q", "hashtable size"))
+        (n_pairs,) = struct.unpack_from("<Q", blob, pos)
+        pos += 8 + 16 * n_pairs
+    fields += [(pos + 4, "<Q", "invlists nlist"), (pos + 12, "<Q", "code size")]
+    pos += 20
+    kind = blob[pos: pos + 4]
+    (n_sizes,) = struct.unpack_from("<Q", blob, pos + 4)
+    fields.append((pos + 4, "<Q", "sizes count"))
+    for i in range(n_sizes):
+        name = "list size" if kind == b"full" or i % 2 else "sprs list number"
+        fields.append((pos + 12 + 8 * i, "<Q", name))
+    return fields
+
+
+def hnsw_fields(blob: bytes) -> list[tuple[int, str, str]]:
+    fields = [(8, "<Q", "max_elements"), (16, "<Q", "cur_element_count"),
+              (24, "<Q", "size_data_per_element"), (32, "<Q", "label_offset"),
+              (40, "<Q", "offsetData"), (48, "<i", "maxlevel"), (52, "<I", "enterpoint_node"),
+              (56, "<Q", "maxM"), (64, "<Q", "maxM0"), (72, "<Q", "M"), (88, "<Q", "efc")]
+    _, _, n, size_per = struct.unpack_from("<4Q", blob, 0)
+    (max_m,) = struct.unpack_from("<Q", blob, 56)
+    for i in range(0, n, 7):
+        fields.append((96 + i * size_per, "<H", "level-0 link count"))
+        fields.append((96 + i * size_per + 4, "<I", "level-0 link"))
+    pos = 96 + n * size_per
+    for _ in range(n):
+        (nbytes,) = struct.unpack_from("<I", blob, pos)
+        fields.append((pos, "<I", "upper links nbytes"))
+        if nbytes:
+            fields.append((pos + 4, "<I", "upper link count"))
+            fields.append((pos + 8, "<I", "upper link"))
+        pos += 4 + nbytes
+    assert pos == len(blob) and max_m > 0
+    return fields
+
+
+def exercise(blob: bytes) -> str:
+    """Load and search ``blob``; return 'ok' or the FederError class name. Anything else, a
+    slow run or a large allocation fails the test."""
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # overflow on absurd floats
+            index = feder.load_index(blob)
+            q = np.linspace(-1, 1, index.dim, dtype=np.float32)
+            if isinstance(index, feder.IVFFlatIndex):
+                for nprobe in (1, 3, index.nlist):
+                    trace = index.search(q, k=4, nprobe=nprobe)
+                    assert trace.ids.shape == (4,)
+                index.search(q, k=2)  # nprobe from the file
+                if index.ntotal:
+                    index.search_by_id(int(index.ids[0]), k=2, nprobe=2)
+                    assert index.vectors.shape == (index.ntotal, index.dim)
+            else:
+                for ef in (1, 10):
+                    trace = index.search(q, k=2, ef=ef)
+                    assert trace.ids.shape == (2,)
+                live = np.flatnonzero(~index.deleted)
+                if live.size:
+                    index.search_by_id(int(index.labels[live[0]]), k=1, ef=4)
+        return "ok"
+    except feder.FederError as exc:
+        assert str(exc)  # every error explains itself
+        return type(exc).__name__
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < PEAK_LIMIT, f"peak allocation {peak / 2**20:.0f} MiB"
+
+
+KINDS = ["ivf_full", "ivf_sprs", "hnsw"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_samples_are_valid(kind):
+    assert exercise(samples()[kind]) == "ok"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@FUZZ
+@given(data=st.data())
+def test_truncation_always_raises_format_error(kind, data):
+    blob = samples()[kind]
+    cut = data.draw(st.integers(0, len(blob) - 1), label="length")
+    with pytest.raises(feder.IndexFormatError) as info:
+        feder.load_index(blob[:cut])
+    if cut >= 8:  # past the magic: a located, explained error
+        assert "byte offset" in str(info.value) or "not a faiss or hnswlib" in str(info.value)
+    assert exercise(blob[:cut]) != "ok"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@FUZZ
+@given(data=st.data())
+def test_overwritten_bytes(kind, data):
+    blob = bytearray(samples()[kind])
+    writes = data.draw(st.lists(st.tuples(st.integers(0, len(blob) - 1), st.integers(0, 255)),
+                                min_size=1, max_size=6), label="writes")
+    for pos, value in writes:
+        blob[pos] = value
+    exercise(bytes(blob))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@FUZZ
+@given(data=st.data())
+def test_flipped_bits(kind, data):
+    blob = bytearray(samples()[kind])
+    flips = data.draw(st.lists(st.integers(0, 8 * len(blob) - 1), min_size=1, max_size=4),
+                      label="bits")
+    for bit in flips:
+        blob[bit // 8] ^= 1 << (bit % 8)
+    exercise(bytes(blob))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@FUZZ
+@given(data=st.data())
+def test_extreme_header_counts(kind, data):
+    blob = bytearray(samples()[kind])
+    fields = hnsw_fields(bytes(blob)) if kind == "hnsw" else faiss_fields(bytes(blob))
+    offset, fmt, name = data.draw(st.sampled_from(fields), label="field")
+    size = struct.calcsize(fmt)
+    (old,) = struct.unpack_from(fmt, blob, offset)
+    value = data.draw(st.one_of(st.sampled_from(EXTREMES_U64),
+                                st.integers(0, 2**64 - 1),
+                                st.integers(-3, 3).map(lambda delta: int(old) + delta)),
+                      label=f"value for {name}")
+    blob[offset: offset + size] = (value % 2**64).to_bytes(8, "little")[:size]
+    exercise(bytes(blob))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_field_at_every_extreme(kind):
+    """The deterministic complement: each count field × each extreme value."""
+    base = samples()[kind]
+    fields = hnsw_fields(base) if kind == "hnsw" else faiss_fields(base)
+    outcomes: dict[str, int] = {}
+    chosen = fields[:20] + fields[20 :: max(1, (len(fields) - 20) // 16)]
+    for offset, fmt, _name in chosen:
+        size = struct.calcsize(fmt)
+        for value in EXTREMES_U64:
+            blob = bytearray(base)
+            blob[offset: offset + size] = value.to_bytes(8, "little")[:size]
+            result = exercise(bytes(blob))
+            outcomes[result] = outcomes.get(result, 0) + 1
+    assert "IndexFormatError" in outcomes or "TruncatedIndexError" in outcomes
+    assert set(outcomes) <= {"ok", "IndexFormatError", "TruncatedIndexError", "QueryError",
+                             "UnsupportedIndexError", "UnknownIdError"}, outcomes
+
+
+def test_huge_counts_fail_fast_with_a_message():
+    """A header announcing 2^60 elements fails before allocating, naming the field."""
+    blob = bytearray(samples()["hnsw"])
+    struct.pack_into("<Q", blob, 8, 2**62)  # max_elements
+    struct.pack_into("<Q", blob, 16, 2**60)  # cur_element_count
+    with pytest.raises(feder.TruncatedIndexError, match=r"expected 1152921504606846976 ×"):
+        feder.load_index(bytes(blob))
+    ivf = bytearray(samples()["ivf_full"])
+    nlist_at = 37
+    struct.pack_into("<Q", ivf, nlist_at, 2**60)
+    with pytest.raises(feder.IndexFormatError, match=r"nlist = 1152921504606846976"):
+        feder.load_index(bytes(ivf))
