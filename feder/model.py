@@ -110,6 +110,7 @@ class IVFFlatIndex:
     _codes: list[np.ndarray] = field(repr=False)  # per list (size, dim) float32 views
     _ids: list[np.ndarray] = field(repr=False)  # per list (size,) int64 views
     _owner: Any = field(default=None, repr=False)  # keeps a memory map alive
+    _blocks: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     kind: Literal["ivf_flat"] = "ivf_flat"
 
@@ -129,6 +130,38 @@ class IVFFlatIndex:
     def list_ids(self, list_no: int) -> np.ndarray:
         """``(size,) int64`` ids of inverted list ``list_no`` (a view)."""
         return self._ids[self._check_list(list_no)]
+
+    def list_block(self, list_no: int) -> tuple[np.ndarray, np.ndarray]:
+        """``((size, dim) float32, (size,) float32)``: an aligned copy of list ``list_no``'s
+        vectors and their squared norms, made on the list's first search and cached.
+
+        File views sit at arbitrary byte offsets, and numpy cannot hand unaligned arrays to
+        BLAS; the aligned copy makes a probed list cost one matrix-vector product.
+        """
+        list_no = self._check_list(list_no)
+        block = self._blocks.get(list_no)
+        if block is None:
+            from .trace.distances import squared_norms
+
+            vectors = np.array(self._codes[list_no], dtype=np.float32, order="C")
+            block = self._blocks[list_no] = (vectors, squared_norms(vectors))
+        return block
+
+    def list_norms(self, list_no: int) -> np.ndarray:
+        """``(size,) float32`` squared norms of list ``list_no`` (see :meth:`list_block`)."""
+        return self.list_block(list_no)[1]
+
+    @cached_property
+    def aligned_centroids(self) -> np.ndarray:
+        """``(nlist, dim) float32`` an aligned copy of ``centroids`` (BLAS wants alignment)."""
+        return np.array(self.centroids, dtype=np.float32, order="C")
+
+    @cached_property
+    def centroid_norms(self) -> np.ndarray:
+        """``(nlist,) float32`` squared norms of the centroids."""
+        from .trace.distances import squared_norms
+
+        return squared_norms(self.aligned_centroids)
 
     def _check_list(self, list_no: int) -> int:
         if not 0 <= list_no < self.nlist:

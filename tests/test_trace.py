@@ -483,3 +483,27 @@ def test_bad_search_parameters(both):
         both["hnsw"].search(q, ef=0)
     with pytest.raises(feder.QueryError, match="ef must be an integer"):
         both["hnsw"].search(q, ef=2.5)
+
+
+@pytest.mark.parametrize("metric", ["l2", "ip"])
+@pytest.mark.parametrize("offset", [0.0, 1000.0])
+def test_screened_distances_select_like_exact_ones(metric: str, offset: float) -> None:
+    """The one-gemv screen must never change a top-k selection, even when a large common
+    offset makes ‖x‖² − 2x·q + ‖q‖² lose most of its digits to cancellation."""
+    from feder.trace.distances import faiss_distances, screened_faiss_distances, squared_norms
+    from feder.trace.ivf import best_positions
+
+    rng = np.random.default_rng(11)
+    for trial in range(20):
+        vectors = (offset + rng.standard_normal((700, 32))).astype(np.float32)
+        vectors[rng.integers(0, 700, 40)] = vectors[rng.integers(0, 700, 40)]  # exact ties
+        query = (offset + rng.standard_normal(32)).astype(np.float32)
+        parts = np.split(vectors, [100, 250, 600])
+        k = int(rng.integers(1, 30))
+        exact = faiss_distances(vectors, query, metric)
+        screened = screened_faiss_distances(parts, squared_norms(vectors), query, metric, k)
+        larger = metric == "ip"
+        want = best_positions(exact, k, larger)
+        got = best_positions(screened, k, larger)
+        np.testing.assert_array_equal(got, want, err_msg=f"trial {trial}")
+        np.testing.assert_array_equal(screened[got], exact[want])

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import UnsupportedIndexError
 from ..model import REPLAYED_METRICS, as_query, positive_int
-from .distances import LARGER_IS_CLOSER, faiss_distances
+from .distances import LARGER_IS_CLOSER, screened_faiss_distances
 from .types import CoarseStep, FineStep, IVFTrace
 
 if TYPE_CHECKING:
@@ -33,9 +33,10 @@ def best_positions(distances: np.ndarray, count: int, larger_is_closer: bool,
     if ids is None:
         ids = np.arange(keys.shape[0], dtype=np.int64)
     tie_keys = ~ids if larger_is_closer else ids  # ~ reverses the order without overflow
-    admissible = np.flatnonzero(keys < _FLT_MAX)  # also drops NaN
+    below = keys < _FLT_MAX  # also drops NaN
+    admissible = np.arange(keys.shape[0]) if below.all() else np.flatnonzero(below)
     if count < admissible.size:
-        adm_keys = keys[admissible]
+        adm_keys = keys if admissible.size == keys.shape[0] else keys[admissible]
         boundary = np.partition(adm_keys, count - 1)[count - 1]
         part = admissible[adm_keys <= boundary]
         if part.size > count:
@@ -66,22 +67,22 @@ def trace_ivf_flat(index: IVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1)
     nprobe = min(positive_int(nprobe, "nprobe"), index.nlist)
     larger = index.metric in LARGER_IS_CLOSER
 
-    centroid_d = faiss_distances(index.centroids, q, index.metric)
+    centroid_d = screened_faiss_distances([index.aligned_centroids], index.centroid_norms, q,
+                                          index.metric, nprobe)
     probed = best_positions(centroid_d, nprobe, larger)
 
     sizes = index.list_sizes[probed]
-    codes = [index.list_vectors(int(lst)) for lst in probed]
-    if int(sizes.sum()):
-        cand_vectors = np.concatenate(codes, axis=0)
-        cand_ids = np.concatenate([index.list_ids(int(lst)) for lst in probed])
-    else:
-        cand_vectors = np.empty((0, index.dim), np.float32)
-        cand_ids = np.empty(0, np.int64)
+    lists = probed.tolist()
+    blocks = [index.list_block(lst) for lst in lists]
+    cand_vectors = [vectors for vectors, _ in blocks]
+    cand_norms = np.concatenate([norms for _, norms in blocks])
+    cand_ids = np.concatenate([index.list_ids(lst) for lst in lists]).astype(np.int64,
+                                                                             copy=False)
     cand_lists = np.repeat(probed, sizes)
     starts = index.list_offsets[probed]
     cand_rows = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + \
         np.arange(cand_ids.size, dtype=np.int64)
-    cand_d = faiss_distances(cand_vectors, q, index.metric)
+    cand_d = screened_faiss_distances(cand_vectors, cand_norms, q, index.metric, k)
     best = best_positions(cand_d, k, larger, cand_ids)
 
     ids = np.full(k, -1, np.int64)
@@ -97,5 +98,5 @@ def trace_ivf_flat(index: IVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1)
         distances=distances,
         params={"k": k, "nprobe": nprobe},
         coarse=CoarseStep(centroid_d, probed, centroid_d[probed]),
-        fine=FineStep(cand_ids.astype(np.int64, copy=False), cand_lists, cand_rows, cand_d, best),
+        fine=FineStep(cand_ids, cand_lists, cand_rows, cand_d, best),
     )
