@@ -320,3 +320,16 @@ def test_towhee_shares_the_embedder_and_reports_errors(
     with pytest.raises(EmbeddingError, match=r"bad\.jpg: cannot embed .*no such file"):
         embed_with_towhee([tmp_path / "bad.jpg"], descriptor)
     assert embed_with_towhee([], descriptor).shape == (0, descriptor.dim)
+
+
+def test_raw_features_normalize_to_the_default_vectors(
+    photos: dict[str, Path], model_vectors: np.ndarray
+) -> None:
+    raw = ImageEmbedder("efficientnet", batch_size=16, normalize=False)
+    names = sorted(photos)[:4]
+    features = raw.embed_paths([photos[n] for n in names])
+    norms = np.linalg.norm(features, axis=1)
+    assert (np.abs(norms - 1) > 0.05).all()  # raw pooled features are not unit vectors
+    index = {n: i for i, n in enumerate(photos)}  # model_vectors follow photos' order
+    expected = model_vectors[[index[n] for n in names]]
+    np.testing.assert_allclose(features / norms[:, None], expected, atol=1e-5)

@@ -135,12 +135,14 @@ class EfficientNetLite0:
     name = NAME
     dim = DIM
 
-    def __init__(self, num_threads: int | None = None) -> None:
+    def __init__(self, num_threads: int | None = None, normalize: bool = True) -> None:
         self.num_threads = num_threads
+        self.normalize = normalize
         self.model = load_model()
 
     def embed_batch(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """Features of RGB images: ``(n, 1280) float32``, each row of unit L2 norm."""
+        """Features of RGB images: ``(n, 1280) float32``, rows of unit L2 norm unless the
+        extractor was made with ``normalize=False`` (then the raw pooled features)."""
         import torch
 
         if not images:
@@ -150,5 +152,7 @@ class EfficientNetLite0:
         with _torch_threads(self.num_threads), torch.inference_mode():
             pooled = self.model.extract_features(batch).mean(dim=(2, 3))
         features: np.ndarray = pooled.numpy().astype(np.float32, copy=False)
+        if not self.normalize:
+            return np.ascontiguousarray(features, dtype=np.float32)
         norms = np.linalg.norm(features, axis=1, keepdims=True)
         return np.ascontiguousarray(features / np.maximum(norms, 1e-12), dtype=np.float32)

