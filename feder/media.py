@@ -135,3 +135,20 @@ def thumbnail_bytes(path: Path, size: int) -> tuple[bytes, str]:
         raise MediaError(f"no such file: {path}") from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise MediaError(f"cannot read image {path}: {exc}") from None
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def list_images(folder: str | os.PathLike[str]) -> list[Path]:
+    """Image files under ``folder`` (recursively), sorted by their path relative to it.
+
+    The order is the id order: ``feder embed`` writes row ``i`` for image ``i`` of this list,
+    and ``feder report`` shows image ``i`` for id ``i``.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        found = "a file" if root.exists() else "nothing"
+        raise MediaError(f"expected a folder of images, found {found} at {root}")
+    found = [p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
