@@ -148,7 +148,7 @@ def list_images(folder: str | os.PathLike[str]) -> list[Path]:
     """
     root = Path(folder)
     if not root.is_dir():
-        found = "a file" if root.exists() else "nothing"
-        raise MediaError(f"expected a folder of images, found {found} at {root}")
+        what = "a file" if root.exists() else "nothing"
+        raise MediaError(f"expected a folder of images, found {what} at {root}")
     found = [p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
