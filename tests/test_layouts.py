@@ -214,14 +214,15 @@ def test_projection_umap_is_seeded() -> None:
 
 
 def test_shown_levels() -> None:
-    assert shown_levels(5, 3) == (5, 4, 3)
-    assert shown_levels(2, 3) == (2, 1)
-    assert shown_levels(0, 3) == (0,)
+    assert shown_levels((1000, 300, 60, 9, 2, 1), 3) == (4, 3, 2)  # level 5: entry alone
+    assert shown_levels((1000, 300, 60), 3) == (2, 1)
+    assert shown_levels((1000, 300, 1), 2) == (1,)
+    assert shown_levels((1000,), 3) == (0,)
 
 
 def test_layered_overview_inherits_positions(hnsw: feder.HNSWIndex) -> None:
     ov = layered_overview(hnsw, 3)
-    assert ov.levels[0] == hnsw.max_level
+    assert ov.levels[0] == max(lv for lv, c in enumerate(ov.level_counts) if c >= 2)
     assert ov.xy.shape == (ov.nodes.size, 2) and np.isfinite(ov.xy).all()
     assert ov.xy.min() >= 0 and ov.xy.max() <= 1
     lowest = ov.levels[-1]

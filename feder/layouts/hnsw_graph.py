@@ -31,18 +31,23 @@ class LayeredOverview:
     level_counts: tuple[int, ...]  # elements on every level 0..max_level
 
 
-def shown_levels(max_level: int, count: int) -> tuple[int, ...]:
-    """The ``count`` highest levels, top first; level 0 only when it is the only one."""
+def shown_levels(level_counts: tuple[int, ...], count: int) -> tuple[int, ...]:
+    """``count`` levels, top first, starting at the highest level with at least two nodes
+    (hnswlib's top levels often hold the entry point alone); level 0 only when it is the
+    only level. ``level_counts[l]`` is the number of elements on level ``l``."""
+    max_level = len(level_counts) - 1
     if max_level <= 0:
         return (0,)
-    low = max(1, max_level - count + 1)
-    return tuple(range(max_level, low - 1, -1))
+    top = max([lv for lv in range(1, max_level + 1) if level_counts[lv] >= 2], default=1)
+    low = max(1, top - count + 1)
+    return tuple(range(top, low - 1, -1))
 
 
 def layered_overview(index: HNSWIndex, num_levels: int = 3) -> LayeredOverview:
     """Positions by PCA of the vectors of the lowest shown level's nodes; every upper level
     reuses them, so a node sits at the same spot on each plane."""
-    levels = shown_levels(index.max_level, num_levels)
+    counts = tuple(int(np.count_nonzero(index.levels >= lv)) for lv in range(index.max_level + 1))
+    levels = shown_levels(counts, num_levels)
     nodes = index.graphs[levels[-1]].nodes if levels[-1] > 0 else np.arange(index.ntotal)
     nodes = nodes.astype(np.int64)
     xy = fit_to_box(pca_2d(index.vectors[nodes]), 1.0, 1.0, margin=0.04) if nodes.size else \
@@ -55,7 +60,6 @@ def layered_overview(index: HNSWIndex, num_levels: int = 3) -> LayeredOverview:
                               np.diff(graph.offsets))
         srcs.append(np.searchsorted(nodes, src_nodes).astype(np.int32))
         dsts.append(np.searchsorted(nodes, graph.neighbors).astype(np.int32))
-    counts = tuple(int(np.count_nonzero(index.levels >= lv)) for lv in range(index.max_level + 1))
     return LayeredOverview(levels, nodes, xy.astype(np.float32),
                            index.levels[nodes].astype(np.int32), tuple(srcs), tuple(dsts),
                            counts)
