@@ -25,7 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from feder.datasets import ImageRecord, write_fashion_mnist
+from feder import FederPy
+from feder.builders import build_ivf_flat
+from feder.datasets import ImageRecord, precision_at_k, write_fashion_mnist
 from feder.embed import ImageEmbedder, available_backends
 
 
@@ -40,20 +42,16 @@ class BenchContext:
     best_batch_rate: float  # images/s of the fastest batch (least disturbed by other load)
 
 
-def precision_at_k(vectors: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
-    """Leave-one-out precision@k of exact cosine kNN.
-
-    ``vectors``: ``(n, d) float32`` with unit rows; ``labels``: ``(n,)`` integers.
-    """
-    similarity = vectors @ vectors.T
-    np.fill_diagonal(similarity, -np.inf)
-    neighbours = np.argpartition(-similarity, k, axis=1)[:, :k]
-    return float((labels[neighbours] == labels[:, None]).mean())
-
-
 def report_size_per_image(context: BenchContext) -> str:
-    """Hook: bytes a standalone HTML report adds per image. Not measured yet."""
-    return "n/a"
+    """Bytes of a standalone HTML report (overview + one search, thumbnails embedded) per
+    indexed image, for an IVF_FLAT index of this backend's vectors."""
+    n = len(context.records)
+    index = build_ivf_flat(context.vectors, max(1, n // 40), "l2", nprobe=4)
+    paths = [str(r.path) for r in context.records]
+    fed = FederPy(index, "faiss", mediaUrls=paths).setSearchParams({"k": 5, "nprobe": 4})
+    with tempfile.TemporaryDirectory() as tmp:
+        size = fed.export_html(Path(tmp) / "r.html", searches=[fed.searchById(0)]).stat().st_size
+    return f"{size / n:,.0f}"
 
 
 EXTRA_COLUMNS: dict[str, Callable[[BenchContext], str]] = {

@@ -15,18 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from .builders import build_hnsw, build_ivf_flat, save
-from .datasets import read_fashion_mnist, write_fashion_mnist
+from .datasets import precision_at_k, read_fashion_mnist, write_fashion_mnist
 from .embed import ImageEmbedder
 from .federpy import FederPy
-
-
-def precision_at_k(vectors: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
-    """Leave-one-out precision@k of exact cosine search: the share of each image's ``k``
-    nearest other images that have its label. ``vectors``: ``(n, d)`` unit rows."""
-    sims = vectors @ vectors.T
-    np.fill_diagonal(sims, -np.inf)
-    nearest = np.argpartition(-sims, k, axis=1)[:, :k]
-    return float((labels[nearest] == labels[:, None]).mean())
 
 
 def main(argv: list[str] | None = None) -> int:

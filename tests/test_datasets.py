@@ -119,3 +119,12 @@ def test_write_skimage_photos(tmp_path: Path) -> None:
             modes[path.stem] = image.mode
     assert modes["chelsea"] == "RGB" and modes["camera"] == "L"
     assert sum(mode == "RGB" for mode in modes.values()) == 9
+
+
+def test_precision_at_k_counts_same_label_neighbours() -> None:
+    from feder.datasets import precision_at_k
+
+    vectors = np.array([[1, 0], [0.99, 0.14], [0, 1], [0.14, 0.99]], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert precision_at_k(vectors, np.array([0, 0, 1, 1]), k=1) == 1.0
+    assert precision_at_k(vectors, np.array([0, 1, 0, 1]), k=1) == 0.0
