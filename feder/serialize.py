@@ -132,9 +132,11 @@ def hnsw_overview(index: HNSWIndex, overview: LayeredOverview) -> Payload:
     ``nodes``: ``{"ids": float64 (n) labels, "xy": float32 (n, 2) in [0, 1]²,
     "top_level": int32 (n)}``; ``levels``: list (top first) of ``{"level", "src": int32 (e),
     "dst": int32 (e)}`` edges as indices into ``nodes``; ``facts`` for the panel, including
-    ``level_counts`` (elements on each level 0..max_level).
+    ``level_counts`` (elements on each level 0..max_level); optionally ``paths``:
+    ``{"offsets": int32 (n + 1), "nodes": int32 (p), "levels": int32 (p)}``, for node ``i``
+    the greedy route from the entry point in steps ``offsets[i]:offsets[i+1]``.
     """
-    return {
+    payload: Payload = {
         "kind": "hnsw_overview",
         "nodes": {
             "ids": array(index.labels[overview.nodes], "float64"),
@@ -160,6 +162,11 @@ def hnsw_overview(index: HNSWIndex, overview: LayeredOverview) -> Payload:
             "level_counts": list(overview.level_counts),
         },
     }
+    if overview.path_offsets is not None:
+        payload["paths"] = {"offsets": array(overview.path_offsets, "int32"),
+                            "nodes": array(overview.path_nodes, "int32"),
+                            "levels": array(overview.path_levels, "int32")}
+    return payload
 
 
 def hnsw_search(index: HNSWIndex, trace: HNSWTrace, geometry: SearchGeometry,

@@ -253,3 +253,22 @@ def test_search_geometry_centres_the_query(hnsw: feder.HNSWIndex) -> None:
     assert set(np.unique(geo.event_level).tolist()) <= set(range(hnsw.max_level + 1))
     # the event order ends on level 0
     assert geo.event_level[-1] == 0
+
+
+def test_entry_paths_follow_the_greedy_descent(hnsw: feder.HNSWIndex) -> None:
+    ov = layered_overview(hnsw, 3)
+    assert ov.path_offsets is not None and ov.path_nodes is not None
+    assert ov.path_levels is not None
+    assert ov.path_offsets.shape == (ov.nodes.size + 1,)
+    lowest = ov.levels[-1]
+    for i in range(0, ov.nodes.size, max(1, ov.nodes.size // 25)):
+        node = int(ov.nodes[i])
+        trace = hnsw.search(hnsw.vectors[node], k=1, ef=1)
+        want = [(int(n), step.level) for step in trace.levels if step.level >= lowest
+                for n in step.path]
+        steps = slice(ov.path_offsets[i], ov.path_offsets[i + 1])
+        got = list(zip(ov.nodes[ov.path_nodes[steps]].tolist(),
+                       ov.path_levels[steps].tolist(), strict=True))
+        assert got == want
+        # It starts at the entry point; greedy search may stop short of the node itself.
+        assert got[0][0] == hnsw.entry_point and got[-1][1] == lowest

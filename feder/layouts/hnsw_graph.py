@@ -29,6 +29,9 @@ class LayeredOverview:
     edge_src: tuple[np.ndarray, ...]
     edge_dst: tuple[np.ndarray, ...]
     level_counts: tuple[int, ...]  # elements on every level 0..max_level
+    path_offsets: np.ndarray | None = None  # (n + 1,) int64, see entry_paths
+    path_nodes: np.ndarray | None = None  # (p,) int32 indices into nodes
+    path_levels: np.ndarray | None = None  # (p,) int32
 
 
 def shown_levels(level_counts: tuple[int, ...], count: int) -> tuple[int, ...]:
@@ -60,9 +63,80 @@ def layered_overview(index: HNSWIndex, num_levels: int = 3) -> LayeredOverview:
                               np.diff(graph.offsets))
         srcs.append(np.searchsorted(nodes, src_nodes).astype(np.int32))
         dsts.append(np.searchsorted(nodes, graph.neighbors).astype(np.int32))
+    paths: tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, None] = (None,) * 3
+    if 0 < nodes.size <= MAX_PATHS:
+        offsets, path, path_levels = entry_paths(index, nodes, levels[-1])
+        paths = (offsets, np.searchsorted(nodes, path).astype(np.int32), path_levels)
     return LayeredOverview(levels, nodes, xy.astype(np.float32),
                            index.levels[nodes].astype(np.int32), tuple(srcs), tuple(dsts),
-                           counts)
+                           counts, *paths)
+
+
+MAX_PATHS = 50_000
+"""Overviews with more nodes than this skip the per-node entry paths (they stay optional)."""
+
+
+def entry_paths(index: HNSWIndex, targets: np.ndarray, lowest: int,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The route hnswlib's greedy descent takes from the entry point to each target, searching
+    with the target's own vector, from the top level down to level ``lowest``.
+
+    All targets descend together (one numpy pass per neighbour slot), following hnswlib's
+    loop: scan the current node's links, move whenever one is strictly closer, repeat until a
+    scan changes nothing. Each level's first step is where that level starts.
+    ``targets``: ``(n,) int64`` internal ids. Returns CSR ``(offsets (n + 1,) int64,
+    nodes (p,) int64 internal ids, levels (p,) int32)``, steps in search order.
+    """
+    n = targets.shape[0]
+    vectors = index.vectors
+    queries = np.asarray(vectors[targets], dtype=np.float32)
+
+    def distance(which: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+        rows = np.asarray(vectors[nodes], dtype=np.float32)
+        if index.metric == "l2":
+            diff = queries[which] - rows
+            return np.asarray(np.einsum("ij,ij->i", diff, diff), dtype=np.float32)
+        return np.float32(1.0) - np.einsum("ij,ij->i", queries[which], rows)
+
+    everyone = np.arange(n)
+    current = np.full(n, index.entry_point, np.int64)
+    current_d = distance(everyone, current)
+    step_query: list[np.ndarray] = []
+    step_node: list[np.ndarray] = []
+    step_level: list[np.ndarray] = []
+    for level in range(index.max_level, lowest - 1, -1):
+        step_query.append(everyone)
+        step_node.append(current.copy())
+        step_level.append(np.full(n, level, np.int32))
+        graph = index.graphs[level]
+        counts = np.diff(graph.offsets)
+        width = int(counts.max(initial=0))
+        padded = np.full((counts.size, width), -1, np.int64)
+        padded[np.arange(width) < counts[:, None]] = graph.neighbors
+        active = everyone
+        while active.size and width:
+            links = padded[np.searchsorted(graph.nodes, current[active])]
+            changed = np.zeros(active.size, bool)
+            for slot in range(width):
+                present = np.flatnonzero(links[:, slot] >= 0)
+                candidates = links[present, slot]
+                d = distance(active[present], candidates)
+                closer = d < current_d[active[present]]
+                moved = present[closer]
+                who = active[moved]
+                current[who] = candidates[closer]
+                current_d[who] = d[closer]
+                changed[moved] = True
+                step_query.append(who)
+                step_node.append(candidates[closer])
+                step_level.append(np.full(who.size, level, np.int32))
+            active = active[changed]
+    query_of = np.concatenate(step_query)
+    order = np.argsort(query_of, kind="stable")
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(query_of, minlength=n), out=offsets[1:])
+    return (offsets, np.concatenate(step_node)[order],
+            np.concatenate(step_level)[order].astype(np.int32))
 
 
 # Event outcomes shared by every level: 0 examined and passed over, 1 accepted (the greedy

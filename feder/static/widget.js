@@ -759,6 +759,10 @@ function decodeHNSWOverview(p) {
     xy: typed(nodes.xy),
     top: typed(nodes.top_level),
     levels: (p.levels || []).map((l) => ({ level: l.level, src: typed(l.src), dst: typed(l.dst) })),
+    // Optional: per node, the greedy route from the entry point (CSR of node indices + levels).
+    pathOffsets: p.paths ? typed(p.paths.offsets) : null,
+    pathNodes: p.paths ? typed(p.paths.nodes) : null,
+    pathLevels: p.paths ? typed(p.paths.levels) : null,
     facts: p.facts || {},
   };
 }
@@ -2020,6 +2024,41 @@ class HNSWOverviewScene extends Scene {
     return out;
   }
 
+  entryPath(node) {
+    // The route a search for this node's own vector takes from the entry point, restricted
+    // to the shown planes: [{ k: plane index, node }] in search order.
+    const ov = this.ov;
+    if (!ov.pathOffsets) return [];
+    const out = [];
+    for (let i = ov.pathOffsets[node]; i < ov.pathOffsets[node + 1]; i++) {
+      const k = ov.levels.findIndex((l) => l.level === ov.pathLevels[i]);
+      if (k >= 0) out.push({ k, node: ov.pathNodes[i] });
+    }
+    return out;
+  }
+
+  drawEntryPath(g, node) {
+    const path = this.entryPath(node);
+    if (path.length < 2) return;
+    const pal = this.app.pal;
+    g.save();
+    g.beginPath();
+    for (let i = 1; i < path.length; i++) {
+      const a = path[i - 1];
+      const b = path[i];
+      g.moveTo(this.sx[a.k][a.node], this.sy[a.k][a.node]);
+      g.lineTo(this.sx[b.k][b.node], this.sy[b.k][b.node]);
+    }
+    g.strokeStyle = rgba(pal.query, 0.9);
+    g.lineWidth = 2.5;
+    g.stroke();
+    g.beginPath();
+    for (const step of path) circlePath(g, this.sx[step.k][step.node], this.sy[step.k][step.node], this.dotR + 1.5);
+    g.fillStyle = pal.query;
+    g.fill();
+    g.restore();
+  }
+
   selectedNode() {
     const keys = this.app.selKeys;
     if (keys.size !== 1) return -1;
@@ -2055,6 +2094,7 @@ class HNSWOverviewScene extends Scene {
     g.stroke();
     g.restore();
     if (strong) {
+      this.drawEntryPath(g, node);
       const nbs = this.neighbours(node);
       for (let k = 0; k < ov.levels.length; k++) {
         const sx = this.sx[k];
@@ -2186,6 +2226,8 @@ class HNSWOverviewScene extends Scene {
       const nbs = this.neighbours(node);
       const rows = [['top level', String(this.ov.top[node])]];
       for (const nb of nbs) rows.push([`links on level ${nb.level}`, fmtInt(nb.nodes.length)]);
+      const path = this.entryPath(node);
+      if (path.length) rows.push(['path from entry', `${plural(path.length - 1, 'step')} (shown in colour)`]);
       sel.appendChild(factsTable(rows));
       const lowest = nbs.length ? nbs[nbs.length - 1] : null;
       if (lowest && lowest.nodes.length) {
