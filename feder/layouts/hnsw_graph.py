@@ -96,7 +96,8 @@ def entry_paths(index: HNSWIndex, targets: np.ndarray, lowest: int,
         if index.metric == "l2":
             diff = queries[which] - rows
             return np.asarray(np.einsum("ij,ij->i", diff, diff), dtype=np.float32)
-        return np.float32(1.0) - np.einsum("ij,ij->i", queries[which], rows)
+        return np.asarray(np.float32(1.0) - np.einsum("ij,ij->i", queries[which], rows),
+                          dtype=np.float32)
 
     everyone = np.arange(n)
     current = np.full(n, index.entry_point, np.int64)
