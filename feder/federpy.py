@@ -71,15 +71,18 @@ class FederPy:
             return self.index.search(query, k=p["k"], nprobe=p["nprobe"])
         return self.index.search(query, k=p["k"], ef=p["ef_search"])
 
-    def searchByVec(self, vector: Any, targetMedia: Any = None) -> FederWidget:
-        """Search with a vector; ``targetMedia`` (URL/path/text) is shown as the query."""
+    def searchByVec(self, vector: Any, targetMedia: Any = None,
+                    widget: FederWidget | None = None) -> FederWidget:
+        """Search with a vector; ``targetMedia`` (URL/path/text) is shown as the query.
+        With ``widget``, that widget shows the new search in place (only the trace is sent)."""
         trace = self.search(vector)
-        return self._widget(trace, None, targetMedia)
+        return self._widget(trace, None, targetMedia, widget)
 
-    def searchById(self, ident: Any) -> FederWidget:
-        """Search with the stored vector of an id (faiss id / hnswlib label)."""
+    def searchById(self, ident: Any, widget: FederWidget | None = None) -> FederWidget:
+        """Search with the stored vector of an id (faiss id / hnswlib label); ``widget`` as
+        in :meth:`searchByVec`."""
         trace = self.search(self.index.vector(ident))
-        return self._widget(trace, int(ident), None)
+        return self._widget(trace, int(ident), None, widget)
 
     def searchRandTestVec(self, seed: int | None = None) -> FederWidget:
         """Search with a random stored vector (a quick way to see the index work)."""
@@ -98,8 +101,10 @@ class FederPy:
                           title or self.session.params.title or "feder report")
 
     def _widget(self, trace: SearchTrace, target_id: int | None, target_media: Any,
-                ) -> FederWidget:
+                widget: FederWidget | None = None) -> FederWidget:
         payload = self.session.search_payload(trace, target_id, target_media)
+        if widget is not None:
+            return widget.show_search(trace, payload)
         return FederWidget(self.session, trace=trace, search=payload)
 
     def __repr__(self) -> str:

@@ -58,6 +58,18 @@ class FederWidget(anywidget.AnyWidget):
         )
         self.on_msg(self._on_message)
 
+    def show_search(self, trace: SearchTrace, search: Payload) -> FederWidget:
+        """Replace the search shown, in place: only the new trace's payload (and the media
+        it needs) is sent; the overview stays where it is."""
+        self._trace = trace
+        media = self._session.initial_media(self.overview, search, INITIAL_MEDIA)
+        self.media = {"media_type": self.media.get("media_type", "img"),
+                      "items": {**self.media.get("items", {}), **media}}
+        self.search = search
+        if self.view == "overview":
+            self.view = "coarse" if self._session.index.kind == "ivf_flat" else "search"
+        return self
+
     @property
     def trace(self) -> SearchTrace | None:
         """The search this widget shows (``None`` for an overview)."""
