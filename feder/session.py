@@ -87,7 +87,9 @@ class ViewSession:
                              coarse.probed_lists, index.metric)
         projection = None
         if self.params.fineSearchWithProjection and fine.candidate_rows.size:
-            vectors = np.concatenate([index.list_vectors(int(lst)) for lst in coarse.probed_lists])
+            # the aligned blocks the trace just cached: no second read of the file
+            vectors = np.concatenate([index.list_block(lst)[0]
+                                      for lst in coarse.probed_lists.tolist()])
             projection = project(vectors, trace.query, self.params.projectMethod,
                                  seed=self.params.projectSeed)
         return ivf_search_payload(index, trace, query_xy, polar, projection,
