@@ -47,6 +47,9 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int, file:
     print(f"feder: warning: {message}", file=sys.stderr)
 
 
+BACKENDS = ("auto", "efficientnet", "descriptor")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feder", description="See how an ANN index answers a query: embed images, "
@@ -61,8 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         "images in row order so that `feder report` can show them.")
     embed.add_argument("folder", type=Path)
     embed.add_argument("-o", "--output", type=Path, default=Path("vectors.npy"))
-    embed.add_argument("--backend", default="auto", choices=["auto", "efficientnet",
-                                                             "descriptor"])
+    embed.add_argument("--backend", default="auto", choices=BACKENDS)
     embed.add_argument("--batch-size", type=int, default=32)
     embed.add_argument("--no-progress", action="store_true", help="no progress bar")
     embed.set_defaults(run=_embed)
@@ -99,8 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     query = report.add_mutually_exclusive_group()
     query.add_argument("--query-id", type=int, help="search with this id's stored vector")
     query.add_argument("--query-image", type=Path, help="search with this image")
-    report.add_argument("--backend", default="auto",
-                        choices=["auto", "efficientnet", "descriptor"],
+    report.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="embedder for --query-image (use the one the index was built "
                         "with)")
     report.add_argument("--k", type=int, default=5)

@@ -218,7 +218,11 @@ def _std_push(heap: list[tuple[float, int]], item: tuple[float, int]) -> None:
     """``std::push_heap`` (libstdc++) of a heap whose smallest key is on top, comparing keys
     only (hnswlib's ``CompareByFirst``, mirrored)."""
     heap.append(item)
-    hole = len(heap) - 1
+    _sift_up(heap, len(heap) - 1, item)
+
+
+def _sift_up(heap: list[tuple[float, int]], hole: int, item: tuple[float, int]) -> None:
+    """libstdc++ ``__push_heap``: move ``item`` up from ``hole`` past larger keys."""
     key = item[0]
     while hole > 0:
         parent = (hole - 1) >> 1
@@ -248,14 +252,7 @@ def _std_pop(heap: list[tuple[float, int]]) -> tuple[float, int]:
         child = 2 * (child + 1)
         heap[hole] = heap[child - 1]
         hole = child - 1
-    key = value[0]
-    while hole > 0:
-        parent = (hole - 1) >> 1
-        if not heap[parent][0] > key:
-            break
-        heap[hole] = heap[parent]
-        hole = parent
-    heap[hole] = value
+    _sift_up(heap, hole, value)
     return top
 
 
