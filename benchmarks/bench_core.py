@@ -128,8 +128,18 @@ def profile(fn, qs: np.ndarray, title: str, lines: int = 12) -> str:
     return f"--- profile: {title} ({len(qs)} queries, by own time) ---\n{body}"
 
 
+def ivf_cache_path(cache_dir: str | Path, n: int, dim: int, seed: int) -> Path:
+    """Where the benchmark IVF index of this shape is cached (shared with bench_views)."""
+    return Path(cache_dir) / f"ivf_n{n}_d{dim}_nl{nlist_for(n)}_s{seed}.index"
+
+
+def hnsw_cache_path(cache_dir: str | Path, n: int, dim: int, seed: int) -> Path:
+    """Where the benchmark HNSW index (M=16, ef_construction=100) is cached."""
+    return Path(cache_dir) / f"hnsw_n{n}_d{dim}_M16_efc100_s{seed}.bin"
+
+
 def bench_ivf(n: int, args, rows: list, notes: list) -> None:
-    path = Path(args.cache_dir) / f"ivf_n{n}_d{args.dim}_nl{nlist_for(n)}_s{args.seed}.index"
+    path = ivf_cache_path(args.cache_dir, n, args.dim, args.seed)
     built = build_ivf(path, n, args.dim, args.seed)
     if built:
         notes.append(f"built IVF{nlist_for(n)},Flat n={n} in {built:.0f} s")
@@ -161,7 +171,7 @@ def bench_ivf(n: int, args, rows: list, notes: list) -> None:
 
 
 def bench_hnsw(n: int, args, rows: list, notes: list) -> None:
-    path = Path(args.cache_dir) / f"hnsw_n{n}_d{args.dim}_M16_efc100_s{args.seed}.bin"
+    path = hnsw_cache_path(args.cache_dir, n, args.dim, args.seed)
     built = build_hnsw(path, n, args.dim, args.seed)
     if built:
         notes.append(f"built HNSW M=16 efc=100 n={n} in {built:.0f} s")

@@ -79,8 +79,8 @@ def main() -> int:
     cache.mkdir(parents=True, exist_ok=True)
 
     nlist = bench_core.nlist_for(args.ivf_n)
-    ivf_path = cache / f"ivf_n{args.ivf_n}_d{args.dim}_nl{nlist}_s{args.seed}.index"
-    hnsw_path = cache / f"hnsw_n{args.hnsw_n}_d{args.dim}_M16_efc100_s{args.seed}.bin"
+    ivf_path = bench_core.ivf_cache_path(cache, args.ivf_n, args.dim, args.seed)
+    hnsw_path = bench_core.hnsw_cache_path(cache, args.hnsw_n, args.dim, args.seed)
     bench_core.build_ivf(ivf_path, args.ivf_n, args.dim, args.seed)
     bench_core.build_hnsw(hnsw_path, args.hnsw_n, args.dim, args.seed)
 

@@ -25,8 +25,9 @@ class PolarLayout:
 def closeness_radius(distances: np.ndarray, metric: str, r_min: float = 0.08) -> np.ndarray:
     """``(m,) float64`` radius in ``[r_min, 1]`` growing with distance from the query.
 
-    L2 uses the Euclidean distance (square root of faiss's squared L2) so radii are true
-    distances; inner product uses ``max − ip`` (larger products are closer).
+    ``metric="l2"`` uses the Euclidean distance (square root of the squared L2 the libraries
+    report) so radii are true distances; ``"ip"`` uses ``max − ip`` (larger products are
+    closer); any other value takes the distances as they are (hnswlib's ``1 − dot``).
     """
     d = np.asarray(distances, dtype=np.float64)
     if d.size == 0:
