@@ -22,8 +22,8 @@ from .errors import (
     UnknownIdError,
     UnsupportedIndexError,
 )
+from .index import Index, load_index
 from .model import HNSWIndex, IVFFlatIndex
-from .parsers import load_index
 from .trace import HNSWTrace, IVFTrace, SearchTrace
 
 __version__ = "0.1.0"
@@ -37,6 +37,7 @@ __all__ = [
     "HNSWTrace",
     "IVFFlatIndex",
     "IVFTrace",
+    "Index",
     "IndexFormatError",
     "MediaError",
     "ParameterError",

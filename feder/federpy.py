@@ -13,15 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from . import trace as tracer
+from .index import as_model, load_index
 from .media import MediaStore
-from .model import HNSWIndex, Index, IVFFlatIndex
-from .params import resolve_search_params, resolve_view_params
-from .parsers import load_index
+from .model import HNSWIndex, IndexModel, IVFFlatIndex
+from .params import default_search_params, resolve_search_params, resolve_view_params
 from .session import ViewSession
 from .trace import SearchTrace
 from .widget import FederWidget
-
-_DEFAULT_SEARCH = {"ivf_flat": {"k": 5, "nprobe": 8}, "hnsw": {"k": 5, "ef_search": 16}}
 
 
 class FederPy:
@@ -38,13 +37,12 @@ class FederPy:
                  mediaUrls: Sequence[Any] | Mapping[Any, Any] | None = None,
                  mediaType: str = "img", space: str | None = None, **viewParams: Any):
         params = resolve_view_params(viewParams)
-        self.index: Index = index if isinstance(index, (HNSWIndex, IVFFlatIndex)) else \
-            load_index(index, source, space=space)
+        self.index: IndexModel = index if isinstance(index, (HNSWIndex, IVFFlatIndex)) else \
+            as_model(load_index(index, source, space=space))
         self.media = MediaStore(mediaUrls, mediaType, params.thumbSize)
         self.session = ViewSession(self.index, self.media, params)
-        self.search_params: dict[str, int] = dict(_DEFAULT_SEARCH[self.index.kind])
-        if self.index.kind == "ivf_flat":
-            self.search_params["nprobe"] = max(self.index.nprobe, 1)
+        self.search_params: dict[str, int] = default_search_params(
+            self.index.kind, int(getattr(self.index, "nprobe", 1)))
 
     def setSearchParams(self, params: Mapping[str, Any] | None = None, **kwargs: Any,
                         ) -> FederPy:
@@ -66,10 +64,8 @@ class FederPy:
 
     def search(self, query: Any) -> SearchTrace:
         """The trace of a search with the current search parameters (no widget)."""
-        p = self.search_params
-        if self.index.kind == "ivf_flat":
-            return self.index.search(query, k=p["k"], nprobe=p["nprobe"])
-        return self.index.search(query, k=p["k"], ef=p["ef_search"])
+        params = dict(self.search_params)
+        return tracer.search(self.index, query, params.pop("k"), **params)
 
     def searchByVec(self, vector: Any, targetMedia: Any = None,
                     widget: FederWidget | None = None) -> FederWidget:
@@ -86,8 +82,8 @@ class FederPy:
 
     def searchRandTestVec(self, seed: int | None = None) -> FederWidget:
         """Search with a random stored vector (a quick way to see the index work)."""
-        ids = self.index.ids if self.index.kind == "ivf_flat" else \
-            self.index.labels[~self.index.deleted]
+        index = self.index
+        ids = index.labels[~index.deleted] if isinstance(index, HNSWIndex) else index.ids
         rng = np.random.default_rng(seed)
         return self.searchById(int(ids[rng.integers(ids.size)]))
 

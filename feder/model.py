@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 
-from .errors import QueryError, UnknownIdError
-
-if TYPE_CHECKING:
-    from .trace import HNSWTrace, IVFTrace
+from .arrays import squared_norms
+from .errors import UnknownIdError
 
 FAISS_METRICS = {
     0: "ip",
@@ -31,41 +29,6 @@ FAISS_METRICS = {
     25: "abs_inner_product",
 }
 """faiss ``MetricType`` values and the names feder uses for them."""
-
-REPLAYED_METRICS = {"ivf_flat": ("l2", "ip"), "hnsw": ("l2", "ip", "cosine")}
-
-
-def as_query(query: Any, dim: int) -> np.ndarray:
-    """Validate a query vector and return it as a contiguous ``(dim,) float32`` array.
-
-    Accepts shape ``(dim,)`` or ``(1, dim)``; raises :class:`QueryError` for other shapes,
-    non-numeric values, NaN or infinity.
-    """
-    try:
-        arr = np.asarray(query, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise QueryError(f"query must be a numeric vector of length {dim}: {exc}") from None
-    if arr.ndim == 2 and arr.shape[0] == 1:
-        arr = arr[0]
-    if arr.ndim != 1 or arr.shape[0] != dim:
-        raise QueryError(
-            f"query has shape {arr.shape}: expected a vector of length {dim} (the index dimension)"
-        )
-    finite = np.isfinite(arr)
-    if not finite.all():
-        bad = int(np.flatnonzero(~finite)[0])
-        raise QueryError(f"query contains {arr[bad]} at position {bad}: expected finite values")
-    return np.ascontiguousarray(arr)
-
-
-def positive_int(value: Any, name: str) -> int:
-    """``value`` as an int ≥ 1, or :class:`QueryError` naming the parameter."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise QueryError(f"{name} must be an integer ≥ 1, got {value!r}")
-    if value < 1:
-        raise QueryError(f"{name} must be ≥ 1, got {value}")
-    return int(value)
-
 
 class _IdLookup:
     """Maps external ids to row positions via a sorted copy (built once, O(n log n))."""
@@ -141,8 +104,6 @@ class IVFFlatIndex:
         list_no = self._check_list(list_no)
         block = self._blocks.get(list_no)
         if block is None:
-            from .trace.distances import squared_norms
-
             vectors = np.array(self._codes[list_no], dtype=np.float32, order="C")
             block = self._blocks[list_no] = (vectors, squared_norms(vectors))
         return block
@@ -159,8 +120,6 @@ class IVFFlatIndex:
     @cached_property
     def centroid_norms(self) -> np.ndarray:
         """``(nlist,) float32`` squared norms of the centroids."""
-        from .trace.distances import squared_norms
-
         return squared_norms(self.aligned_centroids)
 
     def _check_list(self, list_no: int) -> int:
@@ -207,15 +166,6 @@ class IVFFlatIndex:
         list_no = int(np.searchsorted(self.list_offsets, row, side="right")) - 1
         return np.array(self._codes[list_no][row - int(self.list_offsets[list_no])])
 
-    def search(self, query: Any, k: int = 5, nprobe: int | None = None) -> IVFTrace:
-        """Replay faiss's search of ``query`` and return the full trace."""
-        from .trace import trace_ivf_flat
-
-        return trace_ivf_flat(self, query, k=k, nprobe=self.nprobe if nprobe is None else nprobe)
-
-    def search_by_id(self, ident: Any, k: int = 5, nprobe: int | None = None) -> IVFTrace:
-        """Search with the stored vector of ``ident`` as the query."""
-        return self.search(self.vector(ident), k=k, nprobe=nprobe)
 
     def __repr__(self) -> str:
         return (
@@ -298,14 +248,6 @@ class HNSWIndex:
         """``(dim,) float32`` the stored vector of ``label`` (normalized for cosine)."""
         return np.array(self.vectors[self.internal_id(label)])
 
-    def search(self, query: Any, k: int = 5, ef: int = 10) -> HNSWTrace:
-        """Replay hnswlib's ``knn_query`` of ``query`` (``ef`` as set by ``set_ef``)."""
-        from .trace import trace_hnsw
-
-        return trace_hnsw(self, query, k=k, ef=ef)
-
-    def search_by_id(self, label: Any, k: int = 5, ef: int = 10) -> HNSWTrace:
-        return self.search(self.vector(label), k=k, ef=ef)
 
     def __repr__(self) -> str:
         return (
@@ -315,4 +257,5 @@ class HNSWIndex:
         )
 
 
-Index = IVFFlatIndex | HNSWIndex
+IndexModel = IVFFlatIndex | HNSWIndex
+"""What every parser returns: the parsed arrays, nothing that searches."""

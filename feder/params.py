@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ParameterError
+from .families import family_of
 from .layouts.projection import PROJECT_METHODS
+
+PANEL_WIDTH = 260
+"""CSS pixels of the side panel beside the drawing (sent to the front end)."""
+HEADER_HEIGHT = 40
+"""CSS pixels of the tab bar above the drawing (sent to the front end)."""
+MIN_DRAWING_WIDTH = 420
+"""Below this drawing width the panel moves under the drawing instead of beside it."""
 
 
 def _int_range(low: int, high: int) -> Callable[[str, Any], int]:
@@ -96,22 +104,25 @@ def resolve_view_params(given: Mapping[str, Any], base: ViewParams | None = None
     return ViewParams(**values)
 
 
-SEARCH_PARAMS = {
-    "ivf_flat": {"k": "results to return", "nprobe": "inverted lists to probe"},
-    "hnsw": {"k": "results to return", "ef_search": "beam width on level 0 (alias ef)"},
-}
 _ALIASES = {"ef": "ef_search", "efSearch": "ef_search", "topK": "k"}
+
+
+def default_search_params(kind: str, index_nprobe: int = 1) -> dict[str, int]:
+    """The search parameters a new :class:`~feder.FederPy` starts with for ``kind``
+    (``nprobe`` defaults to the file's own value)."""
+    return {name: (max(index_nprobe, 1) if default is None else default)
+            for name, (default, _) in family_of(kind).search_params.items()}
 
 
 def resolve_search_params(kind: str, given: Mapping[str, Any], base: Mapping[str, int],
                           ) -> dict[str, int]:
     """Validate search parameters for an index ``kind``; returns the merged dict."""
-    valid = SEARCH_PARAMS[kind]
+    valid = family_of(kind).search_params
     out = dict(base)
     for key, value in given.items():
         name = _ALIASES.get(key, key)
         if name not in valid:
-            listed = ", ".join(f"{k} ({v})" for k, v in valid.items())
+            listed = ", ".join(f"{k} ({meaning})" for k, (_, meaning) in valid.items())
             raise TypeError(f"unknown search parameter {key!r} for this index; valid ones: "
                             f"{listed}")
         out[name] = _int_range(1, 1 << 20)(key, value)

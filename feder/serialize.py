@@ -8,7 +8,9 @@ Coordinates are in the layout's own box; the front end only scales them.
 
 Payload kinds (``"kind"`` key): ``ivf_overview``, ``hnsw_overview``, ``ivf_search``,
 ``hnsw_search``. Their fields are documented on the builder functions below; the front end
-(``feder/static/widget.js``) reads exactly these.
+(``js/src/payload.js``, bundled into ``feder/static/widget.js``) decodes exactly these, and
+its JSDoc typedefs mirror the docstrings here. Overview payloads carry ``"family"``
+(:mod:`feder.families`), which picks the front end's views.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def ivf_overview(index: IVFFlatIndex, cmap: ClusterMap, members: list[np.ndarray
     smallest = int(nonempty[np.argmin(sizes[nonempty])]) if nonempty.size else -1
     return {
         "kind": "ivf_overview",
+        "family": "ivf",
         "box": [cmap.width, cmap.height],
         "cells": {"xy": array(cmap.xy, "float32"), "offsets": array(cmap.offsets, "int32")},
         "centers": array(cmap.centers, "float32"),
@@ -82,7 +85,9 @@ def ivf_search(index: IVFFlatIndex, trace: IVFTrace, query_xy: np.ndarray,
     ``fine``: candidates in scan order: ``ids`` float64 (m), ``lists`` int32 (m),
     ``distances`` float32 (m), ``rank`` int32 (m) (0-based rank in the results, −1 if not
     returned), ``polar_xy`` float32 (m, 2) in [−1, 1]² (query at the origin),
-    ``sectors``: ``{"lists", "start", "end"}`` (angles in radians), and when enabled
+    ``sectors``: ``{"lists", "start", "end"}`` (angles in radians), ``scale``: the radius ↔
+    distance mapping (:meth:`~feder.layouts.polar.RadialScale.to_payload`: ``kind``
+    ``"sqrt"``/``"linear"``, ``zero``, ``span``, ``larger_is_closer``), and when enabled
     ``projection``: ``{"method", "xy": float32 (m, 2), "query_xy": [x, y]}`` in [0, 1]².
     ``results``: ``{"ids": float64 (k), "distances": float32 (k)}`` (−1 padding kept).
     ``target``: ``{"id": id or None, "media": item or None}`` (the query's own image).
@@ -112,6 +117,7 @@ def ivf_search(index: IVFFlatIndex, trace: IVFTrace, query_xy: np.ndarray,
                 "start": array(polar.sector_start, "float32"),
                 "end": array(polar.sector_end, "float32"),
             },
+            "scale": polar.scale.to_payload(),
         },
         "results": {"ids": array(trace.ids, "float64"),
                     "distances": array(trace.distances, "float32")},
@@ -138,6 +144,7 @@ def hnsw_overview(index: HNSWIndex, overview: LayeredOverview) -> Payload:
     """
     payload: Payload = {
         "kind": "hnsw_overview",
+        "family": "graph",
         "nodes": {
             "ids": array(index.labels[overview.nodes], "float64"),
             "xy": array(overview.xy, "float32"),
@@ -174,7 +181,8 @@ def hnsw_search(index: HNSWIndex, trace: HNSWTrace, geometry: SearchGeometry,
     """HNSW search replay.
 
     ``nodes``: ``{"ids": float64 (v) labels, "xy": float32 (v, 2) in [−1, 1]² (query at the
-    origin), "distances": float32 (v)}``. ``events`` (every examined link in search order):
+    origin), "distances": float32 (v)}``; ``scale``: radius ↔ distance as in
+    :func:`ivf_search`. ``events`` (every examined link in search order):
     ``level`` int32, ``src``/``dst`` int32 indices into ``nodes``, ``outcome`` uint8
     (0 passed over, 1 accepted: the greedy search moved there / the node entered the beam,
     2 explored only: a deleted node), ``evicted`` int32 (node pushed out of the beam or −1).
@@ -196,6 +204,7 @@ def hnsw_search(index: HNSWIndex, trace: HNSWTrace, geometry: SearchGeometry,
             "xy": array(geometry.xy, "float32"),
             "distances": array(geometry.distances, "float32"),
         },
+        "scale": geometry.scale.to_payload(),
         "events": {
             "level": array(geometry.event_level, "int32"),
             "src": array(geometry.event_src, "int32"),

@@ -2,66 +2,71 @@
 
 No widget code here: the notebook widget, the HTML export and the benchmarks all build their
 data through :class:`ViewSession`. The overview is computed once per session and cached;
-each search adds only its own payload.
+each search adds only its own payload. Which builder runs is looked up by index family
+(:mod:`feder.families`), never by testing classes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
+from .families import FAMILY_OF_KIND, family_of
 from .layouts.cluster_map import ClusterMap, cluster_map, nearest_members, query_position
 from .layouts.hnsw_graph import layered_overview, search_geometry
-from .layouts.polar import polar_layout
+from .layouts.polar import polar_layout, radial_scale
 from .layouts.projection import project
 from .media import MediaItem, MediaStore
-from .model import HNSWIndex, Index, IVFFlatIndex
-from .params import ViewParams
+from .model import HNSWIndex, IndexModel, IVFFlatIndex
+from .params import HEADER_HEIGHT, MIN_DRAWING_WIDTH, PANEL_WIDTH, ViewParams
 from .serialize import Payload
 from .serialize import hnsw_overview as hnsw_overview_payload
 from .serialize import hnsw_search as hnsw_search_payload
 from .serialize import ivf_overview as ivf_overview_payload
 from .serialize import ivf_search as ivf_search_payload
-from .trace import HNSWTrace, IVFTrace, SearchTrace
-
-_PANEL_WIDTH = 260  # the front end keeps this much room for the side panel
+from .trace import BeamLevel, HNSWTrace, IVFTrace, SearchTrace
+from .trace.distances import LARGER_IS_CLOSER, faiss_distances
 
 
 class ViewSession:
     """Caches layouts for one index and turns traces into front-end payloads."""
 
-    def __init__(self, index: Index, media: MediaStore, params: ViewParams):
+    def __init__(self, index: IndexModel, media: MediaStore, params: ViewParams):
         self.index = index
         self.media = media
         self.params = params
+        self.family = family_of(index.kind)
 
     @property
     def box(self) -> tuple[float, float]:
-        """The drawing area (width, height) the IVF map is laid out in."""
-        return (float(max(self.params.width - _PANEL_WIDTH, 200)),
-                float(max(self.params.height - 40, 160)))
+        """The drawing area (width, height) at the widget's full size; the IVF map is laid
+        out in it and the front end scales it to the space it really gets."""
+        return (float(max(self.params.width - PANEL_WIDTH, 200)),
+                float(max(self.params.height - HEADER_HEIGHT, 160)))
+
+    def view_params(self) -> dict[str, Any]:
+        """What the front end must agree on with Python: sizes, the views of this family."""
+        p = self.params
+        return {"width": p.width, "height": p.height, "theme": p.theme, "title": p.title,
+                "panel_width": PANEL_WIDTH, "header_height": HEADER_HEIGHT,
+                "min_drawing_width": MIN_DRAWING_WIDTH, "box": list(self.box),
+                "family": self.family.name,
+                "views": [{"id": view, "label": label} for view, label in self.family.views]}
 
     @cached_property
     def cluster_map(self) -> ClusterMap:
-        assert isinstance(self.index, IVFFlatIndex)
+        index = self.index
+        assert isinstance(index, IVFFlatIndex)
         width, height = self.box
-        return cluster_map(self.index.centroids, self.index.list_sizes, width, height)
+        return cluster_map(index.centroids, index.list_sizes, width, height)
 
     @cached_property
     def overview(self) -> Payload:
         """The overview payload (computed on first use, then cached)."""
-        index = self.index
-        if isinstance(index, IVFFlatIndex):
-            count = self.params.membersPerList
-            members = [
-                nearest_members(index.list_vectors(lst), index.list_ids(lst),
-                                index.centroids[lst], count, index.metric)
-                for lst in range(index.nlist)
-            ] if count else [np.empty(0, np.int64)] * index.nlist
-            return ivf_overview_payload(index, self.cluster_map, members)
-        return hnsw_overview_payload(index, layered_overview(index, self.params.numOfLevels))
+        return _OVERVIEW[self.family.name](self)
 
     def search_payload(self, trace: SearchTrace, target_id: int | None = None,
                        target_media: Any = None) -> Payload:
@@ -71,64 +76,118 @@ class ViewSession:
             target["media"] = self.media.describe(target_media)
         elif target_id is not None and self.media.media is not None:
             target["media"] = self.media.item(target_id)
-        index = self.index
-        if isinstance(index, IVFFlatIndex):
-            assert isinstance(trace, IVFTrace)
-            return self._ivf_search(index, trace, target)
-        assert isinstance(index, HNSWIndex) and isinstance(trace, HNSWTrace)
-        return hnsw_search_payload(index, trace, search_geometry(index, trace), target)
+        return _SEARCH[self.family.name](self, trace, target)
 
-    def _ivf_search(self, index: IVFFlatIndex, trace: IVFTrace, target: Payload) -> Payload:
-        assert trace.coarse is not None and trace.fine is not None
-        coarse, fine = trace.coarse, trace.fine
-        query_xy = query_position(self.cluster_map, coarse.probed_lists,
-                                  coarse.probed_distances, index.metric)
-        polar = polar_layout(fine.candidate_lists, fine.candidate_distances,
-                             coarse.probed_lists, index.metric)
-        projection = None
-        if self.params.fineSearchWithProjection and fine.candidate_rows.size:
-            # the aligned blocks the trace just cached: no second read of the file
-            vectors = np.concatenate([index.list_block(lst)[0]
-                                      for lst in coarse.probed_lists.tolist()])
-            projection = project(vectors, trace.query, self.params.projectMethod,
-                                 seed=self.params.projectSeed)
-        return ivf_search_payload(index, trace, query_xy, polar, projection,
-                                  self.params.projectMethod, target)
-
-    def initial_media(self, overview: Payload, search: Payload | None,
-                      limit: int = 400) -> dict[str, MediaItem]:
-        """Media worth sending up front: results, the nearest candidates, cluster members.
-
-        Everything else is fetched when the view asks for it (or, in a report, shown as a
-        placeholder once ``limit`` items are embedded).
-        """
+    def initial_media(self, trace: SearchTrace | None, limit: int = 400,
+                      ) -> dict[str, MediaItem]:
+        """Media worth sending up front: the results, the candidates nearest the query,
+        then the overview's members. Everything else is fetched when the view asks for it
+        (or, in a report, shown as a placeholder once ``limit`` items are embedded)."""
         if self.media.media is None:
             return {}
         ids: list[int] = []
-        if search:
-            ids += _ids(search["results"]["ids"])
-            if search["kind"] == "ivf_search":
-                fine = search["fine"]
-                order = np.argsort(_array(fine["distances"]) * (-1 if search["metric"] == "ip"
-                                                                else 1), kind="stable")
-                ids += _ids(fine["ids"], order[:limit])
-            else:
-                nodes = search["nodes"]
-                ids += _ids(nodes["ids"], np.argsort(_array(nodes["distances"]))[:limit])
-        if overview["kind"] == "ivf_overview":
-            ids += _ids(overview["members"]["ids"])
-        else:
-            ids += _ids(overview["nodes"]["ids"])
-        unique = list(dict.fromkeys(i for i in ids if i >= 0))[:limit]
+        if trace is not None:
+            ids += trace.ids.tolist()
+            ids += _NEAREST[self.family.name](self, trace, limit).tolist()
+        ids += self.overview_ids().tolist()
+        unique = list(dict.fromkeys(int(i) for i in ids if int(i) >= 0))[:limit]
         return self.media.items(unique)
 
+    def overview_ids(self) -> np.ndarray:
+        """Ids the overview shows thumbnails of (IVF members / HNSW upper-level nodes)."""
+        return self._overview_ids
 
-def _array(payload: Payload) -> np.ndarray:
-    return np.frombuffer(payload["data"], dtype=payload["dtype"]).reshape(payload["shape"])
+    @cached_property
+    def _overview_ids(self) -> np.ndarray:
+        index = self.index
+        if isinstance(index, IVFFlatIndex):
+            members = self._members
+            return np.concatenate(members) if members else np.empty(0, np.int64)
+        assert isinstance(index, HNSWIndex)
+        return np.asarray(index.labels[self._layered.nodes], dtype=np.int64)
+
+    @cached_property
+    def _members(self) -> list[np.ndarray]:
+        index = self.index
+        assert isinstance(index, IVFFlatIndex)
+        count = self.params.membersPerList
+        if not count:
+            return [np.empty(0, np.int64)] * index.nlist
+        return [nearest_members(index.list_vectors(lst), index.list_ids(lst),
+                                index.centroids[lst], count, index.metric)
+                for lst in range(index.nlist)]
+
+    @cached_property
+    def _layered(self) -> Any:
+        assert isinstance(self.index, HNSWIndex)
+        return layered_overview(self.index, self.params.numOfLevels)
 
 
-def _ids(payload: Payload, order: np.ndarray | None = None) -> list[int]:
-    values = _array(payload)
-    if order is not None:
-        values = values[order]
-    return [int(v) for v in values.tolist()]
+def _ivf_overview(session: ViewSession) -> Payload:
+    index = session.index
+    assert isinstance(index, IVFFlatIndex)
+    return ivf_overview_payload(index, session.cluster_map, session._members)
+
+
+def _graph_overview(session: ViewSession) -> Payload:
+    index = session.index
+    assert isinstance(index, HNSWIndex)
+    return hnsw_overview_payload(index, session._layered)
+
+
+def _ivf_search(session: ViewSession, trace: SearchTrace, target: Payload) -> Payload:
+    index = session.index
+    assert isinstance(index, IVFFlatIndex) and isinstance(trace, IVFTrace)
+    assert trace.coarse is not None and trace.fine is not None
+    coarse, fine = trace.coarse, trace.fine
+    query_xy = query_position(session.cluster_map, coarse.probed_lists,
+                              coarse.probed_distances, index.metric)
+    self_d = float(faiss_distances(trace.query[None], trace.query, index.metric)[0])
+    scale = radial_scale(fine.candidate_distances, self_d, squared_l2=index.metric == "l2",
+                         larger_is_closer=index.metric in LARGER_IS_CLOSER)
+    polar = polar_layout(fine.candidate_lists, fine.candidate_distances, coarse.probed_lists,
+                         scale)
+    projection = None
+    params = session.params
+    if params.fineSearchWithProjection and fine.candidate_rows.size:
+        # the aligned blocks the trace just cached: no second read of the file
+        vectors = np.concatenate([index.list_block(lst)[0]
+                                  for lst in coarse.probed_lists.tolist()])
+        projection = project(vectors, trace.query, params.projectMethod,
+                             seed=params.projectSeed)
+    return ivf_search_payload(index, trace, query_xy, polar, projection, params.projectMethod,
+                              target)
+
+
+def _graph_search(session: ViewSession, trace: SearchTrace, target: Payload) -> Payload:
+    index = session.index
+    assert isinstance(index, HNSWIndex) and isinstance(trace, HNSWTrace)
+    return hnsw_search_payload(index, trace, search_geometry(index, trace), target)
+
+
+def _ivf_nearest_ids(session: ViewSession, trace: SearchTrace, limit: int) -> np.ndarray:
+    """User ids of the candidates, nearest to the query first."""
+    assert isinstance(trace, IVFTrace) and trace.fine is not None
+    d = trace.fine.candidate_distances
+    order = np.argsort(-d if trace.metric in LARGER_IS_CLOSER else d, kind="stable")
+    return trace.fine.candidate_ids[order[:limit]]
+
+
+def _graph_nearest_ids(session: ViewSession, trace: SearchTrace, limit: int) -> np.ndarray:
+    """User ids of the nodes computed on level 0, nearest to the query first."""
+    index = session.index
+    assert isinstance(trace, HNSWTrace) and isinstance(index, HNSWIndex)
+    beam = trace.levels[-1]
+    assert isinstance(beam, BeamLevel)
+    d = np.concatenate([[np.float32(beam.entry_distance)], beam.edge_distances])
+    order = np.argsort(d, kind="stable")[:limit]
+    return np.asarray(index.labels[beam.visited[order]], dtype=np.int64)
+
+
+_OVERVIEW: dict[str, Callable[[ViewSession], Payload]] = {
+    "ivf": _ivf_overview, "graph": _graph_overview}
+_SEARCH: dict[str, Callable[[ViewSession, SearchTrace, Payload], Payload]] = {
+    "ivf": _ivf_search, "graph": _graph_search}
+_NEAREST: dict[str, Callable[[ViewSession, SearchTrace, int], np.ndarray]] = {
+    "ivf": _ivf_nearest_ids, "graph": _graph_nearest_ids}
+assert set(_OVERVIEW) == set(_SEARCH) == set(_NEAREST) == set(FAMILY_OF_KIND.values())

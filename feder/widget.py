@@ -9,6 +9,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from .families import view_ids
 from .media import MediaItem
 from .serialize import Payload
 from .session import ViewSession
@@ -16,8 +17,6 @@ from .trace import SearchTrace
 
 STATIC = pathlib.Path(__file__).parent / "static"
 INITIAL_MEDIA = 60  # thumbnails sent with the widget; the rest are fetched when shown
-VIEWS = {"ivf_flat": ("overview", "coarse", "fine", "projection"),
-         "hnsw": ("overview", "search")}
 
 
 class FederWidget(anywidget.AnyWidget):
@@ -39,22 +38,18 @@ class FederWidget(anywidget.AnyWidget):
                  search: Payload | None = None, view: str | None = None):
         self._session = session
         self._trace = trace
-        overview = session.overview
-        kind = session.index.kind
+        family = session.family
         if view is None:
-            view = "overview" if search is None else ("coarse" if kind == "ivf_flat"
-                                                      else "search")
-        if view not in VIEWS[kind]:
-            raise ValueError(f"view must be one of {VIEWS[kind]}, got {view!r}")
-        params = session.params
+            view = "overview" if search is None else family.search_view
+        valid = view_ids(session.index.kind)
+        if view not in valid:
+            raise ValueError(f"view must be one of {valid}, got {view!r}")
         super().__init__(
-            overview=overview,
+            overview=session.overview,
             search=search or {},
-            media={"media_type": session.media.media_type,
-                   "items": session.initial_media(overview, search, INITIAL_MEDIA)},
+            media=self._media_state(session.initial_media(trace, INITIAL_MEDIA)),
             view=view,
-            view_params={"width": params.width, "height": params.height,
-                         "theme": params.theme, "title": params.title},
+            view_params=session.view_params(),
         )
         self.on_msg(self._on_message)
 
@@ -62,13 +57,19 @@ class FederWidget(anywidget.AnyWidget):
         """Replace the search shown, in place: only the new trace's payload (and the media
         it needs) is sent; the overview stays where it is."""
         self._trace = trace
-        media = self._session.initial_media(self.overview, search, INITIAL_MEDIA)
-        self.media = {"media_type": self.media.get("media_type", "img"),
-                      "items": {**self.media.get("items", {}), **media}}
+        media = self._session.initial_media(trace, INITIAL_MEDIA)
+        self.media = self._media_state({**self.media.get("items", {}), **media})
         self.search = search
         if self.view == "overview":
-            self.view = "coarse" if self._session.index.kind == "ivf_flat" else "search"
+            self.view = self._session.family.search_view
         return self
+
+    def _media_state(self, items: dict[str, MediaItem]) -> dict[str, Any]:
+        """``media_type`` is ``None`` when there is no media at all: the front end then
+        shows ids and distances and never asks the kernel for thumbnails."""
+        store = self._session.media
+        return {"media_type": store.media_type if store.media is not None else None,
+                "items": items}
 
     @property
     def trace(self) -> SearchTrace | None:
@@ -87,9 +88,7 @@ class FederWidget(anywidget.AnyWidget):
         return {
             "overview": self.overview,
             "search": self.search,
-            "media": {"media_type": self._session.media.media_type,
-                      "items": self._session.initial_media(self.overview, self.search or None,
-                                                           limit=2000)},
+            "media": self._media_state(self._session.initial_media(self._trace, limit=2000)),
             "view": self.view,
             "view_params": self.view_params,
             "selected_ids": list(self.selected_ids),

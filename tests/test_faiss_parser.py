@@ -37,7 +37,7 @@ def sizes_kind(blob: bytes) -> str:
 
 def assert_matches_faiss(parsed: feder.IVFFlatIndex, index: faiss.Index) -> None:
     """Every array of the model equals what faiss holds in memory."""
-    assert isinstance(parsed, feder.IVFFlatIndex)
+    assert isinstance(parsed.model, feder.IVFFlatIndex)
     assert parsed.kind == "ivf_flat"
     assert parsed.dim == index.d
     assert parsed.ntotal == index.ntotal

@@ -23,7 +23,7 @@ from feder import serialize
 from feder.export import STATE_KEYS, render_html, write_html
 from feder.layouts.cluster_map import cluster_map, nearest_members, query_position
 from feder.layouts.hnsw_graph import layered_overview, search_geometry
-from feder.layouts.polar import polar_layout
+from feder.layouts.polar import polar_layout, radial_scale
 from feder.layouts.projection import project
 
 from browser_util import (  # isort: skip
@@ -134,8 +134,11 @@ def build_states(folder: Path) -> list[dict[str, Any]]:
     assert trace.coarse is not None and trace.fine is not None
     qxy = query_position(cmap, trace.coarse.probed_lists, trace.coarse.probed_distances,
                          idx.metric)
+    scale = radial_scale(trace.fine.candidate_distances,
+                         float(trace.query @ trace.query) if idx.metric == "ip" else 0.0,
+                         squared_l2=idx.metric == "l2", larger_is_closer=idx.metric == "ip")
     polar = polar_layout(trace.fine.candidate_lists, trace.fine.candidate_distances,
-                         trace.coarse.probed_lists, idx.metric)
+                         trace.coarse.probed_lists, scale)
     proj = project(idx.vectors[trace.fine.candidate_rows], trace.query, "pca")
     search = serialize.ivf_search(idx, trace, qxy, polar, proj, "pca", target)
     member_ids = set(_values(overview["members"]["ids"]).astype(int).tolist())
@@ -502,8 +505,11 @@ def _edge_states() -> list[dict[str, Any]]:
     assert trace.coarse is not None and trace.fine is not None
     qxy = query_position(cmap, trace.coarse.probed_lists, trace.coarse.probed_distances,
                          idx.metric)
+    scale = radial_scale(trace.fine.candidate_distances,
+                         float(trace.query @ trace.query) if idx.metric == "ip" else 0.0,
+                         squared_l2=idx.metric == "l2", larger_is_closer=idx.metric == "ip")
     polar = polar_layout(trace.fine.candidate_lists, trace.fine.candidate_distances,
-                         trace.coarse.probed_lists, idx.metric)
+                         trace.coarse.probed_lists, scale)
     search = serialize.ivf_search(idx, trace, qxy, polar, None, "pca",
                                   {"id": None, "media": None})
     assert (_values(search["results"]["ids"]) < 0).any()  # padded results

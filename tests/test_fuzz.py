@@ -109,7 +109,7 @@ def exercise(blob: bytes) -> str:
             warnings.simplefilter("ignore", RuntimeWarning)  # overflow on absurd floats
             index = feder.load_index(blob)
             q = np.linspace(-1, 1, index.dim, dtype=np.float32)
-            if isinstance(index, feder.IVFFlatIndex):
+            if isinstance(index.model, feder.IVFFlatIndex):
                 for nprobe in (1, 3, index.nlist):
                     trace = index.search(q, k=4, nprobe=nprobe)
                     assert trace.ids.shape == (4,)

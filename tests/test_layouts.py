@@ -18,7 +18,7 @@ from feder.layouts.cluster_map import (
 )
 from feder.layouts.geometry import clip_convex_to_rect, pca_2d, polygon_areas
 from feder.layouts.hnsw_graph import layered_overview, search_geometry, shown_levels
-from feder.layouts.polar import closeness_radius, polar_layout
+from feder.layouts.polar import polar_layout, radial_scale
 from feder.layouts.projection import project
 
 
@@ -161,8 +161,11 @@ def test_polar_puts_the_top_k_at_the_smallest_radii(metric: str) -> None:
     trace = idx.search(rng.standard_normal(d), k=7, nprobe=4)
     assert trace.fine is not None and trace.coarse is not None
     fine = trace.fine
+    q = trace.query
+    scale = radial_scale(fine.candidate_distances, float(q @ q) if metric == "ip" else 0.0,
+                         squared_l2=metric == "l2", larger_is_closer=metric == "ip")
     polar = polar_layout(fine.candidate_lists, fine.candidate_distances,
-                         trace.coarse.probed_lists, metric)
+                         trace.coarse.probed_lists, scale)
     m = fine.candidate_ids.size
     assert polar.xy.shape == (m, 2) and np.isfinite(polar.xy).all()
     radius = np.hypot(polar.xy[:, 0], polar.xy[:, 1])
@@ -180,11 +183,26 @@ def test_polar_puts_the_top_k_at_the_smallest_radii(metric: str) -> None:
         assert (a <= (end - start) + 1e-5).all()
 
 
-def test_closeness_radius_orders_like_distance() -> None:
-    r = closeness_radius(np.array([4.0, 1.0, 9.0]), "l2")
-    assert list(np.argsort(r)) == [1, 0, 2] and r.min() > 0 and r.max() == pytest.approx(1)
-    r_ip = closeness_radius(np.array([0.9, 0.1, 0.5]), "ip")
-    assert list(np.argsort(r_ip)) == [0, 2, 1]
+def test_radial_scale_starts_at_an_absolute_zero() -> None:
+    # squared L2: radius = Euclidean distance / the farthest one; a far nearest match
+    # (d = 1.16, no self-match) stays away from the centre
+    scale = radial_scale(np.array([4.0, 1.16, 9.0]), 0.0, squared_l2=True,
+                         larger_is_closer=False)
+    r = scale.radius(np.array([4.0, 1.16, 9.0, 0.0]))
+    np.testing.assert_allclose(r, [2 / 3, np.sqrt(1.16) / 3, 1.0, 0.0])
+    np.testing.assert_allclose(scale.distance(r), [4.0, 1.16, 9.0, 0.0])
+    # inner product: larger is closer, the centre is the query's own score ‖q‖² = 2
+    ip = radial_scale(np.array([1.5, 0.5, -1.0]), 2.0, squared_l2=False, larger_is_closer=True)
+    np.testing.assert_allclose(ip.radius(np.array([1.5, 0.5, -1.0, 2.0])),
+                               [0.5 / 3, 1.5 / 3, 1.0, 0.0])
+    # a candidate beating the query's own score moves the centre to it (never off-scale)
+    beat = radial_scale(np.array([2.5, 0.5]), 2.0, squared_l2=False, larger_is_closer=True)
+    assert beat.zero == 2.5 and beat.radius(np.array([2.5]))[0] == 0.0
+    # monotone in distance
+    d = np.sort(np.random.default_rng(0).random(50) * 7)
+    assert (np.diff(scale.radius(d)) >= 0).all()
+    assert scale.to_payload() == {"kind": "sqrt", "zero": 0.0, "span": 3.0,
+                                  "larger_is_closer": False}
 
 
 def test_projection_pca_is_normalized_and_deterministic() -> None:

@@ -10,7 +10,7 @@ from ..model import HNSWIndex
 from ..trace import HNSWTrace
 from ..trace.distances import hnswlib_distances
 from .geometry import fit_to_box, pca_2d
-from .polar import closeness_radius
+from .polar import RadialScale, radial_scale
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,10 +164,13 @@ class SearchGeometry:
     event_evicted: np.ndarray
     level_entry: np.ndarray
     results: np.ndarray
+    scale: RadialScale
 
 
 def search_geometry(index: HNSWIndex, trace: HNSWTrace) -> SearchGeometry:
-    """Radius grows with distance to the query (:func:`closeness_radius`); the angle is the
+    """Radius grows with distance to the query (:func:`~feder.layouts.polar.radial_scale`:
+    the query at the centre, a node at the same spot as the query only if its distance is
+    the query's own); the angle is the
     direction of ``vector − query`` in the 2-D PCA of those directions, so nodes that lie the
     same way from the query share a side and the descent visibly closes in on the centre."""
     parts_src, parts_dst, parts_out, parts_evict, parts_level = [], [], [], [], []
@@ -190,7 +193,10 @@ def search_geometry(index: HNSWIndex, trace: HNSWTrace) -> SearchGeometry:
                                       trace.result_internal]))
     vectors = np.asarray(index.vectors[nodes], dtype=np.float32)
     distances = hnswlib_distances(vectors, trace.query, index.metric)
-    radius = closeness_radius(distances, "l2" if index.metric == "l2" else "distance")
+    self_d = float(hnswlib_distances(trace.query[None], trace.query, index.metric)[0])
+    scale = radial_scale(distances, 0.0 if index.metric != "ip" else self_d,
+                         squared_l2=index.metric == "l2", larger_is_closer=False)
+    radius = scale.radius(distances)
     directions = vectors - trace.query
     norms = np.linalg.norm(directions, axis=1, keepdims=True)
     plane = pca_2d(directions / np.where(norms > 0, norms, 1.0))
@@ -213,4 +219,5 @@ def search_geometry(index: HNSWIndex, trace: HNSWTrace) -> SearchGeometry:
         event_evicted=evicted_idx,
         level_entry=index_of(np.asarray(entries, np.int64)),
         results=index_of(trace.result_internal),
+        scale=scale,
     )

@@ -1,6 +1,6 @@
 """Binary readers for the index files of faiss and hnswlib, into :mod:`feder.model`.
 
-:func:`load_index` is the one entry point: a path (memory-mapped), bytes, a ``faiss.Index``
+:func:`read_index` is the one entry point: a path (memory-mapped), bytes, a ``faiss.Index``
 or an ``hnswlib.Index``.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import IndexFormatError, ParameterError
-from ..model import HNSWIndex, Index, IVFFlatIndex
+from ..model import HNSWIndex, IndexModel, IVFFlatIndex
 from ._reader import Buffer, open_buffer
 from .faiss_ivf import FAISS_FOURCCS, looks_like_faiss, parse_ivf_flat
 from .hnswlib_file import SPACES, check_space, looks_like_hnswlib, parse_hnswlib
@@ -21,7 +21,8 @@ from .hnswlib_file import SPACES, check_space, looks_like_hnswlib, parse_hnswlib
 SOURCES = ("faiss", "hnswlib")
 
 
-def load_index(index: Any, source: str | None = None, *, space: str | None = None) -> Index:
+def read_index(index: Any, source: str | None = None, *, space: str | None = None,
+               ) -> IndexModel:
     """Read an index into feder's common model.
 
     ``index``: a file path, ``bytes``/``bytearray``/``memoryview``, a ``uint8`` numpy array
@@ -54,7 +55,7 @@ def load_index(index: Any, source: str | None = None, *, space: str | None = Non
     )
 
 
-def _parse(buf: Buffer, source: str | None, space: str | None) -> Index:
+def _parse(buf: Buffer, source: str | None, space: str | None) -> IndexModel:
     if source is None:
         if looks_like_faiss(buf):
             source = "faiss"
@@ -103,4 +104,4 @@ def _load_hnswlib_object(index: Any, source: str | None, space: str | None) -> H
     return parsed
 
 
-__all__ = ["FAISS_FOURCCS", "SOURCES", "SPACES", "HNSWIndex", "IVFFlatIndex", "load_index"]
+__all__ = ["FAISS_FOURCCS", "SOURCES", "SPACES", "HNSWIndex", "IVFFlatIndex", "read_index"]

@@ -1,5 +1,16 @@
-"""Search replay in numpy: the same results as faiss / hnswlib, plus every step a view needs."""
+"""Search replay in numpy: the same results as faiss / hnswlib, plus every step a view needs.
 
+:func:`search` is the one dispatch: it looks the index kind up in :data:`TRACERS` and
+validates the parameters that kind takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..model import IndexModel
 from .hnsw import trace_hnsw
 from .ivf import trace_ivf_flat
 from .types import (
@@ -12,7 +23,57 @@ from .types import (
     SearchTrace,
 )
 
+
+@dataclass(frozen=True)
+class Tracer:
+    """How one index kind is searched: the replay function, its parameters with their
+    defaults (a default of ``None`` is read from the index), and accepted aliases."""
+
+    run: Callable[..., SearchTrace]
+    params: dict[str, int | None]
+    aliases: dict[str, str]
+
+
+def _default_nprobe(index: IndexModel) -> int:
+    return max(int(getattr(index, "nprobe", 1)), 1)
+
+
+TRACERS: dict[str, Tracer] = {
+    "ivf_flat": Tracer(trace_ivf_flat, {"nprobe": None}, {}),
+    "hnsw": Tracer(trace_hnsw, {"ef": 10}, {"ef_search": "ef", "efSearch": "ef"}),
+}
+"""Index kind → its tracer. A new kind registers here; nothing else dispatches on kind."""
+
+
+def search_params(index: IndexModel, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with aliases resolved and defaults filled in for ``index``'s kind; an
+    unknown name raises ``TypeError`` listing the valid ones."""
+    tracer = TRACERS[index.kind]
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        name = tracer.aliases.get(key, key)
+        if name not in tracer.params:
+            valid = ", ".join(sorted(tracer.params))
+            raise TypeError(f"unknown search parameter {key!r} for a {index.kind} index; "
+                            f"valid ones: k, {valid}")
+        if value is not None:
+            out[name] = value
+    for name, default in tracer.params.items():
+        if name not in out:
+            out[name] = _default_nprobe(index) if default is None else default
+    return out
+
+
+def search(index: IndexModel, query: Any, k: int = 5, **params: Any) -> SearchTrace:
+    """Replay the library's search of ``query`` (``(d,)`` or ``(1, d)``, any float dtype) for
+    the ``k`` nearest neighbours. ``params``: ``nprobe`` (IVF, default the file's) or ``ef``
+    (HNSW, alias ``ef_search``, default 10)."""
+    return TRACERS[index.kind].run(index, query, k=k, **search_params(index, params))
+
+
+
 __all__ = [
+    "TRACERS",
     "BeamLevel",
     "CoarseStep",
     "FineStep",
@@ -20,6 +81,9 @@ __all__ = [
     "HNSWTrace",
     "IVFTrace",
     "SearchTrace",
+    "Tracer",
+    "search",
+    "search_params",
     "trace_hnsw",
     "trace_ivf_flat",
 ]

@@ -6,6 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..arrays import squared_norms
+
+__all__ = ["LARGER_IS_CLOSER", "faiss_distances", "hnswlib_distances", "hnswlib_normalize",
+           "screened_faiss_distances", "squared_norms"]
+
 LARGER_IS_CLOSER = {"ip"}
 """faiss metrics whose results are sorted by descending value."""
 
@@ -90,8 +95,3 @@ def _gather(parts: Sequence[np.ndarray], positions: np.ndarray) -> np.ndarray:
     which = np.searchsorted(starts, positions, side="right") - 1
     within = positions - starts[which]
     return np.stack([parts[p][r] for p, r in zip(which.tolist(), within.tolist(), strict=True)])
-
-
-def squared_norms(vectors: np.ndarray) -> np.ndarray:
-    """``(m,) float32`` ``‖x‖²`` of each row of ``vectors`` ``(m, d) float32``."""
-    return np.asarray(np.einsum("ij,ij->i", vectors, vectors), dtype=np.float32)

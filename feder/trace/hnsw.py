@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import QueryError
-from ..model import as_query, positive_int
 from .distances import hnswlib_distances, hnswlib_normalize
+from .query import as_query, positive_int
 from .types import ADMITTED, CANDIDATE_ONLY, REJECTED, BeamLevel, GreedyLevel, HNSWTrace
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import UnsupportedIndexError
-from ..model import REPLAYED_METRICS, as_query, positive_int
 from .distances import LARGER_IS_CLOSER, screened_faiss_distances
+from .query import as_query, positive_int
 from .types import CoarseStep, FineStep, IVFTrace
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def trace_ivf_flat(index: IVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1)
     ``nprobe`` above ``nlist`` is clamped like faiss; ``k`` above the number of candidates
     pads ids with −1 and distances with ±FLT_MAX like faiss.
     """
-    if index.metric not in REPLAYED_METRICS["ivf_flat"]:
+    if index.metric not in ("l2", "ip"):
         arg = f" (metric_arg = {index.metric_arg:g})" if index.metric_type > 1 else ""
         raise UnsupportedIndexError(
             f"metric {index.metric}{arg} is read but its search is not replayed yet: feder "

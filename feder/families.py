@@ -1,0 +1,53 @@
+"""Index kinds grouped into families. A family has one trace shape and one set of views, so
+a new index kind joins by adding a row to :data:`FAMILY_OF_KIND` — session, serialize and the
+front end look the family up instead of testing kinds one by one.
+
+The view list (id, label, order) is sent to the browser in ``view_params["views"]``; the
+front end's registry (``js/src/views.js``) maps each id to the scene that draws it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Family:
+    """``views``: ``(id, label)`` pairs in tab order; ``search_view``: the view a new search
+    opens on; ``search_params``: user-facing search parameters with their defaults and
+    meaning (``None`` = read from the index)."""
+
+    name: str
+    views: tuple[tuple[str, str], ...]
+    search_view: str
+    search_params: dict[str, tuple[int | None, str]]
+
+
+FAMILIES: dict[str, Family] = {
+    "ivf": Family(
+        "ivf",
+        (("overview", "Overview"), ("coarse", "Coarse search"), ("fine", "Fine search"),
+         ("projection", "Projection")),
+        search_view="coarse",
+        search_params={"k": (5, "results to return"),
+                       "nprobe": (None, "inverted lists to probe (default: the file's)")},
+    ),
+    "graph": Family(
+        "graph",
+        (("overview", "Overview"), ("search", "Search")),
+        search_view="search",
+        search_params={"k": (5, "results to return"),
+                       "ef_search": (16, "beam width on level 0 (alias ef)")},
+    ),
+}
+
+FAMILY_OF_KIND: dict[str, str] = {"ivf_flat": "ivf", "hnsw": "graph"}
+
+
+def family_of(kind: str) -> Family:
+    """The family of an index kind (``"ivf_flat"`` → IVF, ``"hnsw"`` → graph)."""
+    return FAMILIES[FAMILY_OF_KIND[kind]]
+
+
+def view_ids(kind: str) -> tuple[str, ...]:
+    return tuple(view for view, _ in family_of(kind).views)

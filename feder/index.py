@@ -1,0 +1,84 @@
+"""What :func:`feder.load_index` returns: the parsed model plus the ways to search it.
+
+The model (:mod:`feder.model`) only holds arrays; searching lives in :mod:`feder.trace`.
+:class:`Index` joins the two for users, so ``idx.search(q, k=5, nprobe=6)`` works while the
+model imports nothing from the tracer. Model attributes (``centroids``, ``list_sizes``,
+``graphs``, …) are read through: ``idx.centroids is idx.model.centroids``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import trace
+from .model import IndexModel
+from .parsers import read_index
+from .trace import SearchTrace
+
+
+class Index:
+    """An index read by feder. ``model`` is the parsed :class:`~feder.model.IVFFlatIndex`
+    or :class:`~feder.model.HNSWIndex`."""
+
+    __slots__ = ("model",)
+
+    def __init__(self, model: IndexModel):
+        self.model = model
+
+    @property
+    def kind(self) -> str:
+        return self.model.kind
+
+    @property
+    def metric(self) -> str:
+        return self.model.metric
+
+    @property
+    def ntotal(self) -> int:
+        return self.model.ntotal
+
+    @property
+    def dim(self) -> int:
+        return self.model.dim
+
+    @property
+    def source(self) -> str:
+        return self.model.source
+
+    def vector(self, ident: Any) -> np.ndarray:
+        """``(dim,) float32`` the stored vector of a faiss id / hnswlib label."""
+        return self.model.vector(ident)
+
+    def search(self, query: Any, k: int = 5, **params: Any) -> SearchTrace:
+        """Replay the library's search (see :func:`feder.trace.search`): ``nprobe=`` for IVF,
+        ``ef=`` for HNSW."""
+        return trace.search(self.model, query, k, **params)
+
+    def search_by_id(self, ident: Any, k: int = 5, **params: Any) -> SearchTrace:
+        """:meth:`search` with the stored vector of ``ident`` as the query."""
+        return self.search(self.vector(ident), k, **params)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "model":  # not set yet (unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.model, name)
+
+    def __repr__(self) -> str:
+        return repr(self.model)
+
+
+def as_model(index: Any) -> IndexModel:
+    """The model behind ``index`` (an :class:`Index` or a model itself)."""
+    return index.model if isinstance(index, Index) else index
+
+
+def load_index(index: Any, source: str | None = None, *, space: str | None = None) -> Index:
+    """Read an index (a file path, bytes, a ``faiss.Index`` or an ``hnswlib.Index``) into
+    feder. ``source``: ``"faiss"``/``"hnswlib"``, detected when omitted; ``space``: the
+    hnswlib metric (``"l2"`` default, ``"ip"``, ``"cosine"``), which hnswlib files do not
+    record. See :func:`feder.parsers.read_index`."""
+    if isinstance(index, Index):
+        return index
+    return Index(read_index(index, source, space=space))
