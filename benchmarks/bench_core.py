@@ -14,7 +14,11 @@ same process, it measures
   lazy) — goal ratio ≤ 1;
 - IVF: one query at a time, feder's trace vs ``index.search`` at ``--nprobe`` (goal ≤ 3×);
 - HNSW: one query at a time at ``--ef``, feder's trace vs ``knn_query`` (goal ≤ 10 ms at 100k);
-- the fraction of queries whose trace ids equal the library's ids exactly.
+- the fraction of queries whose trace ids equal the library's ids exactly;
+- read vs map (``--read-vs-map``, on by default): each index file loaded in a fresh process
+  read into memory and memory-mapped, the load time and the RSS after loading and after one
+  search. Files up to ``feder.parsers._reader.MAP_THRESHOLD`` (256 MiB) are read (a file
+  rewritten under a loaded index can then never SIGBUS), larger ones mapped and guarded.
 
 Both libraries run single-threaded (one query at a time is what feder replays).
 """
@@ -205,6 +209,69 @@ def bench_hnsw(n: int, args, rows: list, notes: list) -> None:
                              f"HNSW n={n} trace"))
 
 
+_READ_VS_MAP_CHILD = r"""
+import json, sys, time
+import numpy as np
+from feder.parsers import _reader
+import feder
+
+def rss():
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+path, mode, space = sys.argv[1], sys.argv[2], sys.argv[3]
+_reader.MAP_THRESHOLD = 0 if mode == "map" else 1 << 62
+base = rss()
+t0 = time.perf_counter()
+index = feder.load_index(path, space=space or None)
+load = time.perf_counter() - t0
+after_load = rss() - base
+q = np.random.default_rng(1).standard_normal(index.dim).astype(np.float32)
+t0 = time.perf_counter()
+index.search(q, k=10)
+search = time.perf_counter() - t0
+print(json.dumps({"load": load, "rss_load": after_load, "search": search,
+                  "rss_search": rss() - base}))
+"""
+
+
+def bench_read_vs_map(path: Path, label: str, space: str, args, rows: list) -> None:
+    """Load ``path`` in fresh processes, read into memory and memory-mapped (median of
+    ``--repeat`` processes, page cache warm): load time and RSS growth."""
+    import json
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    size_mb = path.stat().st_size / 2**20
+    for mode in ("read", "map"):
+        runs = []
+        for _ in range(max(3, args.repeat // 2)):
+            done = subprocess.run([sys.executable, "-c", _READ_VS_MAP_CHILD, str(path), mode,
+                                   space], capture_output=True, text=True, env=env, check=True)
+            runs.append(json.loads(done.stdout))
+        med = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+        rows.append((f"{label} ({size_mb:.0f} MiB)", mode, f"{med['load'] * 1e3:.1f} ms",
+                     f"{med['rss_load'] / 2**20:.0f} MiB", f"{med['search'] * 1e3:.1f} ms",
+                     f"{med['rss_search'] / 2**20:.0f} MiB"))
+
+
+def print_read_vs_map(rows: list) -> None:
+    from feder.parsers._reader import MAP_THRESHOLD
+
+    print(f"read vs map (fresh process per run; threshold {MAP_THRESHOLD / 2**20:.0f} MiB: "
+          "smaller files are read, larger ones mapped)")
+    head = ("index file", "mode", "load", "RSS after load", "1st search", "RSS after search")
+    cells = [head, *rows]
+    widths = [max(len(str(row[i])) for row in cells) for i in range(len(head))]
+    for j, row in enumerate(cells):
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        if j == 0:
+            print("  ".join("-" * w for w in widths))
+
+
 def print_table(rows: list) -> None:
     head = ("index", "measure", "feder", "library", "ratio", "goal", "same ids")
     cells = [head] + [(a, b, c, d, f"{e:.2f}×", f, g) for a, b, c, d, e, f, g in rows]
@@ -230,21 +297,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(), "feder-bench"))
     parser.add_argument("--profile", action="store_true", help="cProfile the traces")
+    parser.add_argument("--no-read-vs-map", dest="read_vs_map", action="store_false",
+                        help="skip loading each file read into memory vs memory-mapped")
+    parser.add_argument("--only-read-vs-map", action="store_true",
+                        help="only the read vs map section (on the cached/built files)")
     args = parser.parse_args(argv)
     Path(args.cache_dir).mkdir(parents=True, exist_ok=True)
     faiss.omp_set_num_threads(1)
 
     rows: list = []
     notes: list[str] = []
+    map_rows: list = []
     for n in [int(s) for s in args.sizes.split(",") if s.strip()]:
-        bench_ivf(n, args, rows, notes)
+        if not args.only_read_vs_map:
+            bench_ivf(n, args, rows, notes)
+        if args.read_vs_map or args.only_read_vs_map:
+            path = ivf_cache_path(args.cache_dir, n, args.dim, args.seed)
+            build_ivf(path, n, args.dim, args.seed)
+            bench_read_vs_map(path, f"IVF{nlist_for(n)} n={n:,}", "", args, map_rows)
     for n in [int(s) for s in args.hnsw_sizes.split(",") if s.strip()]:
-        bench_hnsw(n, args, rows, notes)
+        if not args.only_read_vs_map:
+            bench_hnsw(n, args, rows, notes)
+        if args.read_vs_map or args.only_read_vs_map:
+            path = hnsw_cache_path(args.cache_dir, n, args.dim, args.seed)
+            build_hnsw(path, n, args.dim, args.seed)
+            bench_read_vs_map(path, f"HNSW M16 n={n:,}", "l2", args, map_rows)
 
     print(f"dim={args.dim}, {args.queries} queries (median per query), load = median of "
           f"{args.repeat}, faiss {faiss.__version__}, hnswlib {version('hnswlib')}, "
           f"numpy {np.__version__}")
-    print_table(rows)
+    if rows:
+        print_table(rows)
+    if map_rows:
+        print_read_vs_map(map_rows)
     for note in notes:
         print(note)
     return 0

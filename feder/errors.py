@@ -63,3 +63,8 @@ class EmbeddingError(FederError, RuntimeError):
 
 class FederWarning(UserWarning):
     """Warnings feder emits (missing images, slow options chosen, …)."""
+
+
+class IndexChangedError(FederError, RuntimeError):
+    """The index file changed on disk (rewritten, truncated, replaced or deleted) after it was
+    loaded: the loaded index no longer matches it and must be loaded again."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote, urlparse
 
 from .errors import FederWarning, MediaError
@@ -20,18 +22,38 @@ from .errors import FederWarning, MediaError
 MediaItem = dict[str, Any]
 MEDIA_TYPES = ("img", "text")
 _URL_SCHEMES = ("http", "https", "data", "blob")
+REMOTE_SCHEMES = ("http", "https")
+
+TEXT_LIMIT = 1000
+"""Characters of a text medium that are sent to the widget or embedded in a report (the views
+show about 600); longer texts are cut here and end with "…"."""
+MAX_PIXELS = 50_000_000
+"""Images with more pixels than this (after JPEG draft scaling) are not decoded: a
+placeholder is shown instead. 50 MP covers cameras; decoding is then bounded in time
+(< 1 s) and memory (:data:`MAX_DECODED_BYTES`)."""
+MAX_DECODED_BYTES = 200 << 20
+"""Decoded size cap (pixels × bytes per pixel of the image's mode)."""
+CACHE_ITEMS = 2000
+"""Media items a :class:`MediaStore` keeps (least recently used ones are dropped)."""
+SUMMARY_EXAMPLES = 3
 
 
 class MediaStore:
-    """Looks up the media of an id and caches the items it made.
+    """Looks up the media of an id and caches the items it made (the last
+    :data:`CACHE_ITEMS`, least recently used dropped first).
 
     ``media``: a sequence indexed by id (Feder's ``mediaUrls``), a mapping id → media, or a
     callable id → media; each media is an http(s)/data URL, a local path (``str`` or
     ``Path``, ``file://`` URLs too) or, with ``media_type="text"``, the text to show.
+
+    No failure escapes: a missing, unreadable, hostile (decompression bomb, FIFO, device) or
+    oversized image, or a ``media`` function that raises, becomes a ``{"kind": "missing"}``
+    item and a :class:`FederWarning` — one summary warning per batch of :meth:`items`.
     """
 
     def __init__(self, media: Sequence[Any] | Mapping[Any, Any] | Callable[[int], Any] | None,
-                 media_type: str = "img", thumb_size: int = 128):
+                 media_type: str = "img", thumb_size: int = 128,
+                 cache_items: int = CACHE_ITEMS):
         if media_type not in MEDIA_TYPES:
             raise MediaError(f"mediaType must be one of {MEDIA_TYPES}, got {media_type!r}")
         if media is not None and not callable(media) and not isinstance(media, (Sequence,
@@ -43,8 +65,10 @@ class MediaStore:
         self.media = media
         self.media_type = media_type
         self.thumb_size = thumb_size
-        self._cache: dict[int, MediaItem] = {}
+        self.cache_items = max(int(cache_items), 1)
+        self._cache: OrderedDict[int, MediaItem] = OrderedDict()
         self._warned: set[str] = set()
+        self._batch: list[tuple[str, str]] | None = None
 
     def source(self, ident: int) -> Any:
         """The raw media given for ``ident``, or None."""
@@ -60,17 +84,32 @@ class MediaStore:
     def item(self, ident: int) -> MediaItem:
         """The item for one id: ``image`` (thumbnail bytes), ``url``, ``text`` or ``missing``."""
         ident = int(ident)
-        if ident not in self._cache:
-            self._cache[ident] = self._make(ident)
-        return self._cache[ident]
+        cached = self._cache.get(ident)
+        if cached is not None:
+            self._cache.move_to_end(ident)
+            return cached
+        made = self._make(ident)
+        self._cache[ident] = made
+        while len(self._cache) > self.cache_items:
+            self._cache.popitem(last=False)
+        return made
 
     def items(self, ids: Iterable[Any]) -> dict[str, MediaItem]:
-        """Items keyed by the id as a decimal string (ids < 0 — faiss padding — skipped)."""
+        """Items keyed by the id as a decimal string (ids < 0 — faiss padding — skipped).
+        Failures in the batch are reported in one :class:`FederWarning`."""
         out: dict[str, MediaItem] = {}
-        for ident in ids:
-            ident = int(ident)
-            if ident >= 0 and self.media is not None:
-                out[str(ident)] = self.item(ident)
+        outer = self._batch is None
+        if outer:
+            self._batch = []
+        try:
+            for ident in ids:
+                ident = int(ident)
+                if ident >= 0 and self.media is not None:
+                    out[str(ident)] = self.item(ident)
+        finally:
+            if outer:
+                failed, self._batch = self._batch or [], None
+                self._summarize(failed)
         return out
 
     def describe(self, value: Any) -> MediaItem:
@@ -78,11 +117,18 @@ class MediaStore:
         if value is None:
             return {"kind": "missing", "reason": "no media"}
         if self.media_type == "text":
-            return {"kind": "text", "text": str(value)}
-        return self._image(value)
+            return text_item(value)
+        try:
+            return self._image(value)
+        except Exception as exc:  # never let one medium cost the others
+            return self._missing(_printable(repr(value)[:200]), f"unusable media: {exc}")
 
     def _make(self, ident: int) -> MediaItem:
-        value = self.source(ident)
+        try:
+            value = self.source(ident)
+        except Exception as exc:  # a user function or a broken container
+            return self._missing(f"id {ident}",
+                                 f"the media for id {ident} raised {type(exc).__name__}: {exc}")
         if value is None:
             return {"kind": "missing", "reason": f"no media for id {ident}"}
         return self.describe(value)
@@ -90,51 +136,195 @@ class MediaStore:
     def _image(self, value: Any) -> MediaItem:
         if isinstance(value, (str, os.PathLike)):
             text = os.fspath(value)
-            scheme = urlparse(text).scheme.lower() if isinstance(text, str) else ""
+            if not isinstance(text, str):
+                text = os.fsdecode(text)
+            scheme = urlparse(text).scheme.lower()
             if scheme in _URL_SCHEMES:
                 return {"kind": "url", "url": text}
             path = Path(unquote(urlparse(text).path)) if scheme == "file" else Path(text)
             return self._thumbnail(path)
-        return self._missing(repr(value), f"not an image path or URL: {type(value).__name__}")
+        return self._missing(_printable(repr(value)[:200]),
+                             f"not an image path or URL: {type(value).__name__}")
 
     def _thumbnail(self, path: Path) -> MediaItem:
         try:
             data, mime = thumbnail_bytes(path, self.thumb_size)
         except MediaError as exc:
-            return self._missing(str(path), str(exc))
-        return {"kind": "image", "mime": mime, "data": data, "name": path.name}
+            return self._missing(_printable(str(path)), str(exc))
+        return {"kind": "image", "mime": mime, "data": data, "name": _printable(path.name)}
 
     def _missing(self, where: str, reason: str) -> MediaItem:
-        if where not in self._warned:
+        if self._batch is not None:
+            self._batch.append((where, reason))
+        elif where not in self._warned:
             self._warned.add(where)
             warnings.warn(f"feder shows a placeholder for {where}: {reason}", FederWarning,
                           stacklevel=4)
         return {"kind": "missing", "reason": reason}
 
+    def _summarize(self, failed: list[tuple[str, str]]) -> None:
+        new = [(where, reason) for where, reason in dict(failed).items()
+               if where not in self._warned]
+        if not new:
+            return
+        self._warned.update(where for where, _ in new)
+        if len(new) == 1:
+            message = f"feder shows a placeholder for {new[0][0]}: {new[0][1]}"
+        else:
+            shown = "; ".join(reason for _, reason in new[:SUMMARY_EXAMPLES])
+            more = len(new) - SUMMARY_EXAMPLES
+            message = (f"feder shows placeholders for {len(new)} media items: {shown}"
+                       + (f"; and {more} more" if more > 0 else ""))
+        warnings.warn(message, FederWarning, stacklevel=4)
+
+
+def text_item(value: Any, limit: int = TEXT_LIMIT) -> MediaItem:
+    """A ``text`` item holding at most ``limit`` characters of ``value`` (cut with "…")."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > limit:
+        return {"kind": "text", "text": _printable(text[: limit - 1]) + "…",
+                "truncated": len(text)}
+    return {"kind": "text", "text": _printable(text)}
+
+
+def _printable(text: str) -> str:
+    """``text`` encodable as UTF-8: undecodable file-name bytes (surrogate escapes) become
+    U+FFFD, so JSON, HTML and widget messages can always carry it."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace") \
+            .encode("utf-8", "replace").decode("utf-8")
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """Open ``path`` for reading only if it is a regular file (never blocks on a FIFO)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise MediaError(f"no such file: {_printable(path.name)}") from None
+    except OSError as exc:  # ELOOP, EACCES, ENAMETOOLONG …
+        raise MediaError(f"cannot read {_printable(path.name)}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise MediaError(f"expected an image file, found a directory: {_printable(path.name)}")
+    if not stat.S_ISREG(st.st_mode):
+        raise MediaError(f"expected an image file, found a FIFO, device or socket: "
+                         f"{_printable(path.name)}")
+    if st.st_size == 0:
+        raise MediaError(f"empty file (0 bytes): {_printable(path.name)}")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise MediaError(f"cannot read {_printable(path.name)}: {exc.strerror or exc}") from None
+    fh = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped between stat and open
+        fh.close()
+        raise MediaError(f"expected an image file, found a special file: "
+                         f"{_printable(path.name)}")
+    return fh
+
+
+def _bytes_per_pixel(mode: str) -> float:
+    from PIL import Image
+
+    try:
+        bands = Image.getmodebands(mode)
+    except (KeyError, ValueError):
+        return 4.0
+    if mode in ("I", "F") or mode.startswith("I;32"):
+        return 4.0 * bands
+    return (2.0 if ";16" in mode else 1.0) * max(bands, 1)
+
+
+def open_image(path: Path, size: int | None = None) -> Any:
+    """A Pillow image opened from ``path`` (a regular file), checked before decoding:
+    at most :data:`MAX_PIXELS` pixels and :data:`MAX_DECODED_BYTES` decoded bytes, JPEGs set
+    to draft (DCT-scaled) decoding near ``size``. Not loaded yet; the caller closes it.
+    Raises :class:`MediaError` saying what was found."""
+    from PIL import Image
+
+    name = _printable(path.name)
+    fh = _open_regular(path)
+    try:
+        with warnings.catch_warnings():
+            # our own cap below decides; Pillow's warning would only be noise
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(fh)
+        width, height = img.size
+        if size is not None and img.format == "JPEG":
+            img.draft("RGB" if img.mode not in ("L", "1") else img.mode, (size, size))
+            width, height = img.size
+        pixels = int(width) * int(height)
+        if width <= 0 or height <= 0:
+            raise MediaError(f"{name}: the image claims {width}×{height} pixels")
+        if pixels > MAX_PIXELS or pixels * _bytes_per_pixel(img.mode) > MAX_DECODED_BYTES:
+            raise MediaError(
+                f"{name}: the image claims {width}×{height} = {pixels:,} pixels ({img.mode}); "
+                f"feder decodes at most {MAX_PIXELS:,} pixels / "
+                f"{MAX_DECODED_BYTES >> 20} MiB (a decompression bomb?)")
+    except MediaError:
+        fh.close()
+        raise
+    except Exception as exc:  # Pillow raises many kinds for hostile files
+        fh.close()
+        raise MediaError(_pillow_reason(name, exc)) from None
+    return img
+
+
+def _pillow_reason(name: str, exc: BaseException) -> str:
+    from PIL import Image, UnidentifiedImageError
+
+    if isinstance(exc, UnidentifiedImageError):
+        return f"not an image Pillow can read: {name}"
+    if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return f"{name}: too many pixels to decode (a decompression bomb): {exc}"
+    if isinstance(exc, MemoryError):
+        return f"{name}: decoding would need more memory than allowed"
+    text = _printable(str(exc)) or type(exc).__name__
+    return f"cannot read image {name}: {text}"
+
+
+def probe_image(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """``(width, height)`` of a local image that is safe to decode (see :func:`open_image`);
+    :class:`MediaError` otherwise. Reads the header only."""
+    img = open_image(Path(path))
+    try:
+        return img.size  # type: ignore[no-any-return]
+    finally:
+        img.close()
+
 
 def thumbnail_bytes(path: Path, size: int) -> tuple[bytes, str]:
     """``(bytes, mime)``: the image at ``path`` shrunk to fit ``size × size``; JPEG for
-    opaque images, PNG when the image has transparency or is tiny (sharper)."""
+    opaque images, PNG when the image has transparency or is tiny (sharper).
+
+    Only regular files are opened (never a FIFO or device), the pixel count is checked before
+    decoding, JPEGs decode at a reduced scale; every failure is a :class:`MediaError`."""
     try:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image  # noqa: F401
     except ImportError as exc:
         raise MediaError("local images need Pillow: pip install 'feder[widget]'") from exc
+    name = _printable(path.name)
+    img = open_image(path, size)
     try:
-        with Image.open(path) as img:
+        with img:
             img.load()
             img.thumbnail((size, size))
             transparent = (img.mode in ("RGBA", "LA", "P") and "transparency" in img.info) or \
                 img.mode in ("RGBA", "LA")
             buf = io.BytesIO()
             if transparent or max(img.size) <= 64:
+                if img.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
+                    img = img.convert("RGBA" if transparent else "RGB")
                 img.save(buf, format="PNG", optimize=True)
                 return buf.getvalue(), "image/png"
             img.convert("RGB").save(buf, format="JPEG", quality=82, optimize=True)
             return buf.getvalue(), "image/jpeg"
-    except FileNotFoundError:
-        raise MediaError(f"no such file: {path}") from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise MediaError(f"cannot read image {path}: {exc}") from None
+    except MediaError:
+        raise
+    except Exception as exc:  # Pillow raises many kinds for hostile files
+        raise MediaError(_pillow_reason(name, exc)) from None
 
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")

@@ -7,11 +7,13 @@ quantizer (a flat index), the direct map, then ``ilar`` inverted lists whose siz
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ..errors import TruncatedIndexError, UnsupportedIndexError
 from ..model import FAISS_METRICS, IVFFlatIndex
-from ._reader import Buffer, Cursor
+from ._reader import Buffer, Cursor, GuardedList
 
 FAISS_FOURCCS = {
     "IwFl": "IVF_FLAT (IndexIVFFlat)",
@@ -184,6 +186,12 @@ def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
         ids.append(c.array("<i8", size, "list ids"))
     offsets = np.zeros(nlist + 1, np.int64)
     np.cumsum(sizes, out=offsets[1:])
+    if buf.guard is not None:
+        # A memory-mapped file: the small centroids are copied, list codes and ids are
+        # reached through lists that check the file first (see _reader.FileGuard).
+        centroids = np.array(centroids)
+        codes = cast(list[np.ndarray], GuardedList(codes, buf.guard))
+        ids = cast(list[np.ndarray], GuardedList(ids, buf.guard))
     return IVFFlatIndex(
         dim=d,
         metric=FAISS_METRICS[metric_type],

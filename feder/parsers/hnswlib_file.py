@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import ParameterError, TruncatedIndexError
 from ..model import HNSWIndex, LevelGraph
-from ._reader import Buffer, Cursor
+from ._reader import Buffer, Cursor, FileGuard
 
 HEADER_SIZE = 96
 SPACES = ("l2", "ip", "cosine")
@@ -122,7 +122,14 @@ def parse_hnswlib(buf: Buffer, space: str = "l2") -> HNSWIndex:
         _check_targets(graph, n, levels, buf, tail_at)
         graphs.append(graph)
 
-    return HNSWIndex(
+    labels = records["label"]
+    cls = HNSWIndex
+    if buf.guard is not None:
+        # A memory-mapped file: labels are copied (8 bytes a node), the vectors stay a view
+        # that is handed out only after checking the file (see _reader.FileGuard).
+        labels = np.array(labels)
+        cls = MappedHNSWIndex
+    return cls(
         dim=dim,
         metric=space,
         M=int(m),
@@ -133,7 +140,7 @@ def parse_hnswlib(buf: Buffer, space: str = "l2") -> HNSWIndex:
         max_elements=int(max_elements),
         entry_point=int(entry_point),
         max_level=int(max_level),
-        labels=records["label"],
+        labels=labels,
         levels=levels,
         vectors=records["vector"],
         deleted=(records["flags"] & _DELETE_MARK).astype(bool),
@@ -141,6 +148,23 @@ def parse_hnswlib(buf: Buffer, space: str = "l2") -> HNSWIndex:
         source=buf.name,
         _owner=buf.owner,
     )
+
+
+class MappedHNSWIndex(HNSWIndex):
+    """An :class:`HNSWIndex` whose ``vectors`` view a memory-mapped file: reading the
+    attribute checks the file first (``_owner`` is its :class:`~._reader.FileGuard`) and
+    raises :class:`~feder.errors.IndexChangedError` once it changed, never SIGBUS."""
+
+    @property
+    def vectors(self) -> np.ndarray:
+        guard = self._owner
+        if isinstance(guard, FileGuard):
+            guard.check()
+        return self.__dict__["_mapped_vectors"]  # type: ignore[no-any-return]
+
+    @vectors.setter
+    def vectors(self, value: np.ndarray) -> None:
+        self.__dict__["_mapped_vectors"] = value
 
 
 def _csr(level: int, nodes: np.ndarray, links: np.ndarray, counts: np.ndarray) -> LevelGraph:
@@ -226,4 +250,4 @@ def _empty(dim: int, space: str, max_m: int, max_m0: int, m: int, mult: float, e
                      deleted=np.empty(0, bool), graphs=[graph], source=buf.name)
 
 
-__all__ = ["SPACES", "looks_like_hnswlib", "parse_hnswlib"]
+__all__ = ["SPACES", "MappedHNSWIndex", "looks_like_hnswlib", "parse_hnswlib"]
