@@ -3,12 +3,14 @@ the ESM in ``feder/static/`` only draws it."""
 
 from __future__ import annotations
 
+import math
 import pathlib
 from typing import Any
 
 import anywidget
 import traitlets
 
+from .errors import FederError
 from .families import view_ids
 from .media import MediaItem
 from .serialize import Payload
@@ -77,11 +79,36 @@ class FederWidget(anywidget.AnyWidget):
         return self._trace
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """A ``{"type": "media", "ids": [...]}`` request from the page: always answered.
+
+        Only ids that exist in the index reach the media store (so a ``mediaUrls``
+        function is never called with arbitrary numbers); other requested integers get a
+        placeholder, anything else (NaN, strings, booleans, …) is ignored, and any failure
+        becomes placeholders instead of an exception out of the handler."""
         if not isinstance(content, dict) or content.get("type") != "media":
             return
-        ids = [int(i) for i in content.get("ids", [])[:500] if isinstance(i, (int, float))]
-        items, buffers = message_media(self._session.media.items(ids))
-        self.send({"type": "media", "items": items}, buffers)
+        items: dict[str, MediaItem] = {}
+        try:
+            valid, unknown = self._requested_ids(content.get("ids"))
+            items = {str(i): {"kind": "missing", "reason": f"id {i} is not in the index"}
+                     for i in unknown}
+            items.update(self._session.media.items(valid))
+        except Exception as exc:  # the kernel must never lose the reply
+            reason = f"media failed: {type(exc).__name__}: {exc}"
+            for ident in _integers(content.get("ids")):
+                items.setdefault(str(ident), {"kind": "missing", "reason": reason})
+        reply, buffers = message_media(items)
+        self.send({"type": "media", "items": reply}, buffers)
+
+    def _requested_ids(self, raw: Any) -> tuple[list[int], list[int]]:
+        """``(ids in the index, other integers)`` among the first :data:`MAX_REQUEST` of
+        ``raw``."""
+        index = self._session.index
+        valid: list[int] = []
+        unknown: list[int] = []
+        for ident in _integers(raw):
+            (valid if _has_id(index, ident) else unknown).append(ident)
+        return valid, unknown
 
     def export_state(self) -> dict[str, Any]:
         """Trait values for :mod:`feder.export`, with more thumbnails embedded."""
@@ -105,6 +132,44 @@ class FederWidget(anywidget.AnyWidget):
     def __repr__(self) -> str:
         kind = self.search.get("kind", self.overview.get("kind", "?"))
         return f"FederWidget({kind}, view={self.view!r})"
+
+
+MAX_REQUEST = 500
+"""Ids answered per media request."""
+
+
+def _integers(raw: Any) -> list[int]:
+    """The integral numbers among the first :data:`MAX_REQUEST` items of a list (JSON
+    numbers arrive as int or float; NaN, ±Infinity, fractions, booleans, strings are
+    dropped), without duplicates."""
+    if not isinstance(raw, (list, tuple)):
+        return []
+    out: dict[int, None] = {}
+    for value in raw[:MAX_REQUEST]:
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            out[value] = None
+        elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            out[int(value)] = None
+    return list(out)
+
+
+def _has_id(index: Any, ident: int) -> bool:
+    """Whether ``ident`` is a faiss id / hnswlib label of ``index`` (a cached sorted lookup,
+    O(log n)); negative ids (faiss padding) never are."""
+    if ident < 0 or ident >= 1 << 64:
+        return False
+    try:
+        if hasattr(index, "row_of"):
+            index.row_of(ident)
+        elif hasattr(index, "internal_id"):
+            index.internal_id(ident)
+        else:
+            index.vector(ident)
+    except (FederError, KeyError, IndexError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def message_media(items: dict[str, MediaItem]) -> tuple[dict[str, MediaItem], list[bytes]]:

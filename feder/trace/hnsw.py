@@ -35,6 +35,9 @@ def trace_hnsw(index: HNSWIndex, query: Any, k: int = 5, ef: int = 10) -> HNSWTr
         q = hnswlib_normalize(q)
     if index.ntotal == 0:
         raise QueryError(f"the hnswlib index is empty: cannot return {k} results")
+    if k > index.ntotal:  # hnswlib fails too (fewer than k found): no beam is tried
+        raise QueryError(f"hnswlib would fail: k = {k} exceeds the {index.ntotal} elements "
+                         f"of the index ({index.ntotal - index.num_deleted} live); lower k")
 
     vectors = index.vectors
     space = index.metric

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from ..model import IVFFlatIndex
 
 _FLT_MAX = np.float32(np.finfo(np.float32).max)
+PAD_LIMIT = 1024
+"""``k`` is capped at ``max(ntotal, PAD_LIMIT)`` before anything is allocated: beyond the
+index's size faiss would only add −1 padding (``search(k=10**9)`` would need 12 GB)."""
 
 
 def best_positions(distances: np.ndarray, count: int, larger_is_closer: bool,
@@ -55,7 +58,9 @@ def trace_ivf_flat(index: IVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1)
     """Replay ``IndexIVFFlat.search(query, k)`` with ``nprobe`` lists.
 
     ``nprobe`` above ``nlist`` is clamped like faiss; ``k`` above the number of candidates
-    pads ids with −1 and distances with ±FLT_MAX like faiss.
+    pads ids with −1 and distances with ±FLT_MAX like faiss, up to ``max(ntotal, 1024)``
+    results: a larger ``k`` is clamped to that (see :data:`PAD_LIMIT`; ``trace.k`` is the
+    clamped value).
     """
     if index.metric not in ("l2", "ip"):
         arg = f" (metric_arg = {index.metric_arg:g})" if index.metric_type > 1 else ""
@@ -63,7 +68,7 @@ def trace_ivf_flat(index: IVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1)
             f"metric {index.metric}{arg} is read but its search is not replayed yet: feder "
             f"traces L2 and inner-product IVF_FLAT indexes ({index.source})")
     q = as_query(query, index.dim)
-    k = positive_int(k, "k")
+    k = min(positive_int(k, "k"), max(index.ntotal, PAD_LIMIT))
     nprobe = min(positive_int(nprobe, "nprobe"), index.nlist)
     larger = index.metric in LARGER_IS_CLOSER
 
