@@ -39,9 +39,16 @@ FAMILIES: dict[str, Family] = {
         search_params={"k": (5, "results to return"),
                        "ef_search": (16, "beam width on level 0 (alias ef)")},
     ),
+    "flat": Family(
+        "flat",
+        (("projection", "Projection"), ("fine", "Distances")),
+        search_view="fine",
+        search_params={"k": (5, "results to return")},
+    ),
 }
 
-FAMILY_OF_KIND: dict[str, str] = {"ivf_flat": "ivf", "hnsw": "graph"}
+FAMILY_OF_KIND: dict[str, str] = {"ivf_flat": "ivf", "hnsw": "graph",
+                                  "ivf_flat_idmap": "ivf", "faiss_hnsw": "graph"}
 
 
 def family_of(kind: str) -> Family:

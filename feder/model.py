@@ -257,5 +257,142 @@ class HNSWIndex:
         )
 
 
-IndexModel = IVFFlatIndex | HNSWIndex
-"""What every parser returns: the parsed arrays, nothing that searches."""
+def _check_owner(owner: Any) -> None:
+    """Let a memory-map guard (the parsers' ``FileGuard``) refuse a changed file."""
+    check = getattr(owner, "check", None)
+    if callable(check):
+        check()
+
+
+@dataclass(eq=False)
+class FlatIndex:
+    """A faiss ``IndexFlat`` (``IxF2`` L2, ``IxFI`` inner product, ``IxFl`` other metrics),
+    possibly inside an ``IndexIDMap``/``IndexIDMap2`` (``id_map_fourcc``).
+
+    Row ``r`` of ``vectors`` is faiss's internal id ``r``; ``ids[r]`` is the id faiss returns
+    for it (``r`` itself, or ``id_map[r]`` under an id map).
+    """
+
+    dim: int
+    metric: str
+    metric_type: int
+    metric_arg: float
+    ntotal: int
+    ids: np.ndarray  # (ntotal,) int64: arange, or the id map
+    source: str
+    fourcc: str  # "IxF2" | "IxFI" | "IxFl"
+    id_map_fourcc: str | None = None  # "IxMp" | "IxM2" when wrapped in an id map
+    _vectors: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.float32),
+                                 repr=False)  # (ntotal, dim) float32 view
+    _owner: Any = field(default=None, repr=False)
+
+    kind: Literal["flat"] = "flat"
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """``(ntotal, dim) float32`` the stored vectors, a zero-copy view into the file."""
+        _check_owner(self._owner)
+        return self._vectors
+
+    @cached_property
+    def block(self) -> tuple[np.ndarray, np.ndarray]:
+        """``((ntotal, dim) float32, (ntotal,) float32)``: an aligned copy of the vectors and
+        their squared norms, made on the first search (BLAS wants aligned rows)."""
+        vectors = np.array(self.vectors, dtype=np.float32, order="C")
+        return vectors, squared_norms(vectors)
+
+    @property
+    def id_map(self) -> np.ndarray | None:
+        """``(ntotal,) int64`` the id map, or ``None`` when ids are row numbers."""
+        return self.ids if self.id_map_fourcc else None
+
+    @cached_property
+    def _lookup(self) -> _IdLookup:
+        return _IdLookup(self.ids)
+
+    def row_of(self, ident: Any) -> int:
+        """Row (internal id) holding the faiss id ``ident``."""
+        ident = _as_id(ident)
+        row = self._lookup.find(ident) if self.id_map_fourcc else (
+            ident if 0 <= ident < self.ntotal else None)
+        if row is None:
+            raise UnknownIdError(
+                f"id {ident} is not in the index ({self.ntotal} vectors in {self.source})")
+        return row
+
+    def vector(self, ident: Any) -> np.ndarray:
+        """``(dim,) float32`` the stored vector with faiss id ``ident``."""
+        return np.array(self.vectors[self.row_of(ident)])
+
+    def __repr__(self) -> str:
+        wrapped = f", id_map={self.id_map_fourcc!r}" if self.id_map_fourcc else ""
+        return (f"FlatIndex(dim={self.dim}, metric={self.metric!r}, ntotal={self.ntotal}"
+                f"{wrapped}, source={self.source!r})")
+
+
+@dataclass(eq=False)
+class IDMapIVFFlatIndex(IVFFlatIndex):
+    """An ``IndexIVFFlat`` inside an ``IndexIDMap``/``IndexIDMap2``: ``ids``, ``list_ids``
+    and ``vector()`` use the user's ids (``id_map[inner id]``); ``inner`` is the IVF as
+    stored, with faiss's internal ids, which the replay searches (faiss breaks ties on them)
+    before mapping its results."""
+
+    id_map: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
+    id_map_fourcc: str = "IxMp"
+    inner: IVFFlatIndex | None = field(default=None, repr=False)
+
+    kind: Literal["ivf_flat_idmap"] = "ivf_flat_idmap"  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"IDMapIVFFlatIndex(dim={self.dim}, metric={self.metric!r}, ntotal={self.ntotal}, "
+            f"nlist={self.nlist}, nprobe={self.nprobe}, id_map={self.id_map_fourcc!r}, "
+            f"source={self.source!r})"
+        )
+
+
+@dataclass(eq=False)
+class FaissHNSWIndex(HNSWIndex):
+    """A faiss ``IndexHNSWFlat`` (``IHNf``) in the hnswlib-shaped model the graph views use.
+
+    faiss keeps all levels in one ``neighbors`` array (``offsets[i]`` + the cumulative
+    per-level widths, ``-1`` padded); the parser turns it into one CSR :class:`LevelGraph`
+    per level, in faiss's link order. Internal ids are storage rows; ``labels`` are the ids
+    faiss returns (row numbers, or the id map of an enclosing ``IndexIDMap``). ``levels`` are
+    hnswlib-style (0 = base only; faiss's own ``levels`` array holds ``level + 1``).
+    ``metric`` is ``"l2"`` (squared L2) or ``"ip"`` (inner product, larger is closer, as
+    faiss reports it).
+    """
+
+    metric_type: int = 1
+    metric_arg: float = 0.0
+    ef_search: int = 16
+    cum_nneighbor_per_level: np.ndarray = field(
+        default_factory=lambda: np.zeros(1, np.int32), repr=False)
+    assign_probas: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    fourcc: str = "IHNf"
+    id_map_fourcc: str | None = None
+
+    kind: Literal["faiss_hnsw"] = "faiss_hnsw"  # type: ignore[assignment]
+
+    def internal_id(self, label: Any) -> int:
+        """Storage row of the element faiss returns as ``label``."""
+        label = _as_id(label)
+        found = self._lookup.find(label)
+        if found is None:
+            raise UnknownIdError(
+                f"id {label} is not in the index ({self.ntotal} elements in {self.source})")
+        return found
+
+    def __repr__(self) -> str:
+        wrapped = f", id_map={self.id_map_fourcc!r}" if self.id_map_fourcc else ""
+        return (
+            f"FaissHNSWIndex(dim={self.dim}, metric={self.metric!r}, ntotal={self.ntotal}, "
+            f"M={self.M}, max_level={self.max_level}, ef_search={self.ef_search}{wrapped}, "
+            f"source={self.source!r})"
+        )
+
+
+IndexModel = IVFFlatIndex | HNSWIndex | FlatIndex
+"""What every parser returns: the parsed arrays, nothing that searches. (The faiss-specific
+graph and id-mapped IVF models subclass :class:`HNSWIndex` / :class:`IVFFlatIndex`.)"""

@@ -227,3 +227,146 @@ def test_huge_counts_fail_fast_with_a_message():
     struct.pack_into("<Q", ivf, nlist_at, 2**60)
     with pytest.raises(feder.IndexFormatError, match=r"nlist = 1152921504606846976"):
         feder.load_index(bytes(ivf))
+
+
+# ------------------------------------------------ faiss formats beyond IVF_FLAT (issue 9)
+
+
+@cache
+def format_samples() -> dict[str, bytes]:
+    """Small valid files of the other faiss formats feder reads."""
+    import faiss
+    from conftest import clustered
+
+    data = clustered(120, 6, 11)
+    flat = faiss.IndexFlatL2(6)
+    flat.add(data)
+    idmap_flat = faiss.index_factory(6, "IDMap,Flat", faiss.METRIC_INNER_PRODUCT)
+    idmap_flat.add_with_ids(data, np.arange(120, dtype=np.int64)[::-1] * 3 + 7)
+    idmap_ivf = faiss.index_factory(6, "IDMap2,IVF4,Flat")
+    idmap_ivf.train(clustered(400, 6, 12))
+    idmap_ivf.add_with_ids(data, np.arange(120, dtype=np.int64) * 5 - 100)
+    return {
+        "flat_l2": faiss.serialize_index(flat).tobytes(),
+        "idmap_flat_ip": faiss.serialize_index(idmap_flat).tobytes(),
+        "idmap2_ivf": faiss.serialize_index(idmap_ivf).tobytes(),
+    }
+
+
+FORMAT_KINDS = ["flat_l2", "idmap_flat_ip", "idmap2_ivf"]
+
+
+def exercise_format(blob: bytes) -> str:
+    """Like :func:`exercise` for any kind: search with every parameter the kind's tracer
+    takes, then by id; 'ok' or the FederError class name."""
+    from feder.trace import TRACERS
+
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            index = feder.load_index(blob)
+            q = np.linspace(-1, 1, index.dim, dtype=np.float32)
+            names = TRACERS[index.kind].params
+            for value in (1, 3, 10):
+                trace = index.search(q, k=3, **{name: value for name in names})
+                assert trace.ids.shape == (3,)
+            index.search(q, k=2)
+            model = index.model
+            ids = model.labels if isinstance(model, feder.HNSWIndex) else model.ids
+            if index.ntotal:
+                index.search_by_id(int(ids[0]), k=2)
+        return "ok"
+    except feder.FederError as exc:
+        assert str(exc)
+        return type(exc).__name__
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < PEAK_LIMIT, f"peak allocation {peak / 2**20:.0f} MiB"
+
+
+def _header_fields(at: int, name: str) -> list[tuple[int, str, str]]:
+    return [(at + 4, "<i", f"{name} d"), (at + 8, "<q", f"{name} ntotal"),
+            (at + 33, "<i", f"{name} metric_type")]
+
+
+def format_fields(kind: str, blob: bytes) -> list[tuple[int, str, str]]:
+    """(offset, struct format, name) of the count-like fields of a :func:`format_samples`
+    file, found by walking the layout with plain struct reads."""
+    fields = _header_fields(0, blob[:4].decode())
+    if kind == "flat_l2":
+        return [*fields, (37, "<Q", "float count")]
+    (ntotal,) = struct.unpack_from("<q", blob, 8)
+    fields.append((len(blob) - 8 - 8 * ntotal, "<Q", "id map count"))
+    inner = blob[37:len(blob) - 8 - 8 * ntotal]
+    if kind == "idmap_flat_ip":
+        return fields + _header_fields(37, "inner") + [(37 + 37, "<Q", "inner float count")]
+    return fields + [(37 + offset, fmt, f"inner {name}") for offset, fmt, name in
+                     faiss_fields(inner)]
+
+
+@pytest.mark.parametrize("kind", FORMAT_KINDS)
+def test_format_samples_are_valid(kind):
+    assert exercise_format(format_samples()[kind]) == "ok"
+    assert format_fields(kind, format_samples()[kind])
+
+
+@pytest.mark.parametrize("kind", FORMAT_KINDS)
+@FUZZ
+@given(data=st.data())
+def test_format_truncation_always_raises_format_error(kind, data):
+    blob = format_samples()[kind]
+    cut = data.draw(st.integers(0, len(blob) - 1), label="length")
+    with pytest.raises(feder.IndexFormatError) as info:
+        feder.load_index(blob[:cut])
+    if cut >= 8:
+        assert "byte offset" in str(info.value)
+    assert exercise_format(blob[:cut]) != "ok"
+
+
+@pytest.mark.parametrize("kind", FORMAT_KINDS)
+@FUZZ
+@given(data=st.data())
+def test_format_overwritten_bytes_and_flipped_bits(kind, data):
+    blob = bytearray(format_samples()[kind])
+    writes = data.draw(st.lists(st.tuples(st.integers(0, len(blob) - 1), st.integers(0, 255)),
+                                max_size=4), label="writes")
+    for pos, value in writes:
+        blob[pos] = value
+    flips = data.draw(st.lists(st.integers(0, 8 * len(blob) - 1), max_size=3), label="bits")
+    for bit in flips:
+        blob[bit // 8] ^= 1 << (bit % 8)
+    exercise_format(bytes(blob))
+
+
+@pytest.mark.parametrize("kind", FORMAT_KINDS)
+@FUZZ
+@given(data=st.data())
+def test_format_extreme_counts(kind, data):
+    blob = bytearray(format_samples()[kind])
+    offset, fmt, name = data.draw(st.sampled_from(format_fields(kind, bytes(blob))),
+                                  label="field")
+    size = struct.calcsize(fmt)
+    (old,) = struct.unpack_from(fmt, blob, offset)
+    value = data.draw(st.one_of(st.sampled_from(EXTREMES_U64), st.integers(0, 2**64 - 1),
+                                st.integers(-3, 3).map(lambda delta: int(old) + delta)),
+                      label=f"value for {name}")
+    blob[offset: offset + size] = (value % 2**64).to_bytes(8, "little")[:size]
+    exercise_format(bytes(blob))
+
+
+@pytest.mark.parametrize("kind", FORMAT_KINDS)
+def test_format_every_field_at_every_extreme(kind):
+    base = format_samples()[kind]
+    outcomes: dict[str, int] = {}
+    for offset, fmt, _name in format_fields(kind, base)[:24]:
+        size = struct.calcsize(fmt)
+        for value in EXTREMES_U64:
+            blob = bytearray(base)
+            blob[offset: offset + size] = value.to_bytes(8, "little")[:size]
+            result = exercise_format(bytes(blob))
+            outcomes[result] = outcomes.get(result, 0) + 1
+    assert "IndexFormatError" in outcomes or "TruncatedIndexError" in outcomes
+    assert set(outcomes) <= {"ok", "IndexFormatError", "TruncatedIndexError", "QueryError",
+                             "UnsupportedIndexError", "UnknownIdError"}, outcomes

@@ -13,9 +13,16 @@ from typing import Any
 import numpy as np
 
 from ..errors import IndexFormatError, ParameterError
-from ..model import HNSWIndex, IndexModel, IVFFlatIndex
+from ..model import (
+    FaissHNSWIndex,
+    FlatIndex,
+    HNSWIndex,
+    IDMapIVFFlatIndex,
+    IndexModel,
+    IVFFlatIndex,
+)
 from ._reader import Buffer, open_buffer
-from .faiss_ivf import FAISS_FOURCCS, looks_like_faiss, parse_ivf_flat
+from .faiss_formats import FAISS_FORMATS, FAISS_FOURCCS, looks_like_faiss, parse_faiss
 from .hnswlib_file import SPACES, check_space, looks_like_hnswlib, parse_hnswlib
 
 SOURCES = ("faiss", "hnswlib")
@@ -71,7 +78,7 @@ def _parse(buf: Buffer, source: str | None, space: str | None) -> IndexModel:
         if space is not None:
             raise ParameterError("space applies to hnswlib indexes only: a faiss index records "
                                  "its metric")
-        return parse_ivf_flat(buf)
+        return parse_faiss(buf)
     return parse_hnswlib(buf, space or "l2")
 
 
@@ -104,4 +111,5 @@ def _load_hnswlib_object(index: Any, source: str | None, space: str | None) -> H
     return parsed
 
 
-__all__ = ["FAISS_FOURCCS", "SOURCES", "SPACES", "HNSWIndex", "IVFFlatIndex", "read_index"]
+__all__ = ["FAISS_FORMATS", "FAISS_FOURCCS", "SOURCES", "SPACES", "FaissHNSWIndex", "FlatIndex",
+           "HNSWIndex", "IDMapIVFFlatIndex", "IVFFlatIndex", "read_index"]

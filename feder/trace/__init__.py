@@ -11,15 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import IndexModel
+from .flat import trace_flat
 from .hnsw import trace_hnsw
+from .idmap import trace_ivf_flat_idmap
 from .ivf import trace_ivf_flat
 from .types import (
     BeamLevel,
     CoarseStep,
     FineStep,
+    FlatTrace,
     GreedyLevel,
     HNSWTrace,
     IVFTrace,
+    ScanStep,
     SearchTrace,
 )
 
@@ -41,6 +45,8 @@ def _default_nprobe(index: IndexModel) -> int:
 TRACERS: dict[str, Tracer] = {
     "ivf_flat": Tracer(trace_ivf_flat, {"nprobe": None}, {}),
     "hnsw": Tracer(trace_hnsw, {"ef": 10}, {"ef_search": "ef", "efSearch": "ef"}),
+    "flat": Tracer(trace_flat, {}, {}),
+    "ivf_flat_idmap": Tracer(trace_ivf_flat_idmap, {"nprobe": None}, {}),
 }
 """Index kind → its tracer. A new kind registers here; nothing else dispatches on kind."""
 
@@ -77,13 +83,16 @@ __all__ = [
     "BeamLevel",
     "CoarseStep",
     "FineStep",
+    "FlatTrace",
     "GreedyLevel",
     "HNSWTrace",
     "IVFTrace",
+    "ScanStep",
     "SearchTrace",
     "Tracer",
     "search",
     "search_params",
+    "trace_flat",
     "trace_hnsw",
     "trace_ivf_flat",
 ]

@@ -98,6 +98,19 @@ class BeamLevel:
 
 
 @dataclass(frozen=True, eq=False)
+class ScanStep:
+    """Flat search: the query against every stored vector (``scanned`` distances); the
+    ``m`` nearest are kept, best first, for the views (projection, distance view)."""
+
+    scanned: int  # distances computed = ntotal
+    candidate_rows: np.ndarray  # (m,) int64 rows of FlatIndex.vectors, best first
+    candidate_ids: np.ndarray  # (m,) int64 faiss ids
+    candidate_distances: np.ndarray  # (m,) float32
+    result_positions: np.ndarray  # (≤k,) int64 positions of the results in the candidates
+    name: Literal["scan"] = "scan"
+
+
+@dataclass(frozen=True, eq=False)
 class SearchTrace:
     """A replayed search: final results plus ordered steps."""
 
@@ -131,9 +144,29 @@ class IVFTrace(SearchTrace):
 
 
 @dataclass(frozen=True, eq=False)
+class FlatTrace(SearchTrace):
+    """A flat (exhaustive) search: one scan step."""
+
+    scan: ScanStep | None = None
+
+    @property
+    def steps(self) -> tuple[ScanStep]:
+        assert self.scan is not None
+        return (self.scan,)
+
+    def __repr__(self) -> str:
+        scanned = 0 if self.scan is None else self.scan.scanned
+        return f"FlatTrace(k={self.k}, ids={self.ids.tolist()}, scanned={scanned})"
+
+
+@dataclass(frozen=True, eq=False)
 class HNSWTrace(SearchTrace):
+    """``larger_is_closer``: the level distances are similarities (faiss HNSW with inner
+    product reports the inner product itself); hnswlib's distances never are."""
+
     levels: tuple[GreedyLevel | BeamLevel, ...] = ()  # top level first, level 0 last
     result_internal: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    larger_is_closer: bool = False
 
     @property
     def steps(self) -> tuple[GreedyLevel | BeamLevel, ...]:

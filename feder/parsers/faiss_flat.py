@@ -1,0 +1,49 @@
+"""Reader for faiss ``IndexFlat`` (fourccs ``IxF2`` L2, ``IxFI`` inner product, ``IxFl``).
+
+Layout (faiss ``impl/index_write.cpp``): fourcc, index header, then the codes as a u64 count
+of *floats* (``ntotal·d``, a legacy of ``xb``) followed by ``f32[ntotal·d]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model import FlatIndex
+from ._reader import Cursor
+from .faiss_common import read_count, read_header
+
+_METRIC_OF_FOURCC = {"IxF2": 1, "IxFI": 0}
+
+
+def read_flat(c: Cursor, end: int) -> FlatIndex:
+    """Read an ``IndexFlat`` whose fourcc was just read (``c.pos`` is past it)."""
+    buf = c.buf
+    at = c.pos - 4
+    fourcc = buf.fourcc(at)
+    h = read_header(c, f"{fourcc} header")
+    expected_metric = _METRIC_OF_FOURCC.get(fourcc)
+    if expected_metric is not None and h.metric_type != expected_metric:
+        raise buf.fail(f"{fourcc} header: metric_type = {h.metric_type}, expected "
+                       f"{expected_metric} for {fourcc}", h.at + 29)
+    n_at = c.pos
+    n_floats = read_count(c, f"{fourcc} vector float count", 4, end)
+    if n_floats != h.ntotal * h.d:
+        raise buf.fail(f"{fourcc} stores {n_floats} floats, expected ntotal·d = "
+                       f"{h.ntotal}·{h.d} = {h.ntotal * h.d}", n_at)
+    vectors = c.array("<f4", n_floats, f"{fourcc} vectors").reshape(h.ntotal, h.d)
+    owner = buf.owner
+    guard = getattr(buf, "guard", None)
+    if guard is not None:
+        owner = guard
+    return FlatIndex(
+        dim=h.d,
+        metric=h.metric,
+        metric_type=h.metric_type,
+        metric_arg=h.metric_arg,
+        ntotal=h.ntotal,
+        ids=np.arange(h.ntotal, dtype=np.int64),
+        source=buf.name,
+        fourcc=fourcc,
+        _vectors=vectors,
+        _owner=owner,
+    )
