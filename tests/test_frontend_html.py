@@ -282,7 +282,7 @@ def test_every_view_paints(session: Any) -> None:
     # HiDPI-independent sanity: the canvas backing store matches its CSS size at dpr 1.
     size = page.evaluate("() => { const c = document.querySelector('canvas.feder-canvas');"
                          " return [c.width, c.height, c.clientWidth, c.clientHeight]; }")
-    assert size[:2] == size[2:] == [WIDTH - 260, HEIGHT - 40]
+    assert size[:2] == size[2:] == [WIDTH - 2 - 260, HEIGHT - 40]  # widget border 2 px
 
 
 @pytest.mark.browser

@@ -1,24 +1,424 @@
-// feder front end: one hand-written, self-contained ES module (no imports), Canvas 2D.
-//
-// anywidget calls `render({ model, el })`; the standalone HTML report calls the same function
-// with a small model shim. Payloads are described in feder/serialize.py: every array is
-// {dtype, shape, data} with `data` a DataView on a binary buffer. Geometry comes ready from
-// Python; this file only scales it, draws it and handles interaction.
-//
-// Safety: ids, URLs, file names and texts only ever reach the DOM through textContent or DOM
-// properties, never innerHTML.
+// GENERATED FILE: do not edit. Edit js/src/*.js and run `make js` (esbuild bundles
+// js/src/index.js into this one self-contained ES module for anywidget and HTML reports).
 
-const TAU = Math.PI * 2;
-const TOOLTIP_THUMBS = 8;
-const DETAIL_THUMBS = 24;
-const PANEL_LIST_ROWS = 40;
-const PANEL_WIDTH = 260; // keep in sync with feder/session.py _PANEL_WIDTH
-const HEADER_HEIGHT = 40;
-const MIN_DRAWING = 420;
+// src/format.js
+function fmtInt(n) {
+  if (n == null || n === "") return "—";
+  const x = Number(n);
+  return Number.isFinite(x) ? x.toLocaleString("en-US") : String(n);
+}
+function fmtId(x) {
+  return String(Math.round(Number(x)));
+}
+function fmtDist(x, nonNegative = false) {
+  if (x == null) return "—";
+  if (!Number.isFinite(x)) return String(x);
+  const v = nonNegative && x < 0 ? 0 : x;
+  const a = Math.abs(v);
+  if (a === 0) return "0";
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(2);
+  if (a >= 100) return v.toFixed(1);
+  if (a >= 10) return v.toFixed(2);
+  return v.toFixed(3);
+}
+function fmtTick(x, nonNegative = false) {
+  const text = fmtDist(x, nonNegative);
+  return text.includes("e") || !text.includes(".") ? text : text.replace(/\.?0+$/, "");
+}
+function nonNegativeMetric(metric) {
+  return metric === "l2" || metric === "cosine";
+}
+function plural(n, one, many) {
+  return `${fmtInt(n)} ${n === 1 ? one : many || `${one}s`}`;
+}
+function clamp(x, lo, hi) {
+  return x < lo ? lo : Math.min(x, hi);
+}
 
-// ---------------------------------------------------------------- typed arrays from payloads
+// src/theme.js
+var colorCache = /* @__PURE__ */ new Map();
+var colorCtx = null;
+function parseColor(c) {
+  const hit = colorCache.get(c);
+  if (hit) return hit;
+  let out = [0, 0, 0, 1];
+  const s = String(c).trim();
+  if (/^#[0-9a-f]{6}$/i.test(s)) {
+    out = [parseInt(s.slice(1, 3), 16), parseInt(s.slice(3, 5), 16), parseInt(s.slice(5, 7), 16), 1];
+  } else if (/^#[0-9a-f]{3}$/i.test(s)) {
+    out = [parseInt(s[1] + s[1], 16), parseInt(s[2] + s[2], 16), parseInt(s[3] + s[3], 16), 1];
+  } else if (/^rgba?\(/i.test(s)) {
+    const m = s.match(/[\d.]+/g) || ["0", "0", "0", "1"];
+    out = [Number(m[0]), Number(m[1]), Number(m[2]), m.length > 3 ? Number(m[3]) : 1];
+  } else if (typeof document !== "undefined") {
+    if (!colorCtx) colorCtx = document.createElement("canvas").getContext("2d");
+    if (colorCtx) {
+      colorCtx.fillStyle = "#000000";
+      colorCtx.fillStyle = s;
+      return parseColor(String(colorCtx.fillStyle));
+    }
+  }
+  colorCache.set(c, out);
+  return out;
+}
+function rgba(c, a) {
+  const [r, g, b] = parseColor(c);
+  return `rgba(${r},${g},${b},${a})`;
+}
+function mix(c1, c2, t) {
+  const a = parseColor(c1);
+  const b = parseColor(c2);
+  const f = (i) => Math.round(a[i] + (b[i] - a[i]) * t);
+  return `rgb(${f(0)},${f(1)},${f(2)})`;
+}
+function ramp(stops, t) {
+  const x = clamp(t, 0, 1) * (stops.length - 1);
+  const i = Math.min(Math.floor(x), stops.length - 2);
+  return mix(stops[i], stops[i + 1], x - i);
+}
+function luminance(c) {
+  const [r, g, b] = parseColor(c);
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+}
+function inkOn(fill) {
+  return luminance(fill) > 0.6 ? "#1b1f24" : "#ffffff";
+}
+var PALETTES = {
+  light: {
+    probes: ["#0072b2", "#e69f00", "#009e73", "#56b4e9", "#d55e00", "#c9b800"],
+    laterProbe: "#8a94a6",
+    levels: ["#0072b2", "#009e73", "#e69f00", "#d55e00", "#56b4e9", "#c9b800", "#8a6d3b", "#6c757d"],
+    size: ["#e8f0fa", "#c3d7f0", "#8cb2e0", "#5588c8", "#2f63a8", "#1b3f74"],
+    quiet: ["#f1f3f5", "#d9dee4"],
+    empty: "#fafbfc",
+    query: "#b3478f",
+    select: "#1b1f24",
+    missed: "#d55e00"
+  },
+  dark: {
+    probes: ["#3a9ad9", "#f0b13a", "#2cc195", "#8fd0f5", "#ff7d3a", "#f0e442"],
+    laterProbe: "#8d97a8",
+    levels: ["#3a9ad9", "#2cc195", "#f0b13a", "#ff7d3a", "#8fd0f5", "#f0e442", "#c4a27a", "#adb5bd"],
+    size: ["#1b2230", "#1e3550", "#244f78", "#2c6ca2", "#4b92cc", "#82c0f0"],
+    quiet: ["#1f242c", "#2d343f"],
+    empty: "#171a20",
+    query: "#e08ac4",
+    select: "#ffffff",
+    missed: "#ff7d3a"
+  }
+};
+function probeColor(pal, rank) {
+  return rank >= 0 && rank < pal.probes.length ? pal.probes[rank] : pal.laterProbe;
+}
+function levelColor(pal, level) {
+  return pal.levels[level % pal.levels.length];
+}
 
-const CTORS = {
+// src/dom.js
+function h(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text != null) e.textContent = String(text);
+  return e;
+}
+function factsTable(rows) {
+  const table = h("dl", "feder-facts");
+  for (const [label, value] of rows) {
+    if (value == null || value === "") continue;
+    table.appendChild(h("dt", null, label));
+    table.appendChild(h("dd", null, value));
+  }
+  return table;
+}
+function section(title) {
+  const s = h("section", "feder-section");
+  if (title) s.appendChild(h("h3", null, title));
+  return s;
+}
+function swatch(color) {
+  const s = h("span", "feder-swatch");
+  s.style.background = color;
+  return s;
+}
+function badgeEl(text, color) {
+  const b = h("span", "feder-badge", text);
+  b.style.background = color;
+  b.style.color = inkOn(color);
+  return b;
+}
+function card(spec) {
+  const box = h("div", spec.thumb ? "feder-tt-point" : "feder-tt-plain");
+  if (spec.thumb) box.appendChild(spec.thumb);
+  const info = h("div", "feder-tt-info");
+  const head = h("div", "feder-tt-head");
+  head.appendChild(h("strong", null, spec.title));
+  if (spec.badge) head.appendChild(spec.badge);
+  info.appendChild(head);
+  if (spec.subtitle) {
+    const line = h("div", "feder-muted feder-small feder-name", spec.subtitle);
+    line.title = spec.subtitle;
+    info.appendChild(line);
+  }
+  for (const line of spec.lines || []) {
+    if (!line) continue;
+    const row = h("div", line.muted ? "feder-tt-line feder-muted" : "feder-tt-line");
+    if (line.color) row.appendChild(swatch(line.color));
+    row.appendChild(h("span", null, line.text));
+    info.appendChild(row);
+  }
+  for (const el of spec.extra || []) info.appendChild(el);
+  if (spec.note) info.appendChild(h("div", "feder-muted feder-small", spec.note));
+  box.appendChild(info);
+  return box;
+}
+function hoverRow(cells, on) {
+  const row = h("div", "feder-row");
+  for (const c of cells) row.appendChild(c);
+  if (on.enter) row.addEventListener("mouseenter", on.enter);
+  if (on.leave) row.addEventListener("mouseleave", on.leave);
+  if (on.click) {
+    row.classList.add("feder-clickable");
+    row.addEventListener("click", on.click);
+  }
+  return row;
+}
+
+// src/media.js
+var SAFE_URL = /^(https?:|data:image\/|blob:)/i;
+var CANVAS_URL = /^(data:image\/|blob:)/i;
+var TEXT_LIMIT = 600;
+var MediaStore = class {
+  /** @param {MediaHost} host */
+  constructor(host) {
+    this.host = host;
+    this.items = /* @__PURE__ */ new Map();
+    this.urls = /* @__PURE__ */ new Map();
+    this.pending = /* @__PURE__ */ new Set();
+    this.queue = /* @__PURE__ */ new Set();
+    this.waiting = /* @__PURE__ */ new Map();
+    this.images = /* @__PURE__ */ new Map();
+    this.looseUrls = [];
+    this.type = null;
+    this.timer = 0;
+  }
+  /** @param {unknown} media the `media` trait: {media_type, items} */
+  load(media) {
+    this.revoke();
+    this.items.clear();
+    this.pending.clear();
+    this.images.clear();
+    const m = (
+      /** @type {{media_type?: unknown, items?: Record<string, MediaItem>}} */
+      media || {}
+    );
+    this.type = m.media_type ? String(m.media_type) : null;
+    const items = m.items || {};
+    for (const key of Object.keys(items)) this.items.set(key, items[key]);
+  }
+  /** Whether there is media to show at all. */
+  shows() {
+    return this.type != null;
+  }
+  get isText() {
+    return this.type === "text";
+  }
+  revoke() {
+    for (const url of this.urls.values()) URL.revokeObjectURL(url);
+    this.urls.clear();
+  }
+  destroy() {
+    this.revoke();
+    for (const u of this.looseUrls) URL.revokeObjectURL(u);
+    if (this.timer) clearTimeout(this.timer);
+  }
+  /**
+   * The kernel's answer: `{type: "media", items: {id: item with "buffer": i}}`.
+   * @param {any} msg
+   * @param {ReadonlyArray<DataView | ArrayBuffer>} [buffers]
+   */
+  receive(msg, buffers) {
+    if (msg?.type !== "media" || !msg.items) return;
+    for (const key of Object.keys(msg.items)) {
+      let item = msg.items[key];
+      if (item && item.buffer != null && buffers?.[item.buffer]) {
+        item = Object.assign({}, item, { data: buffers[item.buffer] });
+      }
+      this.pending.delete(key);
+      const old = this.urls.get(key);
+      if (old) {
+        URL.revokeObjectURL(old);
+        this.urls.delete(key);
+      }
+      this.images.delete(key);
+      this.items.set(key, item);
+      const waiting = this.waiting.get(key);
+      if (waiting) {
+        this.waiting.delete(key);
+        for (const [box, opts] of waiting) if (box.isConnected) this.fill(box, key, item, opts);
+      }
+    }
+    this.host.changed();
+  }
+  /** @param {string} key */
+  request(key) {
+    if (!this.shows() || this.items.has(key) || this.pending.has(key)) return;
+    this.pending.add(key);
+    this.queue.add(key);
+    if (this.timer) return;
+    this.timer = Number(
+      setTimeout(() => {
+        this.timer = 0;
+        const ids = [];
+        for (const k of this.queue) ids.push(Number(k));
+        this.queue.clear();
+        if (ids.length) this.host.send({ type: "media", ids });
+      }, 20)
+    );
+  }
+  /**
+   * A URL an <img> can show for the item (a blob URL for bytes), or null.
+   * @param {string | null} key
+   * @param {MediaItem | undefined} item
+   * @returns {string | null}
+   */
+  urlFor(key, item) {
+    if (!item) return null;
+    if (item.kind === "image" && item.data) {
+      let url = key != null ? this.urls.get(key) : null;
+      if (!url) {
+        const mime = typeof item.mime === "string" && /^image\/[\w.+-]+$/.test(item.mime) ? item.mime : "image/png";
+        const data = (
+          /** @type {BlobPart} */
+          item.data
+        );
+        url = URL.createObjectURL(new Blob([data], { type: mime }));
+        if (key != null) this.urls.set(key, url);
+        else this.looseUrls.push(url);
+      }
+      return url;
+    }
+    if (item.kind === "url" && typeof item.url === "string" && SAFE_URL.test(item.url)) return item.url;
+    return null;
+  }
+  /**
+   * A decoded image of `id` for drawing on a canvas, or null (then it is loaded or
+   * requested, and `host.changed()` fires when it can be drawn).
+   * @param {number} id
+   * @returns {HTMLImageElement | null}
+   */
+  image(id) {
+    if (!this.shows() || this.isText) return null;
+    const key = fmtId(id);
+    const cached = this.images.get(key);
+    if (cached) return cached.complete && cached.naturalWidth > 0 ? cached : null;
+    const item = this.items.get(key);
+    if (!item) {
+      this.request(key);
+      return null;
+    }
+    const url = this.urlFor(key, item);
+    if (!url || !CANVAS_URL.test(url)) return null;
+    const img = new Image();
+    img.decoding = "async";
+    img.onload = () => this.host.changed();
+    img.src = url;
+    this.images.set(key, img);
+    return null;
+  }
+  /**
+   * The file name of an id's image, when known.
+   * @param {number} id
+   * @returns {string | null}
+   */
+  name(id) {
+    const item = this.items.get(fmtId(id));
+    return item && typeof item.name === "string" && item.name ? item.name : null;
+  }
+  /**
+   * A thumbnail box for an id (image, text card or a placeholder that fills in later).
+   * @param {number} id
+   * @param {ThumbOptions} [opts]
+   * @returns {HTMLElement}
+   */
+  thumb(id, opts = {}) {
+    const key = fmtId(id);
+    const box = this.box(opts);
+    const item = this.items.get(key);
+    if (item) {
+      this.fill(box, key, item, opts);
+    } else {
+      this.placeholder(box, key, "…");
+      const list = this.waiting.get(key) || [];
+      list.push([box, opts]);
+      this.waiting.set(key, list);
+      this.request(key);
+    }
+    return box;
+  }
+  /**
+   * A thumbnail for an item given directly (the query's own image or text).
+   * @param {MediaItem} item
+   * @param {ThumbOptions} [opts]
+   * @returns {HTMLElement}
+   */
+  thumbItem(item, opts = {}) {
+    const box = this.box(opts);
+    this.fill(box, null, item, opts);
+    return box;
+  }
+  /** @param {ThumbOptions} opts */
+  box(opts) {
+    const box = h("div", "feder-thumb");
+    if (opts.size) {
+      box.style.width = `${opts.size}px`;
+      box.style.height = this.isText ? "auto" : `${opts.size}px`;
+    }
+    return box;
+  }
+  /**
+   * @param {HTMLElement} box
+   * @param {string | null} key
+   * @param {MediaItem} item
+   * @param {ThumbOptions} opts
+   */
+  fill(box, key, item, opts) {
+    box.replaceChildren();
+    box.classList.remove("feder-thumb-missing", "feder-thumb-text");
+    if (item.kind === "text") {
+      box.classList.add("feder-thumb-text");
+      box.style.height = "auto";
+      const text = String(item.text == null ? "" : item.text);
+      const limit = opts.full ? TEXT_LIMIT : 140;
+      box.textContent = text.length > limit ? `${text.slice(0, limit)}…` : text;
+      return;
+    }
+    const url = this.urlFor(key, item);
+    if (url) {
+      const img = document.createElement("img");
+      img.alt = key != null ? `id ${key}` : "query";
+      img.draggable = false;
+      img.decoding = "async";
+      img.src = url;
+      box.appendChild(img);
+      return;
+    }
+    this.placeholder(box, key, "", item.kind === "missing" ? String(item.reason || "missing") : "");
+  }
+  /**
+   * @param {HTMLElement} box
+   * @param {string | null} key
+   * @param {string} mark
+   * @param {string} [reason]
+   */
+  placeholder(box, key, mark, reason) {
+    box.classList.add("feder-thumb-missing");
+    box.appendChild(h("span", null, mark || (key != null ? `#${key}` : "—")));
+    if (reason) box.title = reason;
+  }
+};
+
+// src/payload.js
+var CTORS = {
   float32: Float32Array,
   float64: Float64Array,
   int32: Int32Array,
@@ -26,19 +426,17 @@ const CTORS = {
   uint8: Uint8Array,
   int8: Int8Array,
   int16: Int16Array,
-  uint16: Uint16Array,
+  uint16: Uint16Array
 };
-
-/** A typed array over `{dtype, shape, data}`: zero-copy when `data`'s byteOffset is aligned to
- * the element size, otherwise a copy (packed buffers can start at any byte). */
 function typed(a) {
-  if (a == null) return null;
+  if (a == null) return new Float64Array(0);
   const C = CTORS[a.dtype];
   if (!C) throw new Error(`feder: unsupported dtype ${String(a.dtype)}`);
   const d = a.data;
+  if (Array.isArray(d)) return new C(d);
   let buffer;
   let offset = 0;
-  let length;
+  let length = 0;
   if (d instanceof ArrayBuffer) {
     buffer = d;
     length = d.byteLength;
@@ -46,135 +444,588 @@ function typed(a) {
     buffer = d.buffer;
     offset = d.byteOffset;
     length = d.byteLength;
-  } else if (Array.isArray(d)) {
-    return new C(d);
   } else {
     return new C(0);
   }
   const size = C.BYTES_PER_ELEMENT;
   const count = Math.floor(length / size);
-  if (offset % size === 0) return new C(buffer, offset, count);
-  return new C(buffer.slice(offset, offset + count * size));
+  const buf = (
+    /** @type {ArrayBuffer} */
+    buffer
+  );
+  if (offset % size === 0) return new C(buf, offset, count);
+  return new C(buf.slice(offset, offset + count * size));
 }
-
-// ---------------------------------------------------------------------------- small helpers
-
-function h(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text != null) e.textContent = String(text);
-  return e;
+function obj(v) {
+  return v && typeof v === "object" ? (
+    /** @type {Record<string, any>} */
+    v
+  ) : {};
 }
-
-function clamp(x, lo, hi) {
-  return x < lo ? lo : x > hi ? hi : x;
+function decodeIVFOverview(p) {
+  const sizes = typed(p.sizes);
+  const cells = obj(p.cells);
+  const members = obj(p.members);
+  return {
+    kind: "ivf_overview",
+    family: "ivf",
+    box: Array.isArray(p.box) ? p.box.map(Number) : [800, 500],
+    cellXY: typed(cells.xy),
+    cellOff: typed(cells.offsets),
+    centers: typed(p.centers),
+    sizes,
+    memIds: typed(members.ids),
+    memOff: members.offsets ? typed(members.offsets) : new Int32Array(sizes.length + 1),
+    nlist: sizes.length,
+    facts: obj(p.facts)
+  };
 }
-
-function fmtInt(n) {
-  if (n == null || n === '') return '—';
-  const x = Number(n);
-  return Number.isFinite(x) ? x.toLocaleString('en-US') : String(n);
+function decodeIVFSearch(p) {
+  const fine = obj(p.fine);
+  const coarse = obj(p.coarse);
+  const sectors = obj(fine.sectors);
+  const results = obj(p.results);
+  const projection = fine.projection ? obj(fine.projection) : null;
+  const probed = typed(coarse.lists);
+  const lists = typed(fine.lists);
+  const rank = typed(fine.rank);
+  const probeRank = /* @__PURE__ */ new Map();
+  for (let i = 0; i < probed.length; i++) probeRank.set(probed[i], i);
+  const perList = /* @__PURE__ */ new Map();
+  for (let i = 0; i < lists.length; i++) perList.set(lists[i], (perList.get(lists[i]) || 0) + 1);
+  const top = [];
+  for (let i = 0; i < rank.length; i++) if (rank[i] >= 0) top.push(i);
+  top.sort((a, b) => rank[a] - rank[b]);
+  return {
+    kind: "ivf_search",
+    metric: String(p.metric || ""),
+    params: obj(p.params),
+    probed,
+    probedDist: typed(coarse.distances),
+    allDist: typed(coarse.all_distances),
+    queryXY: Array.isArray(coarse.query_xy) ? coarse.query_xy.map(Number) : [0, 0],
+    ids: typed(fine.ids),
+    lists,
+    dist: typed(fine.distances),
+    rank,
+    polar: typed(fine.polar_xy),
+    sectorLists: typed(sectors.lists),
+    sectorStart: typed(sectors.start),
+    sectorEnd: typed(sectors.end),
+    scale: fine.scale ? (
+      /** @type {RadialScalePayload} */
+      fine.scale
+    ) : null,
+    projection: projection ? {
+      method: String(projection.method || "projection"),
+      xy: typed(projection.xy),
+      queryXY: Array.isArray(projection.query_xy) ? projection.query_xy.map(Number) : [0.5, 0.5]
+    } : null,
+    resultIds: typed(results.ids),
+    resultDist: typed(results.distances),
+    target: obj(p.target),
+    probeRank,
+    perList,
+    top
+  };
 }
-
-function fmtId(x) {
-  return String(Math.round(Number(x)));
+function decodeHNSWOverview(p) {
+  const nodes = obj(p.nodes);
+  const paths = p.paths ? obj(p.paths) : null;
+  return {
+    kind: "hnsw_overview",
+    family: "graph",
+    ids: typed(nodes.ids),
+    xy: typed(nodes.xy),
+    top: typed(nodes.top_level),
+    levels: (Array.isArray(p.levels) ? p.levels : []).map((l) => ({
+      level: Number(l.level),
+      src: typed(l.src),
+      dst: typed(l.dst)
+    })),
+    pathOffsets: paths ? typed(paths.offsets) : null,
+    pathNodes: paths ? typed(paths.nodes) : null,
+    pathLevels: paths ? typed(paths.levels) : null,
+    facts: obj(p.facts)
+  };
 }
-
-function fmtDist(x) {
-  if (x == null) return '—';
-  if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  if (a === 0) return '0';
-  if (a >= 1e5 || a < 1e-3) return x.toExponential(2);
-  if (a >= 100) return x.toFixed(1);
-  if (a >= 10) return x.toFixed(2);
-  return x.toFixed(3);
-}
-
-function plural(n, one, many) {
-  return `${fmtInt(n)} ${n === 1 ? one : many || one + 's'}`;
-}
-
-// Colours: canvas needs concrete values; CSS custom properties give the theme's base colours.
-const colorCache = new Map();
-let colorCtx = null;
-
-function parseColor(c) {
-  const hit = colorCache.get(c);
-  if (hit) return hit;
-  if (!colorCtx) colorCtx = document.createElement('canvas').getContext('2d');
-  colorCtx.fillStyle = '#000000';
-  colorCtx.fillStyle = c;
-  const s = colorCtx.fillStyle;
-  let out;
-  if (s[0] === '#') {
-    out = [parseInt(s.slice(1, 3), 16), parseInt(s.slice(3, 5), 16), parseInt(s.slice(5, 7), 16), 1];
-  } else {
-    const m = s.match(/[\d.]+/g) || ['0', '0', '0', '1'];
-    out = [Number(m[0]), Number(m[1]), Number(m[2]), m.length > 3 ? Number(m[3]) : 1];
+function decodeHNSWSearch(p) {
+  const ev = obj(p.events);
+  const nodes = obj(p.nodes);
+  const res = obj(p.results);
+  const evLevel = typed(ev.level);
+  const levels = [];
+  let e = 0;
+  for (const raw of Array.isArray(p.levels) ? p.levels : []) {
+    const row = obj(raw);
+    const start = e;
+    while (e < evLevel.length && evLevel[e] === row.level) e++;
+    levels.push({
+      level: Number(row.level),
+      entry: Number(row.entry),
+      visited: Number(row.visited),
+      edges: row.edges != null ? Number(row.edges) : e - start,
+      start,
+      end: e
+    });
   }
-  colorCache.set(c, out);
-  return out;
+  return {
+    kind: "hnsw_search",
+    metric: String(p.metric || ""),
+    params: obj(p.params),
+    ids: typed(nodes.ids),
+    xy: typed(nodes.xy),
+    dist: typed(nodes.distances),
+    scale: p.scale ? (
+      /** @type {RadialScalePayload} */
+      p.scale
+    ) : null,
+    evLevel,
+    evSrc: typed(ev.src),
+    evDst: typed(ev.dst),
+    evOut: typed(ev.outcome),
+    evEvict: typed(ev.evicted),
+    levels,
+    resultIds: typed(res.ids),
+    resultDist: typed(res.distances),
+    resultNodes: typed(res.nodes),
+    target: obj(p.target)
+  };
+}
+var OVERVIEWS = { ivf_overview: decodeIVFOverview, hnsw_overview: decodeHNSWOverview };
+var SEARCHES = { ivf_overview: ["ivf_search", decodeIVFSearch], hnsw_overview: ["hnsw_search", decodeHNSWSearch] };
+function decodeOverview(payload) {
+  const p = obj(payload);
+  const decode = OVERVIEWS[
+    /** @type {keyof typeof OVERVIEWS} */
+    p.kind
+  ];
+  return decode ? decode(p) : null;
+}
+function decodeSearch(payload, overview) {
+  const p = obj(payload);
+  if (!overview || !p.kind) return null;
+  const [kind, decode] = SEARCHES[overview.kind];
+  return p.kind === kind ? (
+    /** @type {(p: Record<string, any>) => Search} */
+    decode(p)
+  ) : null;
 }
 
-function rgba(c, a) {
-  const [r, g, b] = parseColor(c);
-  return `rgba(${r},${g},${b},${a})`;
-}
-
-function mix(c1, c2, t) {
-  const a = parseColor(c1);
-  const b = parseColor(c2);
-  const f = (i) => Math.round(a[i] + (b[i] - a[i]) * t);
-  return `rgb(${f(0)},${f(1)},${f(2)})`;
-}
-
-function ramp(stops, t) {
-  const x = clamp(t, 0, 1) * (stops.length - 1);
-  const i = Math.min(Math.floor(x), stops.length - 2);
-  return mix(stops[i], stops[i + 1], x - i);
-}
-
-function luminance(c) {
-  const [r, g, b] = parseColor(c);
-  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
-}
-
-const PALETTES = {
-  light: {
-    cat: ['#4e79a7', '#f28e2b', '#e15759', '#59a14f', '#b07aa1', '#76b7b2', '#d4a20f',
-      '#ff9da7', '#9c755f', '#7f7f7f'],
-    levels: ['#4e79a7', '#59a14f', '#d4a20f', '#f28e2b', '#e15759', '#b07aa1', '#9c755f',
-      '#76b7b2'],
-    rankRamp: ['#d62f45', '#f07d2a', '#d9b01c', '#5ba84a', '#2f9e9a', '#3f6fc0', '#7a5bb5'],
-    size: ['#e8f0fa', '#c3d7f0', '#8cb2e0', '#5588c8', '#2f63a8', '#1b3f74'],
-    quiet: ['#f1f3f5', '#d9dee4'],
-    empty: '#fafbfc',
-    query: '#d6336c',
-    select: '#f08c00',
-    plane: 'rgba(78,121,167,0.06)',
-    planeEdge: 'rgba(60,80,110,0.28)',
-  },
-  dark: {
-    cat: ['#6b9bd2', '#ffa54f', '#ff6b6e', '#7cc46e', '#c99bd0', '#8fd3cd', '#f5d85e',
-      '#ffb3bb', '#c49a7e', '#b0b0b0'],
-    levels: ['#6b9bd2', '#7cc46e', '#f5d85e', '#ffa54f', '#ff6b6e', '#c99bd0', '#c49a7e',
-      '#8fd3cd'],
-    rankRamp: ['#ff6b6e', '#ffa54f', '#f5d85e', '#7cc46e', '#5fd0c8', '#6b9bd2', '#b59be0'],
-    size: ['#1b2230', '#1e3550', '#244f78', '#2c6ca2', '#4b92cc', '#82c0f0'],
-    quiet: ['#1f242c', '#2d343f'],
-    empty: '#171a20',
-    query: '#ff6b9a',
-    select: '#ffb02e',
-    plane: 'rgba(107,155,210,0.07)',
-    planeEdge: 'rgba(160,185,220,0.30)',
-  },
+// src/stage.js
+var DRAG_THRESHOLD = 4;
+var Stage = class {
+  /**
+   * @param {StageHost} host
+   * @param {HTMLElement} parent
+   */
+  constructor(host, parent) {
+    this.host = host;
+    this.canvas = h("canvas", "feder-canvas");
+    this.canvas.tabIndex = 0;
+    this.canvas.setAttribute("role", "img");
+    this.ctx = /** @type {CanvasRenderingContext2D} */
+    this.canvas.getContext("2d");
+    this.base = document.createElement("canvas");
+    this.baseCtx = /** @type {CanvasRenderingContext2D} */
+    this.base.getContext("2d");
+    this.tooltip = h("div", "feder-tooltip");
+    this.tooltip.hidden = true;
+    this.tooltip.setAttribute("role", "tooltip");
+    this.zoomHint = h("button", "feder-btn feder-zoom-reset", "Reset zoom");
+    this.zoomHint.type = "button";
+    this.zoomHint.hidden = true;
+    this.zoomHint.addEventListener("click", () => this.resetView());
+    parent.appendChild(this.canvas);
+    parent.appendChild(this.tooltip);
+    parent.appendChild(this.zoomHint);
+    this.W = 0;
+    this.H = 0;
+    this.dpr = 1;
+    this.raf = 0;
+    this.baseDirty = true;
+    this.layoutDirty = true;
+    this.placeDirty = true;
+    this.scene = null;
+    this.tooltipKey = null;
+    this.mouse = null;
+    this.pointers = /* @__PURE__ */ new Map();
+    this.press = null;
+    const c = this.canvas;
+    c.addEventListener("pointermove", (ev) => this.onMove(ev));
+    c.addEventListener("pointerleave", () => this.onLeave());
+    c.addEventListener("pointerdown", (ev) => this.onDown(ev));
+    c.addEventListener("pointerup", (ev) => this.onUp(ev));
+    c.addEventListener("pointercancel", (ev) => this.pointers.delete(ev.pointerId));
+    c.addEventListener("wheel", (ev) => this.onWheel(ev), { passive: false });
+    c.addEventListener("dblclick", () => this.resetView());
+    c.addEventListener("keydown", (ev) => {
+      if (this.scene?.keydown(ev)) ev.preventDefault();
+    });
+  }
+  /**
+   * @param {number} W CSS pixels
+   * @param {number} H
+   */
+  resize(W, H) {
+    const dpr = Math.max(1, Math.min(window.devicePixelRatio || 1, 3));
+    if (W === this.W && H === this.H && dpr === this.dpr) return;
+    this.W = W;
+    this.H = H;
+    this.dpr = dpr;
+    for (const c of [this.canvas, this.base]) {
+      c.width = Math.round(W * dpr);
+      c.height = Math.round(H * dpr);
+    }
+    this.canvas.style.width = `${W}px`;
+    this.canvas.style.height = `${H}px`;
+    this.layoutDirty = true;
+    this.request();
+  }
+  /** @param {Scene | null} scene */
+  setScene(scene) {
+    this.scene = scene;
+    this.layoutDirty = true;
+    this.hideTooltip();
+    this.syncZoomHint();
+    this.request();
+  }
+  /** Redraw the base layer (data, theme or selection changed). */
+  invalidate() {
+    this.baseDirty = true;
+    this.request();
+  }
+  request() {
+    if (!this.raf) this.raf = requestAnimationFrame(() => this.draw());
+  }
+  /** Draw now (the rAF callback, and tests that need a synchronous frame). */
+  draw() {
+    if (this.raf) cancelAnimationFrame(this.raf);
+    this.raf = 0;
+    const scene = this.scene;
+    if (!scene || !this.W) return;
+    this.host.beforeDraw();
+    if (this.layoutDirty) {
+      scene.layout(this.W, this.H);
+      this.layoutDirty = false;
+      this.placeDirty = true;
+    }
+    if (this.placeDirty) {
+      scene.place();
+      this.placeDirty = false;
+      this.baseDirty = true;
+    }
+    const dpr = this.dpr;
+    if (this.baseDirty) {
+      const b = this.baseCtx;
+      b.setTransform(1, 0, 0, 1, 0, 0);
+      b.fillStyle = this.host.background();
+      b.fillRect(0, 0, this.base.width, this.base.height);
+      b.setTransform(dpr, 0, 0, dpr, 0, 0);
+      scene.labelBoxes = [];
+      scene.drawBase(b);
+      this.baseDirty = false;
+    }
+    const ctx = this.ctx;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(this.base, 0, 0);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    scene.drawOverlay(ctx);
+    if (scene.animating()) this.request();
+  }
+  /** The scene's geometry must be laid out again before the next hit test. */
+  ensureLayout() {
+    if (this.layoutDirty || this.placeDirty) this.draw();
+  }
+  /**
+   * @param {MouseEvent} ev
+   * @returns {[number, number]}
+   */
+  point(ev) {
+    const r = this.canvas.getBoundingClientRect();
+    return [(ev.clientX - r.left) * this.W / (r.width || 1), (ev.clientY - r.top) * this.H / (r.height || 1)];
+  }
+  // ---- zoom and pan
+  /**
+   * @param {number} x
+   * @param {number} y
+   * @param {number} factor
+   */
+  zoomAt(x, y, factor) {
+    const scene = this.scene;
+    if (!scene?.vp.zoomAt(x, y, factor)) return;
+    this.viewChanged();
+  }
+  resetView() {
+    if (!this.scene?.vp.moved) return;
+    this.scene.vp.reset();
+    this.viewChanged();
+  }
+  viewChanged() {
+    this.placeDirty = true;
+    this.hideTooltip();
+    this.syncZoomHint();
+    this.request();
+  }
+  syncZoomHint() {
+    const moved = !!this.scene && this.scene.vp.moved;
+    this.zoomHint.hidden = !moved;
+    this.canvas.dataset.federZoom = moved && this.scene ? this.scene.vp.scale.toFixed(3) : "1";
+  }
+  /** @param {WheelEvent} ev */
+  onWheel(ev) {
+    if (!this.scene) return;
+    ev.preventDefault();
+    const [x, y] = this.point(ev);
+    const unit = ev.deltaMode === 1 ? 16 : ev.deltaMode === 2 ? 400 : 1;
+    const factor = Math.exp(-ev.deltaY * unit * (ev.ctrlKey ? 0.01 : 25e-4));
+    this.zoomAt(x, y, factor);
+  }
+  /** @param {PointerEvent} ev */
+  onDown(ev) {
+    if (ev.button !== 0 && ev.pointerType === "mouse") return;
+    this.pointers.set(ev.pointerId, this.point(ev));
+    try {
+      this.canvas.setPointerCapture(ev.pointerId);
+    } catch {
+    }
+    const [x, y] = this.point(ev);
+    this.press = { x, y, moved: false, pinch: this.pinchDistance() };
+  }
+  pinchDistance() {
+    if (this.pointers.size !== 2) return 0;
+    const [a, b] = [...this.pointers.values()];
+    return Math.hypot(a[0] - b[0], a[1] - b[1]);
+  }
+  /** @param {PointerEvent} ev */
+  onMove(ev) {
+    if (!this.scene) return;
+    const [x, y] = this.point(ev);
+    const before = this.pointers.get(ev.pointerId);
+    if (before && this.press) {
+      const pinch = this.pinchDistance();
+      this.pointers.set(ev.pointerId, [x, y]);
+      if (this.pointers.size === 2 && pinch > 0) {
+        const now = this.pinchDistance();
+        const [a, b] = [...this.pointers.values()];
+        this.zoomAt((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, now / pinch);
+        this.press.moved = true;
+        return;
+      }
+      if (!this.press.moved && Math.hypot(x - this.press.x, y - this.press.y) > DRAG_THRESHOLD) this.press.moved = true;
+      if (this.press.moved) {
+        this.scene.vp.pan(x - before[0], y - before[1]);
+        this.canvas.style.cursor = "grabbing";
+        this.viewChanged();
+        return;
+      }
+    }
+    this.ensureLayout();
+    this.mouse = [x, y];
+    const item = this.scene.hit(x, y);
+    this.canvas.style.cursor = item ? "pointer" : "default";
+    this.host.hover(item, true);
+    if (item) this.placeTooltip(x, y);
+  }
+  /** @param {PointerEvent} ev */
+  onUp(ev) {
+    const had = this.pointers.delete(ev.pointerId);
+    const press = this.press;
+    if (this.pointers.size === 0) this.press = null;
+    if (!had || !press || press.moved || !this.scene) {
+      this.canvas.style.cursor = "default";
+      return;
+    }
+    this.ensureLayout();
+    const [x, y] = this.point(ev);
+    this.scene.click(this.scene.hit(x, y));
+  }
+  onLeave() {
+    this.mouse = null;
+    this.host.hover(null, true);
+  }
+  // ---- tooltip
+  /** @param {HitItem | null} item */
+  showTooltip(item) {
+    if (!item) {
+      this.hideTooltip();
+      return;
+    }
+    if (this.tooltipKey === item.key && !this.tooltip.hidden) return;
+    const content = this.scene ? this.scene.tooltip(item) : null;
+    if (!content) {
+      this.hideTooltip();
+      return;
+    }
+    this.tooltipKey = item.key;
+    this.tooltip.replaceChildren(content);
+    this.tooltip.hidden = false;
+    if (this.mouse) this.placeTooltip(this.mouse[0], this.mouse[1]);
+  }
+  /**
+   * @param {number} x
+   * @param {number} y
+   */
+  placeTooltip(x, y) {
+    const t = this.tooltip;
+    if (t.hidden) return;
+    const r = this.canvas.getBoundingClientRect();
+    const s = (r.width || this.W) / this.W;
+    const w = t.offsetWidth;
+    const hh = t.offsetHeight;
+    let left = x * s + 14;
+    let top = y * s + 14;
+    if (left + w > r.width - 4) left = Math.max(4, x * s - w - 14);
+    if (top + hh > r.height - 4) top = Math.max(4, y * s - hh - 14);
+    t.style.transform = `translate(${Math.round(left)}px, ${Math.round(top)}px)`;
+  }
+  /** @param {HitItem | null} item */
+  refreshTooltip(item) {
+    if (this.tooltip.hidden || !item) return;
+    this.tooltipKey = null;
+    this.showTooltip(item);
+  }
+  hideTooltip() {
+    this.tooltip.hidden = true;
+    this.tooltip.replaceChildren();
+    this.tooltipKey = null;
+  }
+  destroy() {
+    if (this.raf) cancelAnimationFrame(this.raf);
+    this.raf = 0;
+  }
 };
 
-// ------------------------------------------------------------------------------ hit testing
+// src/draw.js
+var TAU = Math.PI * 2;
+function circlePath(g, x, y, r) {
+  g.moveTo(x + r, y);
+  g.arc(x, y, r, 0, TAU);
+}
+function diamondPath(g, x, y, r) {
+  g.moveTo(x, y - r);
+  g.lineTo(x + r, y);
+  g.lineTo(x, y + r);
+  g.lineTo(x - r, y);
+  g.closePath();
+}
+function haloText(g, text, x, y, fill, halo, width = 3) {
+  g.lineJoin = "round";
+  g.lineWidth = width;
+  g.strokeStyle = halo;
+  g.strokeText(text, x, y);
+  g.fillStyle = fill;
+  g.fillText(text, x, y);
+}
+var QUERY_RADIUS = 13;
+function drawQuery(g, pal, x, y) {
+  g.beginPath();
+  circlePath(g, x, y, QUERY_RADIUS);
+  g.fillStyle = rgba(pal.query, 0.16);
+  g.fill();
+  g.beginPath();
+  for (const [a, b] of [
+    [-18, -9],
+    [9, 18]
+  ]) {
+    g.moveTo(x + a, y);
+    g.lineTo(x + b, y);
+    g.moveTo(x, y + a);
+    g.lineTo(x, y + b);
+  }
+  g.strokeStyle = pal.query;
+  g.lineWidth = 1.5;
+  g.stroke();
+  g.beginPath();
+  circlePath(g, x, y, 6);
+  g.fillStyle = pal.query;
+  g.fill();
+  g.lineWidth = 2;
+  g.strokeStyle = pal.bg;
+  g.stroke();
+}
+function badge(g, pal, font, x, y, text, fill, r = 9) {
+  g.beginPath();
+  circlePath(g, x, y, r);
+  g.fillStyle = fill;
+  g.fill();
+  g.lineWidth = 1.5;
+  g.strokeStyle = pal.bg;
+  g.stroke();
+  g.font = font(r > 8 ? 10 : r > 7 ? 9 : 8, 700);
+  g.textAlign = "center";
+  g.textBaseline = "middle";
+  g.fillStyle = inkOn(fill);
+  g.fillText(text, x, y + 0.5);
+}
+function arrowHead(g, x0, y0, x1, y1, size) {
+  const a = Math.atan2(y1 - y0, x1 - x0);
+  g.moveTo(x1, y1);
+  g.lineTo(x1 - size * Math.cos(a - 0.45), y1 - size * Math.sin(a - 0.45));
+  g.lineTo(x1 - size * Math.cos(a + 0.45), y1 - size * Math.sin(a + 0.45));
+  g.closePath();
+}
+function drawRings(g, pal, cx, cy, R, rings, nonNegative) {
+  g.save();
+  g.strokeStyle = rgba(pal.fg, 0.12);
+  g.lineWidth = 1;
+  g.setLineDash([2, 4]);
+  const labels = [];
+  for (const ring of rings) {
+    g.beginPath();
+    circlePath(g, cx, cy, ring.radius * R);
+    g.stroke();
+    labels.push({ x: cx, y: cy - ring.radius * R, text: fmtTick(ring.distance, nonNegative) });
+  }
+  g.restore();
+  return labels;
+}
 
-/** Uniform grid over screen points: nearest point within a radius in O(1) buckets. */
-class PointGrid {
+// src/labels.js
+function aroundPoint(w, h2, r = 4) {
+  const out = [];
+  for (const gap of [r + 3, r + 10, r + 20]) {
+    const dx = w / 2 + gap;
+    const dy = h2 / 2 + gap;
+    out.push([dx, 0], [-dx, 0], [0, -dy], [0, dy], [dx, -dy], [-dx, -dy], [dx, dy], [-dx, dy]);
+  }
+  return out;
+}
+function overlaps(a, b, pad = 0) {
+  return a.x < b.x + b.w + pad && b.x < a.x + a.w + pad && a.y < b.y + b.h + pad && b.y < a.y + a.h + pad;
+}
+function inside(box, bounds) {
+  return box.x >= bounds.x && box.y >= bounds.y && box.x + box.w <= bounds.x + bounds.w && box.y + box.h <= bounds.y + bounds.h;
+}
+function placeLabels(requests, bounds, obstacles = [], pad = 1) {
+  const placed = [];
+  return requests.map((req) => {
+    const offsets = req.offsets || aroundPoint(req.w, req.h);
+    for (const [dx, dy] of offsets) {
+      const box = { x: req.x + dx - req.w / 2, y: req.y + dy - req.h / 2, w: req.w, h: req.h };
+      if (!inside(box, bounds) || req.fits && !req.fits(box)) continue;
+      if (placed.some((p) => overlaps(box, p, pad))) continue;
+      if (obstacles.some((o) => overlaps(box, o))) continue;
+      placed.push(box);
+      return box;
+    }
+    return null;
+  });
+}
+function markerBox(x, y, r) {
+  return { x: x - r, y: y - r, w: 2 * r, h: 2 * r };
+}
+
+// src/hit.js
+var PointGrid = class {
+  /**
+   * @param {Numbers} xs screen x of each point
+   * @param {Numbers} ys screen y
+   * @param {Numbers | null} radii drawn radius of each point (reach is measured from its edge)
+   * @param {number} width
+   * @param {number} height
+   * @param {number} [cell]
+   */
   constructor(xs, ys, radii, width, height, cell = 24) {
     const n = xs.length;
     this.xs = xs;
@@ -197,15 +1048,24 @@ class PointGrid {
     this.offsets = counts;
     this.items = items;
   }
-
+  /**
+   * @param {number} x
+   * @param {number} y
+   * @returns {number}
+   */
   bucketOf(x, y) {
     const cx = clamp(Math.floor(x / this.cell), 0, this.gx - 1);
     const cy = clamp(Math.floor(y / this.cell), 0, this.gy - 1);
     return cy * this.gx + cx;
   }
-
-  /** Index of the point whose edge is nearest to (x, y) within `reach` px, later points win
-   * ties (they are drawn on top); −1 when none. */
+  /**
+   * Index of the point whose edge is nearest to (x, y) within `reach` px; of equally near
+   * points the later one wins (it is drawn on top); −1 when none.
+   * @param {number} x
+   * @param {number} y
+   * @param {number} reach
+   * @returns {number}
+   */
   nearest(x, y, reach) {
     const span = Math.ceil((reach + 8) / this.cell);
     const cx = Math.floor(x / this.cell);
@@ -220,7 +1080,7 @@ class PointGrid {
           const dx = this.xs[i] - x;
           const dy = this.ys[i] - y;
           const score = Math.sqrt(dx * dx + dy * dy) - (this.radii ? this.radii[i] : 0);
-          if (score <= reach && (score < bestScore || (score === bestScore && i > best))) {
+          if (score <= reach && (score < bestScore || score === bestScore && i > best)) {
             best = i;
             bestScore = score;
           }
@@ -229,19 +1089,24 @@ class PointGrid {
     }
     return best;
   }
-}
-
-/** Bounding boxes in a grid, each box's polygon tested exactly (convex or not). */
-class PolygonGrid {
+};
+var PolygonGrid = class {
+  /**
+   * @param {Numbers} xy vertices (x0, y0, x1, y1, …)
+   * @param {Numbers} offsets (p+1) polygon i has vertices offsets[i] … offsets[i+1]−1
+   * @param {number} width
+   * @param {number} height
+   * @param {number} [cell]
+   */
   constructor(xy, offsets, width, height, cell = 32) {
     this.xy = xy;
     this.offsets = offsets;
     this.cell = cell;
     this.gx = Math.max(1, Math.ceil(width / cell));
     this.gy = Math.max(1, Math.ceil(height / cell));
-    const buckets = Array.from({ length: this.gx * this.gy }, () => []);
-    const p = offsets.length - 1;
-    for (let i = 0; i < p; i++) {
+    const buckets = [];
+    for (let b = 0; b < this.gx * this.gy; b++) buckets.push([]);
+    for (let i = 0; i < offsets.length - 1; i++) {
       const a = offsets[i];
       const b = offsets[i + 1];
       if (b - a < 3) continue;
@@ -257,6 +1122,7 @@ class PolygonGrid {
         if (y < y0) y0 = y;
         if (y > y1) y1 = y;
       }
+      if (x1 < 0 || y1 < 0 || x0 > width || y0 > height) continue;
       const bx0 = clamp(Math.floor(x0 / cell), 0, this.gx - 1);
       const bx1 = clamp(Math.floor(x1 / cell), 0, this.gx - 1);
       const by0 = clamp(Math.floor(y0 / cell), 0, this.gy - 1);
@@ -267,7 +1133,12 @@ class PolygonGrid {
     }
     this.buckets = buckets;
   }
-
+  /**
+   * The polygon containing (x, y), the last drawn first; −1 when none.
+   * @param {number} x
+   * @param {number} y
+   * @returns {number}
+   */
   find(x, y) {
     const bx = Math.floor(x / this.cell);
     const by = Math.floor(y / this.cell);
@@ -278,618 +1149,365 @@ class PolygonGrid {
     }
     return -1;
   }
-
+  /**
+   * @param {number} i
+   * @param {number} x
+   * @param {number} y
+   * @returns {boolean}
+   */
   contains(i, x, y) {
     const { xy, offsets } = this;
     const a = offsets[i];
     const b = offsets[i + 1];
-    let inside = false;
+    let inside2 = false;
     for (let k = a, prev = b - 1; k < b; prev = k++) {
       const xk = xy[2 * k];
       const yk = xy[2 * k + 1];
       const xp = xy[2 * prev];
       const yp = xy[2 * prev + 1];
-      if ((yk > y) !== (yp > y) && x < ((xp - xk) * (y - yk)) / (yp - yk) + xk) inside = !inside;
+      if (yk > y !== yp > y && x < (xp - xk) * (y - yk) / (yp - yk) + xk) inside2 = !inside2;
     }
-    return inside;
+    return inside2;
   }
-}
-
-// ---------------------------------------------------------------------------- canvas helpers
-
-function circlePath(g, x, y, r) {
-  g.moveTo(x + r, y);
-  g.arc(x, y, r, 0, TAU);
-}
-
-function haloText(g, text, x, y, fill, halo, width = 3) {
-  g.lineJoin = 'round';
-  g.lineWidth = width;
-  g.strokeStyle = halo;
-  g.strokeText(text, x, y);
-  g.fillStyle = fill;
-  g.fillText(text, x, y);
-}
-
-function drawQuery(g, app, x, y, label = true, side = 'right') {
-  const pal = app.pal;
-  g.beginPath();
-  circlePath(g, x, y, 13);
-  g.fillStyle = rgba(pal.query, 0.16);
-  g.fill();
-  g.beginPath();
-  g.moveTo(x - 18, y);
-  g.lineTo(x - 9, y);
-  g.moveTo(x + 9, y);
-  g.lineTo(x + 18, y);
-  g.moveTo(x, y - 18);
-  g.lineTo(x, y - 9);
-  g.moveTo(x, y + 9);
-  g.lineTo(x, y + 18);
-  g.strokeStyle = pal.query;
-  g.lineWidth = 1.5;
-  g.stroke();
-  g.beginPath();
-  circlePath(g, x, y, 6);
-  g.fillStyle = pal.query;
-  g.fill();
-  g.lineWidth = 2;
-  g.strokeStyle = pal.bg;
-  g.stroke();
-  if (label) {
-    g.font = app.font(11, 600);
-    g.textAlign = side === 'left' ? 'right' : 'left';
-    g.textBaseline = 'middle';
-    haloText(g, 'query', side === 'left' ? x - 14 : x + 14, y - 13, pal.query, pal.bg);
-  }
-}
-
-function badge(g, app, x, y, text, fill, r = 9) {
-  g.beginPath();
-  circlePath(g, x, y, r);
-  g.fillStyle = fill;
-  g.fill();
-  g.lineWidth = 1.5;
-  g.strokeStyle = app.pal.bg;
-  g.stroke();
-  g.font = app.font(r > 8 ? 10 : r > 7 ? 9 : 8, 700);
-  g.textAlign = 'center';
-  g.textBaseline = 'middle';
-  g.fillStyle = luminance(fill) > 0.6 ? '#1b1f24' : '#ffffff';
-  g.fillText(text, x, y + 0.5);
-}
-
-/** Rank numbers (1-based) next to emphasised points, pushed away from (ox, oy) and from
- * labels already placed, so dense top-k clusters stay readable. */
-function rankLabels(g, app, nodes, sx, sy, ox, oy) {
-  const pal = app.pal;
-  g.font = app.font(11, 700);
-  g.textAlign = 'center';
-  g.textBaseline = 'middle';
-  const placed = [];
-  for (let t = 0; t < nodes.length; t++) {
-    const i = nodes[t];
-    if (i < 0) continue;
-    let dx = sx[i] - ox;
-    let dy = sy[i] - oy;
-    const d = Math.sqrt(dx * dx + dy * dy);
-    if (d < 1e-6) {
-      dx = 0.7;
-      dy = -0.7;
-    } else {
-      dx /= d;
-      dy /= d;
+};
+function polygonAreas(xy, offsets) {
+  const n = offsets.length - 1;
+  const out = new Float32Array(Math.max(n, 0));
+  for (let i = 0; i < n; i++) {
+    let a = 0;
+    for (let k = offsets[i], p = offsets[i + 1] - 1; k < offsets[i + 1]; p = k++) {
+      a += xy[2 * p] * xy[2 * k + 1] - xy[2 * k] * xy[2 * p + 1];
     }
-    let best = null;
-    // Try a few angles around the outward direction and a couple of distances.
-    for (const dist of [13, 20, 27]) {
-      for (const turn of [0, 0.6, -0.6, 1.2, -1.2, 1.9, -1.9, 2.6, -2.6, Math.PI]) {
-        const c = Math.cos(turn);
-        const sn = Math.sin(turn);
-        const x = sx[i] + (dx * c - dy * sn) * dist;
-        const y = sy[i] + (dx * sn + dy * c) * dist;
-        let ok = true;
-        for (const [px, py] of placed) {
-          if (Math.abs(px - x) < 12 && Math.abs(py - y) < 12) {
-            ok = false;
-            break;
-          }
-        }
-        if (ok) {
-          best = [x, y];
-          break;
-        }
-      }
-      if (best) break;
+    out[i] = Math.abs(a) / 2;
+  }
+  return out;
+}
+
+// src/scales.js
+var RadialScale = class {
+  /** @param {RadialScalePayload} p */
+  constructor(p) {
+    this.kind = p.kind === "sqrt" ? "sqrt" : "linear";
+    this.zero = Number(p.zero) || 0;
+    this.span = Number(p.span) || 0;
+    this.largerIsCloser = !!p.larger_is_closer;
+  }
+  /**
+   * The distance at radius `r` (0 … 1).
+   * @param {number} r
+   * @returns {number}
+   */
+  distanceAt(r) {
+    const t = r * this.span;
+    if (this.kind === "sqrt") return this.zero + t * t;
+    return this.largerIsCloser ? this.zero - t : this.zero + t;
+  }
+  /**
+   * The radius of distance `d` (clamped to 0 … 1).
+   * @param {number} d
+   * @returns {number}
+   */
+  radiusOf(d) {
+    if (!(this.span > 0)) return 0;
+    let delta = this.largerIsCloser ? this.zero - d : d - this.zero;
+    if (!(delta > 0)) delta = 0;
+    const t = this.kind === "sqrt" ? Math.sqrt(delta) : delta;
+    return Math.min(1, t / this.span);
+  }
+  /**
+   * Ring distances at round values of the quantity the radius is linear in (the Euclidean
+   * distance for squared L2), from the centre out to radius `maxRadius`.
+   * @param {number} [count]
+   * @param {number} [maxRadius]
+   * @returns {{radius: number, distance: number}[]}
+   */
+  rings(count = 4, maxRadius = 1) {
+    if (!(this.span > 0)) return [];
+    const top = this.span * maxRadius;
+    const out = [];
+    for (const t of niceTicks(0, top, count)) {
+      if (t <= 0 || t > top * 1.0001) continue;
+      const d = this.kind === "sqrt" ? this.zero + t * t : this.largerIsCloser ? this.zero - t : this.zero + t;
+      out.push({ radius: t / this.span, distance: d });
     }
-    if (!best) continue;
-    placed.push(best);
-    haloText(g, String(t + 1), best[0], best[1], pal.fg, pal.bg);
+    return out;
   }
+  /** A one-line statement of the mapping, for the panel. */
+  describe() {
+    if (this.kind === "sqrt") return "radius = √distance (the Euclidean distance); centre = distance 0";
+    return this.largerIsCloser ? "radius ∝ how much lower the score is than at the centre" : "radius ∝ distance; centre = distance 0";
+  }
+};
+function niceTicks(lo, hi, count) {
+  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(hi) || count < 1) return [];
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const norm = raw / mag;
+  const step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+    out.push(Math.round(v / step) * step);
+  }
+  return out;
 }
-
-function arrowHead(g, x0, y0, x1, y1, size) {
-  const a = Math.atan2(y1 - y0, x1 - x0);
-  g.moveTo(x1, y1);
-  g.lineTo(x1 - size * Math.cos(a - 0.45), y1 - size * Math.sin(a - 0.45));
-  g.lineTo(x1 - size * Math.cos(a + 0.45), y1 - size * Math.sin(a + 0.45));
-  g.closePath();
-}
-
-/** Distance labels for rings of a radial layout: the radius is linear in a transform of the
- * distance (sqrt for squared L2, max − x for inner products, identity otherwise); the two
- * extreme points give the line, so no layout constant is repeated here. */
-function ringScale(radii, distances, transform) {
-  const n = Math.min(radii.length, distances.length);
-  if (!n) return null;
-  let dmax = -Infinity;
-  for (let i = 0; i < n; i++) if (distances[i] > dmax) dmax = distances[i];
-  const fwd = (d) => (transform === 'sqrt' ? Math.sqrt(Math.max(d, 0)) : transform === 'neg' ? dmax - d : d);
-  const inv = (t) => (transform === 'sqrt' ? t * t : transform === 'neg' ? dmax - t : t);
-  let iLo = 0;
-  let iHi = 0;
-  for (let i = 1; i < n; i++) {
-    const t = fwd(distances[i]);
-    if (t < fwd(distances[iLo])) iLo = i;
-    if (t > fwd(distances[iHi])) iHi = i;
+var Viewport = class {
+  /**
+   * @param {number} [minScale]
+   * @param {number} [maxScale]
+   */
+  constructor(minScale = 1, maxScale = 64) {
+    this.minScale = minScale;
+    this.maxScale = maxScale;
+    this.scale = 1;
+    this.tx = 0;
+    this.ty = 0;
   }
-  const r0 = radii[iLo];
-  const r1 = radii[iHi];
-  const t0 = fwd(distances[iLo]);
-  const t1 = fwd(distances[iHi]);
-  if (!(r1 > r0) || !(t1 > t0)) return null;
-  return { r0, r1, at: (r) => inv(t0 + ((r - r0) / (r1 - r0)) * (t1 - t0)) };
-}
-
-function drawRings(g, app, cx, cy, R, scale, labelAngle, zoom = 1) {
-  const pal = app.pal;
-  g.save();
-  g.strokeStyle = rgba(pal.fg, 0.1);
-  g.lineWidth = 1;
-  g.setLineDash([2, 4]);
-  const fracs = [0.25, 0.5, 0.75, 1];
-  for (const f of fracs) {
-    g.beginPath();
-    circlePath(g, cx, cy, f * R);
-    g.stroke();
+  /** @param {number} bx */
+  x(bx) {
+    return bx * this.scale + this.tx;
   }
-  g.setLineDash([]);
-  if (scale) {
-    g.font = app.font(10);
-    g.textAlign = 'left';
-    g.textBaseline = 'top';
-    const ca = Math.cos(labelAngle);
-    const sa = Math.sin(labelAngle);
-    for (const f of fracs) {
-      const r = f / zoom; // radius in layout units
-      if (r < scale.r0) continue;
-      const d = scale.at(r);
-      haloText(g, fmtDist(d), cx + ca * f * R + 4, cy + sa * f * R + 2, pal.muted, pal.bg);
-    }
+  /** @param {number} by */
+  y(by) {
+    return by * this.scale + this.ty;
   }
-  g.restore();
-}
-
-// ------------------------------------------------------------------------------------ media
-
-const SAFE_URL = /^(https?:|data:image\/|blob:)/i;
-
-/** Thumbnails for ids: items from the `media` trait, more asked from Python on demand. */
-class MediaStore {
-  constructor(app) {
-    this.app = app;
-    this.items = new Map();
-    this.urls = new Map();
-    this.pending = new Set();
-    this.queue = new Set();
-    this.waiting = new Map();
-    this.type = null;
-    this.enabled = false;
-    this.timer = 0;
+  /** Whether the view is zoomed or panned at all. */
+  get moved() {
+    return this.scale !== 1 || this.tx !== 0 || this.ty !== 0;
   }
-
-  load(media) {
-    this.revoke();
-    this.items.clear();
-    this.pending.clear();
-    this.type = media && media.media_type ? String(media.media_type) : null;
-    this.enabled = !!this.type;
-    const items = (media && media.items) || {};
-    for (const key of Object.keys(items)) this.items.set(key, items[key]);
+  /**
+   * Zoom by `factor` keeping the screen point (sx, sy) fixed.
+   * @param {number} sx
+   * @param {number} sy
+   * @param {number} factor
+   * @returns {boolean} whether anything changed
+   */
+  zoomAt(sx, sy, factor) {
+    const next = Math.min(this.maxScale, Math.max(this.minScale, this.scale * factor));
+    if (next === this.scale) return false;
+    const k = next / this.scale;
+    this.tx = sx - (sx - this.tx) * k;
+    this.ty = sy - (sy - this.ty) * k;
+    this.scale = next;
+    if (next === this.minScale && this.minScale === 1) this.reset();
+    return true;
   }
-
-  /** Whether there is any media to show (else thumbnails are left out altogether). */
-  shows() {
-    return this.enabled || this.items.size > 0;
+  /**
+   * @param {number} dx
+   * @param {number} dy
+   */
+  pan(dx, dy) {
+    this.tx += dx;
+    this.ty += dy;
   }
-
-  revoke() {
-    for (const url of this.urls.values()) URL.revokeObjectURL(url);
-    this.urls.clear();
+  reset() {
+    this.scale = 1;
+    this.tx = 0;
+    this.ty = 0;
   }
+};
 
-  key(id) {
-    return fmtId(id);
-  }
-
-  /** Python's answer to a request: `{type: "media", items: {id: item with "buffer": i}}`. */
-  receive(msg, buffers) {
-    if (!msg || msg.type !== 'media' || !msg.items) return;
-    for (const key of Object.keys(msg.items)) {
-      let item = msg.items[key];
-      if (item && item.buffer != null && buffers && buffers[item.buffer]) {
-        item = Object.assign({}, item, { data: buffers[item.buffer] });
-      }
-      this.pending.delete(key);
-      const old = this.urls.get(key);
-      if (old) {
-        URL.revokeObjectURL(old);
-        this.urls.delete(key);
-      }
-      this.items.set(key, item);
-      const waiting = this.waiting.get(key);
-      if (waiting) {
-        this.waiting.delete(key);
-        for (const [box, opts] of waiting) if (box.isConnected) this.fill(box, key, item, opts);
-      }
-    }
-    this.app.stage.refreshTooltip(); // its text (a file name) may depend on the new items
-  }
-
-  request(key) {
-    if (!this.enabled || this.items.has(key) || this.pending.has(key)) return;
-    this.pending.add(key);
-    this.queue.add(key);
-    if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = 0;
-        const ids = [];
-        for (const k of this.queue) ids.push(Number(k));
-        this.queue.clear();
-        if (ids.length) {
-          try {
-            this.app.model.send({ type: 'media', ids });
-          } catch (err) {
-            // no kernel (static page): placeholders stay
-          }
-        }
-      }, 20);
-    }
-  }
-
-  urlFor(key, item) {
-    if (!item) return null;
-    if (item.kind === 'image' && item.data) {
-      let url = key != null ? this.urls.get(key) : null;
-      if (!url) {
-        const mime = typeof item.mime === 'string' && /^image\/[\w.+-]+$/.test(item.mime) ? item.mime : 'image/png';
-        url = URL.createObjectURL(new Blob([item.data], { type: mime }));
-        if (key != null) this.urls.set(key, url);
-        else this.app.looseUrls.push(url);
-      }
-      return url;
-    }
-    if (item.kind === 'url' && typeof item.url === 'string' && SAFE_URL.test(item.url)) return item.url;
-    return null;
-  }
-
-  /** A thumbnail box for an id (image, text card or placeholder that fills in later). */
-  thumb(id, opts = {}) {
-    const key = this.key(id);
-    const box = h('div', 'feder-thumb');
-    if (opts.size) {
-      box.style.width = `${opts.size}px`;
-      box.style.height = opts.text ? 'auto' : `${opts.size}px`;
-    }
-    const item = this.items.get(key);
-    if (item) {
-      this.fill(box, key, item, opts);
-    } else {
-      this.placeholder(box, key, this.enabled ? '…' : '');
-      if (this.enabled) {
-        if (!this.waiting.has(key)) this.waiting.set(key, []);
-        this.waiting.get(key).push([box, opts]);
-        this.request(key);
-      }
-    }
-    return box;
-  }
-
-  thumbItem(item, opts = {}) {
-    const box = h('div', 'feder-thumb');
-    if (opts.size) {
-      box.style.width = `${opts.size}px`;
-      box.style.height = opts.text ? 'auto' : `${opts.size}px`;
-    }
-    this.fill(box, null, item, opts);
-    return box;
-  }
-
-  fill(box, key, item, opts) {
-    box.replaceChildren();
-    box.classList.remove('feder-thumb-missing', 'feder-thumb-text');
-    if (!item) {
-      this.placeholder(box, key, '');
-      return;
-    }
-    if (item.kind === 'text') {
-      box.classList.add('feder-thumb-text');
-      if (opts.size) box.style.height = 'auto';
-      const text = String(item.text == null ? '' : item.text);
-      const limit = opts.full ? 600 : 140;
-      box.textContent = text.length > limit ? `${text.slice(0, limit)}…` : text;
-      return;
-    }
-    const url = this.urlFor(key, item);
-    if (url) {
-      const img = document.createElement('img');
-      img.alt = key != null ? `id ${key}` : 'query';
-      img.draggable = false;
-      img.decoding = 'async';
-      img.src = url;
-      box.appendChild(img);
-      return;
-    }
-    this.placeholder(box, key, '', item.kind === 'missing' ? String(item.reason || 'missing') : '');
-  }
-
-  placeholder(box, key, mark, reason) {
-    box.classList.add('feder-thumb-missing');
-    const span = h('span', null, mark || (key != null ? `#${key}` : '—'));
-    box.appendChild(span);
-    if (reason) box.title = reason;
-  }
-}
-
-// ------------------------------------------------------------------------------ DOM pieces
-
-function factsTable(rows) {
-  const table = h('dl', 'feder-facts');
-  for (const [label, value] of rows) {
-    if (value == null || value === '') continue;
-    table.appendChild(h('dt', null, label));
-    table.appendChild(h('dd', null, value));
-  }
-  return table;
-}
-
-function section(title) {
-  const s = h('section', 'feder-section');
-  if (title) s.appendChild(h('h3', null, title));
-  return s;
-}
-
-function swatch(color) {
-  const s = h('span', 'feder-swatch');
-  s.style.background = color;
-  return s;
-}
-
-/** The file name of an id's image (a muted line, textContent only), or nothing. */
-function nameLine(app, id) {
-  const item = app.media.items.get(fmtId(id));
-  if (!item || typeof item.name !== 'string' || !item.name) return null;
-  const line = h('div', 'feder-muted feder-small feder-name', item.name);
-  line.title = item.name;
-  return line;
-}
-
-function captioned(app, id, caption, size, onClick) {
-  const card = h('figure', 'feder-card');
-  if (app.media.shows()) card.appendChild(app.media.thumb(id, { size }));
-  else card.classList.add('feder-card-bare');
-  const cap = h('figcaption');
-  for (const line of caption) cap.appendChild(h('span', null, line));
-  card.appendChild(cap);
-  if (onClick) {
-    card.tabIndex = 0;
-    card.addEventListener('click', onClick);
-  }
-  return card;
-}
-
-// ----------------------------------------------------------------------------- data decoding
-
-function decodeIVFOverview(p) {
-  const sizes = typed(p.sizes);
-  return {
-    kind: 'ivf_overview',
-    box: Array.isArray(p.box) ? p.box : [800, 500],
-    cellXY: typed(p.cells.xy),
-    cellOff: typed(p.cells.offsets),
-    centers: typed(p.centers),
-    sizes,
-    memIds: typed(p.members.ids),
-    memOff: typed(p.members.offsets),
-    nlist: sizes.length,
-    facts: p.facts || {},
-  };
-}
-
-function decodeIVFSearch(p) {
-  const fine = p.fine || {};
-  const coarse = p.coarse || {};
-  const s = {
-    kind: 'ivf_search',
-    metric: p.metric,
-    params: p.params || {},
-    probed: typed(coarse.lists),
-    probedDist: typed(coarse.distances),
-    allDist: typed(coarse.all_distances),
-    queryXY: coarse.query_xy || [0, 0],
-    ids: typed(fine.ids),
-    lists: typed(fine.lists),
-    dist: typed(fine.distances),
-    rank: typed(fine.rank),
-    polar: typed(fine.polar_xy),
-    sectorLists: fine.sectors ? typed(fine.sectors.lists) : new Int32Array(0),
-    sectorStart: fine.sectors ? typed(fine.sectors.start) : new Float32Array(0),
-    sectorEnd: fine.sectors ? typed(fine.sectors.end) : new Float32Array(0),
-    projection: null,
-    resultIds: p.results ? typed(p.results.ids) : new Float64Array(0),
-    resultDist: p.results ? typed(p.results.distances) : new Float32Array(0),
-    target: p.target || {},
-  };
-  if (fine.projection) {
-    s.projection = {
-      method: String(fine.projection.method || 'projection'),
-      xy: typed(fine.projection.xy),
-      queryXY: fine.projection.query_xy || [0.5, 0.5],
-    };
-  }
-  // Probe rank of every list (colour), candidates per probed list, top-k positions.
-  s.probeRank = new Map();
-  for (let i = 0; i < s.probed.length; i++) s.probeRank.set(s.probed[i], i);
-  s.perList = new Map();
-  for (let i = 0; i < s.lists.length; i++) s.perList.set(s.lists[i], (s.perList.get(s.lists[i]) || 0) + 1);
-  const k = s.rank.length;
-  let top = [];
-  for (let i = 0; i < k; i++) if (s.rank[i] >= 0) top.push(i);
-  top.sort((a, b) => s.rank[a] - s.rank[b]);
-  s.top = top;
-  s.byId = null;
-  return s;
-}
-
-function decodeHNSWOverview(p) {
-  const nodes = p.nodes || {};
-  return {
-    kind: 'hnsw_overview',
-    ids: typed(nodes.ids),
-    xy: typed(nodes.xy),
-    top: typed(nodes.top_level),
-    levels: (p.levels || []).map((l) => ({ level: l.level, src: typed(l.src), dst: typed(l.dst) })),
-    // Optional: per node, the greedy route from the entry point (CSR of node indices + levels).
-    pathOffsets: p.paths ? typed(p.paths.offsets) : null,
-    pathNodes: p.paths ? typed(p.paths.nodes) : null,
-    pathLevels: p.paths ? typed(p.paths.levels) : null,
-    facts: p.facts || {},
-  };
-}
-
-function decodeHNSWSearch(p) {
-  const ev = p.events || {};
-  const nodes = p.nodes || {};
-  const res = p.results || {};
-  const s = {
-    kind: 'hnsw_search',
-    metric: p.metric,
-    params: p.params || {},
-    ids: typed(nodes.ids),
-    xy: typed(nodes.xy),
-    dist: typed(nodes.distances),
-    evLevel: typed(ev.level),
-    evSrc: typed(ev.src),
-    evDst: typed(ev.dst),
-    evOut: typed(ev.outcome),
-    evEvict: typed(ev.evicted),
-    levels: (p.levels || []).map((l) => Object.assign({}, l)),
-    resultIds: typed(res.ids) || new Float64Array(0),
-    resultDist: typed(res.distances) || new Float32Array(0),
-    resultNodes: typed(res.nodes) || new Int32Array(0),
-    target: p.target || {},
-  };
-  // Events are in search order, level by level (top first): find each level's block and
-  // build the timeline: one "enter level" frame per level, then one frame per event.
-  const n = s.evLevel.length;
-  let e = 0;
-  const frameLevel = [];
-  const frameEvents = [];
-  for (let li = 0; li < s.levels.length; li++) {
-    const row = s.levels[li];
-    row.start = e;
-    while (e < n && s.evLevel[e] === row.level) e++;
-    row.end = e;
-    frameLevel.push(li);
-    frameEvents.push(row.start);
-    for (let j = row.start; j < row.end; j++) {
-      frameLevel.push(li);
-      frameEvents.push(j + 1);
-    }
-  }
-  if (!s.levels.length) {
-    frameLevel.push(0);
-    frameEvents.push(0);
-  }
-  s.frameLevel = Int32Array.from(frameLevel);
-  s.frameEvents = Int32Array.from(frameEvents);
-  s.frames = frameLevel.length;
-  s.resultRank = new Map();
-  for (let i = 0; i < s.resultNodes.length; i++) s.resultRank.set(s.resultNodes[i], i);
-  return s;
-}
-
-function decode(payload, want) {
-  if (!payload || typeof payload !== 'object' || !payload.kind) return null;
-  if (want && payload.kind !== want) return null;
-  switch (payload.kind) {
-    case 'ivf_overview':
-      return decodeIVFOverview(payload);
-    case 'ivf_search':
-      return decodeIVFSearch(payload);
-    case 'hnsw_overview':
-      return decodeHNSWOverview(payload);
-    case 'hnsw_search':
-      return decodeHNSWSearch(payload);
-    default:
-      return null;
-  }
-}
-
-// ----------------------------------------------------------------------------------- scenes
-
-class Scene {
+// src/scenes/scene.js
+var Scene = class {
+  /** @param {SceneHost} app */
   constructor(app) {
     this.app = app;
     this.W = 0;
     this.H = 0;
+    this.vp = new Viewport();
+    this.labelBoxes = [];
   }
-
+  /**
+   * Base geometry for a W × H canvas at zoom 1.
+   * @param {number} W
+   * @param {number} H
+   */
   layout(W, H) {
     this.W = W;
     this.H = H;
   }
-
-  drawBase() {}
-
-  drawOverlay() {}
-
-  hit() {
+  /** Screen positions through the viewport (after layout, and on every zoom / pan). */
+  place() {
+  }
+  /** @param {CanvasRenderingContext2D} _g */
+  drawBase(_g) {
+  }
+  /** @param {CanvasRenderingContext2D} _g */
+  drawOverlay(_g) {
+  }
+  /** Whether the overlay wants another frame (an animation is running). */
+  animating() {
+    return false;
+  }
+  /**
+   * @param {number} _x
+   * @param {number} _y
+   * @returns {HitItem | null}
+   */
+  hit(_x, _y) {
     return null;
   }
-
-  tooltip() {
+  /**
+   * @param {HitItem} _item
+   * @returns {HTMLElement | null}
+   */
+  tooltip(_item) {
     return null;
   }
-
+  /** @param {HitItem | null} item */
   click(item) {
     if (!item) this.app.select([], -1);
   }
-
-  panel() {
-    return h('div');
+  /**
+   * The hit item showing user id `id`, for hover from the panel or results strip.
+   * @param {number} _id
+   * @returns {HitItem | null}
+   */
+  hoverId(_id) {
+    return null;
   }
-
+  /** @returns {HTMLElement} */
+  panel() {
+    return h("div");
+  }
+  /** @returns {HTMLElement | null} */
   strip() {
     return null;
   }
-
+  /** @returns {HTMLElement | null} */
   controls() {
     return null;
   }
-
-  targets() {
+  /**
+   * Hover / click targets in canvas CSS pixels (for tests).
+   * @param {number} [_limit]
+   * @returns {Target[]}
+   */
+  targets(_limit) {
     return [];
   }
+  /**
+   * Where the query is drawn (canvas CSS pixels), for tests; null when not drawn.
+   * @returns {[number, number] | null}
+   */
+  queryScreen() {
+    return null;
+  }
+  /**
+   * @param {KeyboardEvent} _ev
+   * @returns {boolean} handled
+   */
+  keydown(_ev) {
+    return false;
+  }
+  activate() {
+  }
+  deactivate() {
+  }
+  /** The box labels must stay inside. */
+  labelBounds() {
+    return { x: 2, y: 2, w: this.W - 4, h: this.H - 4 };
+  }
+  /**
+   * Place labels without overlap (each other, `obstacles`, the canvas edge) and draw them;
+   * labels that fit nowhere are left out. Records the boxes in `labelBoxes`.
+   * @param {CanvasRenderingContext2D} g
+   * @param {readonly LabelSpec[]} specs most important first
+   * @param {readonly Box[]} [obstacles]
+   * @param {Box} [bounds]
+   * @returns {Array<Box | null>}
+   */
+  drawLabels(g, specs, obstacles = [], bounds = this.labelBounds()) {
+    const app = this.app;
+    const requests = specs.map((s) => {
+      g.font = app.font(s.size || 10, s.weight || 500);
+      const w = Math.ceil(g.measureText(s.text).width) + 4;
+      const hh = (s.size || 10) + 4;
+      const offsets = s.leftAnchored ? [[w / 2, 0], [w / 2, hh + 2]] : s.offsets;
+      return { x: s.x, y: s.y, w, h: hh, offsets, fits: s.fits };
+    });
+    const boxes = placeLabels(requests, bounds, obstacles);
+    g.textAlign = "center";
+    g.textBaseline = "middle";
+    boxes.forEach((box, i) => {
+      if (!box) return;
+      const s = specs[i];
+      g.font = app.font(s.size || 10, s.weight || 500);
+      haloText(g, s.text, box.x + box.w / 2, box.y + box.h / 2 + 0.5, s.color, app.pal.bg);
+      this.labelBoxes.push({ ...box, text: s.text });
+    });
+    return boxes;
+  }
+};
 
-  activate() {}
-
-  deactivate() {}
+// src/scenes/strip.js
+function idCard(app, id, caption, size, onClick) {
+  const card2 = h("figure", "feder-card");
+  if (app.media.shows()) card2.appendChild(app.media.thumb(id, { size }));
+  else card2.classList.add("feder-card-bare");
+  const cap = h("figcaption");
+  for (const line of caption) cap.appendChild(h("span", null, line));
+  card2.appendChild(cap);
+  if (onClick) {
+    card2.tabIndex = 0;
+    card2.addEventListener("click", onClick);
+    card2.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") onClick();
+    });
+  }
+  return card2;
+}
+function resultsStrip(app, s) {
+  const strip = h("div", "feder-strip-inner");
+  const target = s.target || {};
+  if (target.media || target.id != null) {
+    const card2 = h("figure", "feder-card feder-card-query");
+    if (target.media) card2.appendChild(app.media.thumbItem(
+      /** @type {import('../media.js').MediaItem} */
+      target.media,
+      { size: 64, full: true }
+    ));
+    else if (app.media.shows() && target.id != null) card2.appendChild(app.media.thumb(target.id, { size: 64 }));
+    else card2.classList.add("feder-card-bare");
+    const cap = h("figcaption");
+    cap.appendChild(h("span", "feder-strong", "query"));
+    if (target.id != null) cap.appendChild(h("span", null, `id ${fmtId(target.id)}`));
+    card2.appendChild(cap);
+    strip.appendChild(card2);
+    strip.appendChild(h("div", "feder-strip-sep"));
+  }
+  const nonNeg = nonNegativeMetric(s.metric);
+  let shown = 0;
+  for (let i = 0; i < s.resultIds.length; i++) {
+    const id = s.resultIds[i];
+    if (id < 0) continue;
+    shown++;
+    const card2 = idCard(
+      app,
+      id,
+      [`#${i + 1} · id ${fmtId(id)}`, `d ${fmtDist(s.resultDist[i], nonNeg)}`],
+      64,
+      () => app.select([id], -1)
+    );
+    card2.dataset.rank = String(i);
+    if (app.selKeys.has(fmtId(id))) card2.classList.add("feder-selected");
+    card2.addEventListener("mouseenter", () => app.hoverId(id));
+    card2.addEventListener("mouseleave", () => app.setHover(null));
+    strip.appendChild(card2);
+  }
+  if (!shown) strip.appendChild(h("p", "feder-muted", "No results."));
+  return strip;
 }
 
-// ---- IVF cluster map (overview and coarse search share it)
-
-class IVFMapScene extends Scene {
+// src/scenes/ivf_map.js
+var MEMBER_THUMBS = 9;
+var DETAIL_THUMBS = 24;
+var MAP_MARGIN = 10;
+var IVFMapScene = class extends Scene {
+  /**
+   * @param {SceneHost} app
+   * @param {IVFOverview} ov
+   * @param {IVFSearch | null} search
+   */
   constructor(app, ov, search) {
     super(app);
     this.ov = ov;
@@ -903,43 +1521,67 @@ class IVFMapScene extends Scene {
     }
     this.sizeLo = Number.isFinite(lo) ? lo : 0;
     this.sizeHi = hi;
+    this.bxy = new Float32Array(ov.cellXY.length);
+    this.xy = new Float32Array(ov.cellXY.length);
+    this.bcx = new Float32Array(ov.nlist);
+    this.bcy = new Float32Array(ov.nlist);
+    this.cx = new Float32Array(ov.nlist);
+    this.cy = new Float32Array(ov.nlist);
+    this.area = new Float32Array(ov.nlist);
+    this.scale = 1;
+    this.grid = new PolygonGrid(this.xy, ov.cellOff, 1, 1);
   }
-
+  /**
+   * @param {number} W
+   * @param {number} H
+   */
   layout(W, H) {
     super.layout(W, H);
     const [bw, bh] = this.ov.box;
-    const m = 10;
-    const s = Math.min((W - 2 * m) / bw, (H - 2 * m) / bh);
+    const s = Math.min((W - 2 * MAP_MARGIN) / bw, (H - 2 * MAP_MARGIN) / bh);
+    const ox = (W - bw * s) / 2;
+    const oy = (H - bh * s) / 2;
     this.scale = s;
-    this.ox = (W - bw * s) / 2;
-    this.oy = (H - bh * s) / 2;
+    this.ox = ox;
+    this.oy = oy;
     const src = this.ov.cellXY;
-    const xy = new Float32Array(src.length);
     for (let i = 0; i < src.length; i += 2) {
-      xy[i] = this.ox + src[i] * s;
-      xy[i + 1] = this.oy + src[i + 1] * s;
+      this.bxy[i] = ox + src[i] * s;
+      this.bxy[i + 1] = oy + src[i + 1] * s;
     }
-    this.xy = xy;
     const c = this.ov.centers;
-    this.cx = new Float32Array(this.ov.nlist);
-    this.cy = new Float32Array(this.ov.nlist);
     for (let i = 0; i < this.ov.nlist; i++) {
-      this.cx[i] = this.ox + c[2 * i] * s;
-      this.cy[i] = this.oy + c[2 * i + 1] * s;
-    }
-    this.grid = new PolygonGrid(xy, this.ov.cellOff, W, H);
-    // Screen area of each cell, for deciding which labels fit.
-    const off = this.ov.cellOff;
-    this.area = new Float32Array(this.ov.nlist);
-    for (let i = 0; i < this.ov.nlist; i++) {
-      let a = 0;
-      for (let k = off[i], p = off[i + 1] - 1; k < off[i + 1]; p = k++) {
-        a += xy[2 * p] * xy[2 * k + 1] - xy[2 * k] * xy[2 * p + 1];
-      }
-      this.area[i] = Math.abs(a) / 2;
+      this.bcx[i] = ox + c[2 * i] * s;
+      this.bcy[i] = oy + c[2 * i + 1] * s;
     }
   }
-
+  place() {
+    const vp = this.vp;
+    for (let i = 0; i < this.bxy.length; i += 2) {
+      this.xy[i] = vp.x(this.bxy[i]);
+      this.xy[i + 1] = vp.y(this.bxy[i + 1]);
+    }
+    for (let i = 0; i < this.ov.nlist; i++) {
+      this.cx[i] = vp.x(this.bcx[i]);
+      this.cy[i] = vp.y(this.bcy[i]);
+    }
+    this.area = polygonAreas(this.xy, this.ov.cellOff);
+    this.grid = new PolygonGrid(this.xy, this.ov.cellOff, this.W, this.H);
+  }
+  /**
+   * A point of the layout box (the query's position) on screen.
+   * @param {number} x
+   * @param {number} y
+   * @returns {[number, number]}
+   */
+  boxToScreen(x, y) {
+    return [this.vp.x((this.ox || 0) + x * this.scale), this.vp.y((this.oy || 0) + y * this.scale)];
+  }
+  /**
+   * @param {CanvasRenderingContext2D | Path2D} g
+   * @param {number} i
+   * @returns {boolean}
+   */
   cellPath(g, i) {
     const off = this.ov.cellOff;
     const a = off[i];
@@ -951,27 +1593,30 @@ class IVFMapScene extends Scene {
     g.closePath();
     return true;
   }
-
+  /** @param {number} size */
   sizeT(size) {
     if (this.sizeHi <= this.sizeLo) return 0.5;
     return Math.sqrt((size - this.sizeLo) / (this.sizeHi - this.sizeLo));
   }
-
+  /** @param {number} i */
   sizeColor(i) {
     const size = this.ov.sizes[i];
     if (size === 0) return this.app.pal.empty;
-    return ramp(this.app.pal.size, 0.08 + 0.92 * this.sizeT(size));
+    return ramp(this.app.pal.size, 0.08 + 0.92 * Math.round(this.sizeT(size) * 28) / 28);
   }
-
-  fillCells(g, colorOf, buckets) {
-    // Batch cells by colour (quantized) so thousands of cells are a handful of fills.
-    const groups = new Map();
+  /**
+   * Fill cells batched by colour, so thousands of cells cost a handful of fills.
+   * @param {CanvasRenderingContext2D} g
+   * @param {(i: number) => string | null} colorOf
+   */
+  fillCells(g, colorOf) {
+    const groups = /* @__PURE__ */ new Map();
     for (let i = 0; i < this.ov.nlist; i++) {
-      const c = colorOf(i, buckets);
+      const c = colorOf(i);
       if (!c) continue;
-      let list = groups.get(c);
-      if (!list) groups.set(c, (list = []));
+      const list = groups.get(c) || [];
       list.push(i);
+      groups.set(c, list);
     }
     for (const [color, list] of groups) {
       g.beginPath();
@@ -980,54 +1625,106 @@ class IVFMapScene extends Scene {
       g.fill();
     }
   }
-
+  /**
+   * @param {CanvasRenderingContext2D} g
+   * @param {string} color
+   * @param {number} width
+   */
   strokeCells(g, color, width) {
     g.beginPath();
     for (let i = 0; i < this.ov.nlist; i++) this.cellPath(g, i);
     g.strokeStyle = color;
     g.lineWidth = width;
-    g.lineJoin = 'round';
+    g.lineJoin = "round";
     g.stroke();
   }
-
+  /**
+   * Whether the whole box lies inside cell `i` (its four corners do: cells are convex).
+   * @param {number} i
+   * @param {Box} box
+   */
+  cellHolds(i, box) {
+    const g = this.grid;
+    return g.contains(i, box.x, box.y) && g.contains(i, box.x + box.w, box.y) && g.contains(i, box.x, box.y + box.h) && g.contains(i, box.x + box.w, box.y + box.h);
+  }
+  /** @param {CanvasRenderingContext2D} g */
   drawBase(g) {
-    const app = this.app;
-    const pal = app.pal;
-    const Q = 28;
-    this.fillCells(g, (i) => {
-      const size = this.ov.sizes[i];
-      if (size === 0) return pal.empty;
-      const t = Math.round(this.sizeT(size) * Q) / Q;
-      return ramp(pal.size, 0.08 + 0.92 * t);
-    });
-    this.strokeCells(g, pal.bg, 1.5);
-    this.drawLabels(g);
+    this.fillCells(g, (i) => this.sizeColor(i));
+    this.strokeCells(g, this.app.pal.bg, 1.5);
+    const thumbs = this.drawThumbnails(g);
+    this.drawCellLabels(g, thumbs, () => true);
   }
-
-  drawLabels(g, skip) {
-    const app = this.app;
-    const pal = app.pal;
-    const many = this.ov.nlist > 600;
-    g.textAlign = 'center';
-    g.textBaseline = 'middle';
+  /**
+   * Member thumbnails inside the cells that have room, nearest to the centroid first.
+   * @param {CanvasRenderingContext2D} g
+   * @param {(i: number) => boolean} [skip]
+   * @returns {Box[]} the areas covered, for label placement
+   */
+  drawThumbnails(g, skip) {
+    const out = [];
+    const media = this.app.media;
+    if (!media.shows() || media.isText) return out;
     for (let i = 0; i < this.ov.nlist; i++) {
-      if (skip && skip(i)) continue;
-      const a = this.area[i];
-      if (a < (many ? 2600 : 1300)) continue;
-      const fill = this.sizeColor(i);
-      const dark = luminance(fill) < 0.5;
-      g.font = app.font(a > 5000 ? 12 : 10, 600);
-      g.fillStyle = dark ? 'rgba(255,255,255,0.92)' : 'rgba(20,28,40,0.82)';
-      const big = a > 3600;
-      g.fillText(String(i), this.cx[i], this.cy[i] - (big ? 6 : 0));
-      if (big) {
-        g.font = app.font(10);
-        g.fillStyle = dark ? 'rgba(255,255,255,0.7)' : 'rgba(20,28,40,0.6)';
-        g.fillText(fmtInt(this.ov.sizes[i]), this.cx[i], this.cy[i] + 7);
+      if (skip?.(i) || this.area[i] < 2400 || this.cx[i] < 0 || this.cy[i] < 0 || this.cx[i] > this.W || this.cy[i] > this.H) continue;
+      const mem = this.members(i);
+      if (!mem.length) continue;
+      const side = Math.sqrt(this.area[i]);
+      const size = Math.max(18, Math.min(44, Math.floor(side / 3.4)));
+      const cols = Math.min(mem.length, side > 7 * size ? 3 : 2);
+      const rows = Math.min(Math.ceil(Math.min(mem.length, 4) / cols), side > 6 * size ? 2 : 1);
+      const count = Math.min(mem.length, cols * rows);
+      const w = cols * size + (cols - 1) * 2;
+      const hh = rows * size + (rows - 1) * 2;
+      const box = { x: this.cx[i] - w / 2, y: this.cy[i] - hh / 2 + 7, w, h: hh };
+      if (!this.cellHolds(i, box)) continue;
+      for (let k = 0; k < count; k++) {
+        const x = box.x + k % cols * (size + 2);
+        const y = box.y + Math.floor(k / cols) * (size + 2);
+        const img = media.image(mem[k]);
+        if (img) drawCover(g, img, x, y, size);
+        else {
+          g.fillStyle = rgba(this.app.pal.bg, 0.5);
+          g.fillRect(x, y, size, size);
+        }
       }
+      out.push(box);
     }
+    return out;
   }
-
+  /**
+   * List ids (and sizes) in the cells they fit in, avoiding the thumbnails.
+   * @param {CanvasRenderingContext2D} g
+   * @param {Box[]} obstacles
+   * @param {(i: number) => boolean} want
+   */
+  drawCellLabels(g, obstacles, want) {
+    const order = [];
+    for (let i = 0; i < this.ov.nlist; i++) if (want(i) && this.area[i] >= 900) order.push(i);
+    order.sort((a, b) => this.area[b] - this.area[a]);
+    const specs = [];
+    for (const i of order.slice(0, 400)) {
+      const dark = luminance(this.sizeColor(i)) < 0.5;
+      const color = dark ? "rgba(255,255,255,0.95)" : "rgba(20,28,40,0.88)";
+      const text = this.area[i] > 3600 ? `${i} · ${fmtInt(this.ov.sizes[i])}` : String(i);
+      const half = Math.sqrt(this.area[i]) / 3;
+      specs.push({
+        x: this.cx[i],
+        y: this.cy[i],
+        text,
+        color,
+        size: 10,
+        weight: 600,
+        offsets: [
+          [0, 0],
+          [0, -half],
+          [0, half]
+        ],
+        fits: (box) => this.cellHolds(i, box)
+      });
+    }
+    this.drawLabels(g, specs, obstacles);
+  }
+  /** @param {CanvasRenderingContext2D} g */
   drawOverlay(g) {
     const app = this.app;
     const pal = app.pal;
@@ -1041,7 +1738,7 @@ class IVFMapScene extends Scene {
       }
     }
     const hov = app.hover;
-    if (hov && hov.kind === 'list') {
+    if (hov && hov.kind === "list" && hov.list != null) {
       g.beginPath();
       if (this.cellPath(g, hov.list)) {
         g.fillStyle = rgba(pal.fg, 0.1);
@@ -1052,152 +1749,185 @@ class IVFMapScene extends Scene {
       }
     }
   }
-
+  /**
+   * @param {number} x
+   * @param {number} y
+   * @returns {HitItem | null}
+   */
   hit(x, y) {
     const i = this.grid.find(x, y);
-    return i >= 0 ? { key: `list:${i}`, kind: 'list', list: i } : null;
+    return i >= 0 ? { key: `list:${i}`, kind: "list", list: i } : null;
   }
-
+  /** @param {number} list */
   members(list) {
-    const a = this.ov.memOff[list];
-    const b = this.ov.memOff[list + 1];
-    return this.ov.memIds.subarray(a, b);
+    return this.ov.memIds.subarray(this.ov.memOff[list], this.ov.memOff[list + 1]);
   }
-
-  tooltipExtra() {
+  /**
+   * Extra tooltip lines (the coarse view adds the probe rank).
+   * @param {number} _list
+   * @returns {HTMLElement | null}
+   */
+  tooltipExtra(_list) {
     return null;
   }
-
+  /** @param {HitItem} item */
   tooltip(item) {
-    if (item.kind !== 'list') return null;
+    if (item.kind !== "list" || item.list == null) return null;
+    const list = item.list;
     const app = this.app;
-    const box = h('div');
-    const head = h('div', 'feder-tt-head');
-    head.appendChild(h('strong', null, `List ${item.list}`));
-    head.appendChild(h('span', 'feder-muted', plural(this.ov.sizes[item.list], 'vector')));
-    box.appendChild(head);
-    const extra = this.tooltipExtra(item);
-    if (extra) box.appendChild(extra);
-    const mem = this.members(item.list);
+    const mem = this.members(list);
+    const extra = [];
+    const more = this.tooltipExtra(list);
+    if (more) extra.push(more);
     if (mem.length && app.media.shows()) {
-      const thumbs = h('div', 'feder-tt-thumbs');
-      const n = Math.min(mem.length, TOOLTIP_THUMBS);
-      for (let i = 0; i < n; i++) thumbs.appendChild(app.media.thumb(mem[i], { size: 48 }));
-      box.appendChild(thumbs);
-      box.appendChild(h('div', 'feder-muted feder-small', 'nearest to the centroid first'));
-    } else if (this.ov.sizes[item.list] === 0) {
-      box.appendChild(h('div', 'feder-muted feder-small', 'empty list'));
+      const thumbs = h("div", "feder-tt-thumbs");
+      for (let i = 0; i < Math.min(mem.length, MEMBER_THUMBS); i++) thumbs.appendChild(app.media.thumb(mem[i], { size: 44 }));
+      extra.push(thumbs);
     }
-    return box;
+    const size = this.ov.sizes[list];
+    return card({
+      title: `List ${list}`,
+      subtitle: plural(size, "vector"),
+      extra,
+      note: size === 0 ? "empty list" : mem.length && app.media.shows() ? "members nearest to the centroid first" : null
+    });
   }
-
+  /** @param {HitItem | null} item */
   click(item) {
-    if (!item || item.kind !== 'list') {
+    if (item?.kind !== "list" || item.list == null || this.app.selList === item.list) {
       this.app.select([], -1);
       return;
     }
-    if (this.app.selList === item.list) {
-      this.app.select([], -1);
-      return;
-    }
-    const ids = [];
     const mem = this.members(item.list);
+    const ids = [];
     for (let i = 0; i < mem.length; i++) ids.push(mem[i]);
     this.app.select(ids, item.list);
   }
-
   selectionSection() {
     const app = this.app;
     const list = app.selList;
     if (list < 0 || list >= this.ov.nlist) {
-      const s = section('Selection');
-      s.appendChild(h('p', 'feder-muted', 'Click a cell to see its list.'));
-      return s;
+      const s2 = section("Selection");
+      s2.appendChild(h("p", "feder-muted", "Click a cell to see its list."));
+      return s2;
     }
     const s = section(`List ${list}`);
-    s.appendChild(h('p', null, `${plural(this.ov.sizes[list], 'vector')}; centroid-nearest members:`));
-    const grid = h('div', 'feder-grid');
+    s.appendChild(h("p", null, `${plural(this.ov.sizes[list], "vector")}; members nearest to the centroid:`));
+    const grid = h("div", "feder-grid");
     const mem = this.members(list);
     const n = Math.min(mem.length, DETAIL_THUMBS);
-    for (let i = 0; i < n; i++) grid.appendChild(captioned(app, mem[i], [`id ${fmtId(mem[i])}`], 64));
-    if (!n) grid.appendChild(h('p', 'feder-muted', 'This list is empty.'));
+    for (let i = 0; i < n; i++) grid.appendChild(idCard(app, mem[i], [`id ${fmtId(mem[i])}`], 56));
+    if (!n) grid.appendChild(h("p", "feder-muted", "This list is empty."));
     s.appendChild(grid);
     return s;
   }
-
   legend() {
     const pal = this.app.pal;
-    const wrap = h('div', 'feder-legend');
-    const bar = h('div', 'feder-legend-bar');
+    const wrap = h("div", "feder-legend");
+    const bar = h("div", "feder-legend-bar");
     const stops = [];
-    for (let i = 0; i <= 8; i++) stops.push(ramp(pal.size, 0.08 + (0.92 * i) / 8));
-    bar.style.background = `linear-gradient(to right, ${stops.join(', ')})`;
-    const labels = h('div', 'feder-legend-labels');
-    labels.appendChild(h('span', null, fmtInt(this.sizeLo)));
-    labels.appendChild(h('span', null, 'vectors per list'));
-    labels.appendChild(h('span', null, fmtInt(this.sizeHi)));
+    for (let i = 0; i <= 8; i++) stops.push(ramp(pal.size, 0.08 + 0.92 * i / 8));
+    bar.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
+    const labels = h("div", "feder-legend-labels");
+    labels.appendChild(h("span", null, fmtInt(this.sizeLo)));
+    labels.appendChild(h("span", null, "vectors per list"));
+    labels.appendChild(h("span", null, fmtInt(this.sizeHi)));
     wrap.appendChild(bar);
     wrap.appendChild(labels);
     return wrap;
   }
-
   panel() {
     const f = this.ov.facts;
-    const box = h('div');
-    const s = section('IVF index');
+    const s = this.search;
+    const box = h("div");
+    const sec = section("IVF index");
     const largest = f.largest_list || {};
     const smallest = f.smallest_list || {};
-    s.appendChild(factsTable([
-      ['index', f.index || 'IVF_FLAT'],
-      ['source', f.source],
-      ['metric', f.metric],
-      ['dimension', fmtInt(f.dim)],
-      ['vectors', fmtInt(f.ntotal)],
-      ['lists (nlist)', fmtInt(f.nlist)],
-      ['default nprobe', f.nprobe != null ? fmtInt(f.nprobe) : null],
-      ['largest list', largest.list >= 0 ? `#${largest.list} · ${fmtInt(largest.size)}` : '—'],
-      ['smallest list', smallest.list >= 0 ? `#${smallest.list} · ${fmtInt(smallest.size)}` : '—'],
-      ['empty lists', fmtInt(f.empty_lists)],
-    ]));
-    s.appendChild(this.legend());
-    box.appendChild(s);
+    sec.appendChild(
+      factsTable([
+        ["index", f.index || "IVF_FLAT"],
+        ["source", f.source],
+        ["metric", f.metric],
+        ["dimension", fmtInt(f.dim)],
+        ["vectors", fmtInt(f.ntotal)],
+        ["lists (nlist)", fmtInt(f.nlist)],
+        ["nprobe in the file", f.nprobe != null ? fmtInt(f.nprobe) : null],
+        ["nprobe of this search", s && s.params.nprobe != null ? fmtInt(s.params.nprobe) : null],
+        ["largest list", largest.list >= 0 ? `#${largest.list} · ${fmtInt(largest.size)}` : "—"],
+        ["smallest list", smallest.list >= 0 ? `#${smallest.list} · ${fmtInt(smallest.size)}` : "—"],
+        ["empty lists", fmtInt(f.empty_lists)]
+      ])
+    );
+    sec.appendChild(this.legend());
+    box.appendChild(sec);
     box.appendChild(this.selectionSection());
     return box;
   }
-
+  /**
+   * @param {number} [limit]
+   * @returns {import('./scene.js').Target[]}
+   */
   targets(limit = 20) {
-    const out = [];
     const order = [];
     for (let i = 0; i < this.ov.nlist; i++) order.push(i);
     order.sort((a, b) => this.area[b] - this.area[a]);
-    for (const i of order.slice(0, limit)) {
-      if (this.grid.find(this.cx[i], this.cy[i]) === i) {
-        out.push({ x: this.cx[i], y: this.cy[i], kind: 'list', list: i });
-      }
-    }
-    return out;
+    return order.slice(0, limit).filter((i) => this.grid.find(this.cx[i], this.cy[i]) === i).map((i) => ({ x: this.cx[i], y: this.cy[i], kind: "list", list: i }));
   }
+};
+function drawCover(g, img, x, y, size) {
+  const iw = img.naturalWidth;
+  const ih = img.naturalHeight;
+  const s = Math.min(iw, ih);
+  g.drawImage(img, (iw - s) / 2, (ih - s) / 2, s, s, x, y, size, size);
 }
 
-class CoarseScene extends IVFMapScene {
-  rankColor(rank) {
-    return rankColor(this.app, rank, this.search.probed.length);
+// src/scenes/coarse.js
+var PANEL_LIST_ROWS = 40;
+var BADGE_OFF_QUERY = 24;
+var CoarseScene = class extends IVFMapScene {
+  /**
+   * @param {SceneHost} app
+   * @param {IVFOverview} ov
+   * @param {IVFSearch} search
+   */
+  constructor(app, ov, search) {
+    super(app, ov, search);
+    this.s = search;
   }
-
+  /** @param {number} rank */
+  rankColor(rank) {
+    return probeColor(this.app.pal, rank);
+  }
+  queryPoint() {
+    return this.boxToScreen(this.s.queryXY[0], this.s.queryXY[1]);
+  }
+  /**
+   * A probed cell's badge sits at its centre, nudged off the query marker when too close.
+   * @param {number} list
+   * @param {number} qx
+   * @param {number} qy
+   * @returns {[number, number]}
+   */
+  badgeAt(list, qx, qy) {
+    const x = this.cx[list];
+    const y = this.cy[list];
+    const dx = x - qx;
+    const dy = y - qy;
+    const d = Math.sqrt(dx * dx + dy * dy);
+    if (d >= BADGE_OFF_QUERY) return [x, y];
+    if (d < 1e-6) return [qx + BADGE_OFF_QUERY, qy];
+    return [qx + dx / d * BADGE_OFF_QUERY, qy + dy / d * BADGE_OFF_QUERY];
+  }
+  /** @param {CanvasRenderingContext2D} g */
   drawBase(g) {
     const app = this.app;
     const pal = app.pal;
-    const s = this.search;
-    const Q = 16;
-    this.fillCells(g, (i) => {
-      if (this.ov.sizes[i] === 0) return pal.empty;
-      const t = Math.round(this.sizeT(this.ov.sizes[i]) * Q) / Q;
-      return ramp(pal.quiet, t);
-    });
+    const s = this.s;
+    this.fillCells(g, (i) => this.ov.sizes[i] === 0 ? pal.empty : ramp(pal.quiet, Math.round(this.sizeT(this.ov.sizes[i]) * 16) / 16));
     for (let r = s.probed.length - 1; r >= 0; r--) {
       g.beginPath();
       if (this.cellPath(g, s.probed[r])) {
-        g.fillStyle = rgba(this.rankColor(r), app.theme === 'dark' ? 0.5 : 0.42);
+        g.fillStyle = rgba(this.rankColor(r), app.theme === "dark" ? 0.5 : 0.4);
         g.fill();
       }
     }
@@ -1210,9 +1940,7 @@ class CoarseScene extends IVFMapScene {
         g.stroke();
       }
     }
-    // Lines from the query to the probed cells' centres, then numbered badges.
-    const qx = this.ox + s.queryXY[0] * this.scale;
-    const qy = this.oy + s.queryXY[1] * this.scale;
+    const [qx, qy] = this.queryPoint();
     g.save();
     g.setLineDash([5, 4]);
     g.lineWidth = 1.5;
@@ -1225,235 +1953,235 @@ class CoarseScene extends IVFMapScene {
       g.stroke();
     }
     g.restore();
-    // The label goes on the side away from the nearest list's badge.
-    const near = s.probed.length ? this.badgeAt(s.probed[0], qx, qy) : [qx - 1, qy];
-    drawQuery(g, app, qx, qy, true, near[0] > qx + 4 ? 'left' : 'right');
+    drawQuery(g, pal, qx, qy);
+    const obstacles = [markerBox(qx, qy, QUERY_RADIUS)];
+    const badges = [];
     for (let r = s.probed.length - 1; r >= 0; r--) {
       const [bx, by] = this.badgeAt(s.probed[r], qx, qy);
       const size = clamp(Math.sqrt(this.area[s.probed[r]]) * 0.28, 6.5, 9);
-      badge(g, app, bx, by, String(r + 1), this.rankColor(r), size);
+      badge(g, pal, app.font, bx, by, String(r + 1), this.rankColor(r), size);
+      obstacles.push(markerBox(bx, by, size + 1));
+      badges.push([r, bx, by]);
     }
+    const specs = [{ x: qx, y: qy, text: "query", color: pal.query, size: 11, weight: 600, offsets: aroundPoint(40, 15, QUERY_RADIUS) }];
+    badges.reverse();
+    for (const [r, bx, by] of badges.slice(0, 24)) {
+      specs.push({ x: bx, y: by, text: `list ${s.probed[r]}`, color: mix(this.rankColor(r), pal.fg, 0.45), size: 10, weight: 600, offsets: aroundPoint(44, 14, 9) });
+    }
+    this.drawLabels(g, specs, obstacles);
   }
-
-  /** A probed cell's badge sits at its centre, nudged off the query marker when too close. */
-  badgeAt(list, qx, qy) {
-    const x = this.cx[list];
-    const y = this.cy[list];
-    const dx = x - qx;
-    const dy = y - qy;
-    const d = Math.sqrt(dx * dx + dy * dy);
-    if (d >= 24) return [x, y];
-    if (d < 1e-6) return [qx + 24, qy + 10];
-    return [qx + (dx / d) * 24, qy + (dy / d) * 24];
-  }
-
-  tooltipExtra(item) {
-    const s = this.search;
-    const rank = s.probeRank.get(item.list);
-    const d = s.allDist && item.list < s.allDist.length ? s.allDist[item.list] : null;
-    const line = h('div', 'feder-tt-line');
+  /** @param {number} list */
+  tooltipExtra(list) {
+    const s = this.s;
+    const rank = s.probeRank.get(list);
+    const d = list < s.allDist.length ? s.allDist[list] : null;
+    const line = h("div", "feder-tt-line");
     if (rank != null) {
       line.appendChild(swatch(this.rankColor(rank)));
-      line.appendChild(h('span', null, `probe #${rank + 1} · distance ${fmtDist(d)}`));
+      line.appendChild(h("span", null, `probe #${rank + 1} · centroid distance ${fmtDist(d)}`));
     } else {
-      line.appendChild(h('span', 'feder-muted', `not probed · distance ${fmtDist(d)}`));
+      line.appendChild(h("span", "feder-muted", `not probed · centroid distance ${fmtDist(d)}`));
     }
     return line;
   }
-
   panel() {
     const app = this.app;
-    const s = this.search;
-    const box = h('div');
-    const sec = section('Coarse search');
-    sec.appendChild(factsTable([
-      ['metric', s.metric],
-      ['nprobe', fmtInt(s.params.nprobe != null ? s.params.nprobe : s.probed.length)],
-      ['k', s.params.k != null ? fmtInt(s.params.k) : null],
-      ['lists compared', fmtInt(s.allDist ? s.allDist.length : this.ov.nlist)],
-    ]));
-    sec.appendChild(h('p', 'feder-muted feder-small',
-      'The query is compared with every centroid; the nprobe nearest lists are scanned.'));
+    const s = this.s;
+    const box = h("div");
+    const sec = section("Coarse search");
+    sec.appendChild(
+      factsTable([
+        ["metric", s.metric],
+        ["nprobe", fmtInt(s.params.nprobe != null ? s.params.nprobe : s.probed.length)],
+        ["k", s.params.k != null ? fmtInt(s.params.k) : null],
+        ["centroids compared", fmtInt(s.allDist.length || this.ov.nlist)],
+        ["vectors compared", fmtInt(s.ids.length)]
+      ])
+    );
+    sec.appendChild(h("p", "feder-muted feder-small", "The query is compared with every centroid; the nprobe nearest lists are scanned. Colours mark probes #1–6; later probes share one colour."));
     box.appendChild(sec);
-    const probes = section('Probed lists, nearest first');
-    const table = h('div', 'feder-rows');
+    const probes = section("Probed lists, nearest first");
+    const table = h("div", "feder-rows");
     for (let r = 0; r < s.probed.length && r < PANEL_LIST_ROWS; r++) {
       const l = s.probed[r];
-      const row = h('div', 'feder-row');
-      row.appendChild(badgeEl(`${r + 1}`, this.rankColor(r)));
-      row.appendChild(h('span', 'feder-row-main', `list ${l}`));
-      row.appendChild(h('span', 'feder-muted', plural(this.ov.sizes[l], 'vec', 'vecs')));
-      row.appendChild(h('span', 'feder-num', fmtDist(s.probedDist[r])));
-      const item = { key: `list:${l}`, kind: 'list', list: l };
-      row.addEventListener('mouseenter', () => app.setHover(item));
-      row.addEventListener('mouseleave', () => app.setHover(null));
-      row.addEventListener('click', () => this.click(item));
-      table.appendChild(row);
+      const item = { key: `list:${l}`, kind: "list", list: l };
+      table.appendChild(
+        hoverRow(
+          [
+            badgeEl(`${r + 1}`, this.rankColor(r)),
+            h("span", "feder-row-main", `list ${l}`),
+            h("span", "feder-muted", plural(this.ov.sizes[l], "vec", "vecs")),
+            h("span", "feder-num", fmtDist(s.probedDist[r]))
+          ],
+          { enter: () => app.setHover(item), leave: () => app.setHover(null), click: () => this.click(item) }
+        )
+      );
     }
     probes.appendChild(table);
-    // The nearest list that was not scanned: how close the cut was.
-    if (s.allDist && s.allDist.length > s.probed.length) {
-      const ip = s.metric === 'ip';
-      let best = -1;
-      for (let i = 0; i < s.allDist.length; i++) {
-        if (s.probeRank.has(i)) continue;
-        if (best < 0 || (ip ? s.allDist[i] > s.allDist[best] : s.allDist[i] < s.allDist[best])) best = i;
-      }
-      if (best >= 0) {
-        probes.appendChild(h('p', 'feder-muted feder-small',
-          `Nearest list not probed: list ${best} at ${fmtDist(s.allDist[best])}.`));
-      }
-    }
+    const next = this.nearestUnprobed();
+    if (next >= 0) probes.appendChild(h("p", "feder-muted feder-small", `Nearest list not probed: list ${next} at ${fmtDist(s.allDist[next])}.`));
     box.appendChild(probes);
     box.appendChild(this.selectionSection());
     return box;
   }
-
-  strip() {
-    return resultsStrip(this.app, this.search);
+  /** The closest list the search did not scan (how close the cut was), or −1. */
+  nearestUnprobed() {
+    const s = this.s;
+    const ip = s.metric === "ip";
+    let best = -1;
+    for (let i = 0; i < s.allDist.length; i++) {
+      if (s.probeRank.has(i)) continue;
+      if (best < 0 || (ip ? s.allDist[i] > s.allDist[best] : s.allDist[i] < s.allDist[best])) best = i;
+    }
+    return best;
   }
-
-  targets() {
-    const s = this.search;
+  strip() {
+    return resultsStrip(this.app, this.s);
+  }
+  /** @param {number} [limit] */
+  targets(limit = 20) {
+    const s = this.s;
     const out = [];
     for (let r = 0; r < s.probed.length; r++) {
       const l = s.probed[r];
-      out.push({ x: this.cx[l], y: this.cy[l], kind: 'list', list: l });
+      out.push({ x: this.cx[l], y: this.cy[l], kind: "list", list: l, rank: r });
     }
-    return out.concat(super.targets());
+    return out.concat(super.targets(limit));
   }
-}
+};
 
-function badgeEl(text, color) {
-  const b = h('span', 'feder-badge', text);
-  b.style.background = color;
-  b.style.color = luminance(color) > 0.6 ? '#1b1f24' : '#ffffff';
-  return b;
-}
-
-function resultsStrip(app, s) {
-  const strip = h('div', 'feder-strip-inner');
-  const target = s.target || {};
-  if (target.media || (target.id != null && app.media.shows())) {
-    const card = h('figure', 'feder-card feder-card-query');
-    if (target.media) card.appendChild(app.media.thumbItem(target.media, { size: 72 }));
-    else card.appendChild(app.media.thumb(target.id, { size: 72 }));
-    const cap = h('figcaption');
-    cap.appendChild(h('span', 'feder-strong', 'query'));
-    if (target.id != null) cap.appendChild(h('span', null, `id ${fmtId(target.id)}`));
-    card.appendChild(cap);
-    strip.appendChild(card);
-    strip.appendChild(h('div', 'feder-strip-sep'));
-  }
-  let shown = 0;
-  for (let i = 0; i < s.resultIds.length; i++) {
-    const id = s.resultIds[i];
-    if (id < 0) continue;
-    shown++;
-    const card = captioned(app, id, [`#${i + 1} · id ${fmtId(id)}`, `d ${fmtDist(s.resultDist[i])}`], 72,
-      () => app.select([id], -1));
-    card.dataset.rank = String(i);
-    if (app.selKeys.has(fmtId(id))) card.classList.add('feder-selected');
-    card.addEventListener('mouseenter', () => app.hoverId(id));
-    card.addEventListener('mouseleave', () => app.setHover(null));
-    strip.appendChild(card);
-  }
-  if (!shown) strip.appendChild(h('p', 'feder-muted', 'No results.'));
-  return strip;
-}
-
-// ---- IVF fine search: candidates as points (polar distance view and projection)
-
-class PointsScene extends Scene {
+// src/scenes/points.js
+var PANEL_LIST_ROWS2 = 40;
+var DETAIL_THUMBS2 = 24;
+var TOP_RADIUS = 6.5;
+var PointsScene = class extends Scene {
+  /**
+   * @param {SceneHost} app
+   * @param {IVFOverview} ov
+   * @param {IVFSearch} search
+   */
   constructor(app, ov, search) {
     super(app);
     this.ov = ov;
-    this.search = search;
+    this.s = search;
     this.m = search.ids.length;
+    this.bx = new Float32Array(this.m);
+    this.by = new Float32Array(this.m);
+    this.sx = new Float32Array(this.m);
+    this.sy = new Float32Array(this.m);
+    this.bqx = 0;
+    this.bqy = 0;
+    this.qx = 0;
+    this.qy = 0;
+    this.dotR = this.m > 3e3 ? 1.8 : this.m > 1e3 ? 2.4 : this.m > 300 ? 3 : 3.6;
+    this.order = new Int32Array(this.m);
+    let j = 0;
+    for (let i = 0; i < this.m; i++) if (search.rank[i] < 0) this.order[j++] = i;
+    for (let t = search.top.length - 1; t >= 0; t--) this.order[j++] = search.top[t];
+    this.grid = new PointGrid(this.sx, this.sy, null, 1, 1);
+    this.byId = null;
+    this.title = "";
+    this.caption = "";
+    this.nonNeg = nonNegativeMetric(search.metric);
   }
-
-  listColor(list) {
-    const r = this.search.probeRank.get(list);
-    return r == null ? this.app.pal.quiet[1] : rankColor(this.app, r, this.search.probed.length);
+  /**
+   * Base positions of the candidates (bx, by) and the query (bqx, bqy) at zoom 1.
+   * @param {number} _W
+   * @param {number} _H
+   */
+  placeBase(_W, _H) {
   }
-
-  positions() {
-    return new Float32Array(0);
-  }
-
+  /**
+   * @param {number} W
+   * @param {number} H
+   */
   layout(W, H) {
     super.layout(W, H);
-    this.place(W, H);
-    const m = this.m;
-    const s = this.search;
-    this.dotR = m > 3000 ? 1.8 : m > 1000 ? 2.4 : m > 300 ? 3 : 3.6;
-    const radii = new Float32Array(m);
-    for (let i = 0; i < m; i++) radii[i] = s.rank[i] >= 0 ? 7 : this.dotR;
-    // Top-k last so they win ties and are drawn on top.
-    this.order = new Int32Array(m);
-    let j = 0;
-    for (let i = 0; i < m; i++) if (s.rank[i] < 0) this.order[j++] = i;
-    for (let t = s.top.length - 1; t >= 0; t--) this.order[j++] = s.top[t];
-    const xs = new Float32Array(m);
-    const ys = new Float32Array(m);
-    const rr = new Float32Array(m);
-    for (let k = 0; k < m; k++) {
+    this.placeBase(W, H);
+  }
+  place() {
+    const vp = this.vp;
+    for (let i = 0; i < this.m; i++) {
+      this.sx[i] = vp.x(this.bx[i]);
+      this.sy[i] = vp.y(this.by[i]);
+    }
+    this.qx = vp.x(this.bqx);
+    this.qy = vp.y(this.bqy);
+    const xs = new Float32Array(this.m);
+    const ys = new Float32Array(this.m);
+    const rr = new Float32Array(this.m);
+    for (let k = 0; k < this.m; k++) {
       const i = this.order[k];
       xs[k] = this.sx[i];
       ys[k] = this.sy[i];
-      rr[k] = radii[i];
+      rr[k] = this.s.rank[i] >= 0 ? TOP_RADIUS : this.dotR;
     }
-    this.grid = new PointGrid(xs, ys, rr, W, H);
+    this.grid = new PointGrid(xs, ys, rr, this.W, this.H);
   }
-
-  drawDots(g) {
+  /** @param {number} list */
+  listColor(list) {
+    const r = this.s.probeRank.get(list);
+    return r == null ? this.app.pal.quiet[1] : probeColor(this.app.pal, r);
+  }
+  /**
+   * Dots by list, then the top-k with their rank numbers, then the query marker.
+   * @param {CanvasRenderingContext2D} g
+   * @param {readonly Box[]} [obstacles] areas the rank labels must avoid
+   * @returns {Box[]} the marks drawn (for later labels to avoid)
+   */
+  drawDots(g, obstacles = []) {
     const app = this.app;
     const pal = app.pal;
-    const s = this.search;
-    const groups = new Map();
+    const s = this.s;
+    const groups = /* @__PURE__ */ new Map();
     for (let i = 0; i < this.m; i++) {
       if (s.rank[i] >= 0) continue;
-      const l = s.lists[i];
-      let arr = groups.get(l);
-      if (!arr) groups.set(l, (arr = []));
+      const arr = groups.get(s.lists[i]) || [];
       arr.push(i);
+      groups.set(s.lists[i], arr);
     }
-    const r = this.dotR;
     g.globalAlpha = 0.78;
     for (const [list, arr] of groups) {
       g.beginPath();
-      for (const i of arr) circlePath(g, this.sx[i], this.sy[i], r);
+      for (const i of arr) circlePath(g, this.sx[i], this.sy[i], this.dotR);
       g.fillStyle = this.listColor(list);
       g.fill();
     }
     g.globalAlpha = 1;
-    // Top-k: larger, outlined, numbered (worst first so the best is on top).
+    drawQuery(g, pal, this.qx, this.qy);
+    const marks = [markerBox(this.qx, this.qy, QUERY_RADIUS)];
     for (let t = s.top.length - 1; t >= 0; t--) {
       const i = s.top[t];
       g.beginPath();
-      circlePath(g, this.sx[i], this.sy[i], 6.5);
+      circlePath(g, this.sx[i], this.sy[i], TOP_RADIUS);
       g.fillStyle = this.listColor(s.lists[i]);
       g.fill();
       g.lineWidth = 2;
       g.strokeStyle = pal.fg;
       g.stroke();
+      marks.push(markerBox(this.sx[i], this.sy[i], TOP_RADIUS + 1));
     }
-    const [ox, oy] = this.labelOrigin();
-    rankLabels(g, app, s.top, this.sx, this.sy, ox, oy);
+    const specs = s.top.map((i, t) => ({
+      x: this.sx[i],
+      y: this.sy[i],
+      text: String(t + 1),
+      color: pal.fg,
+      size: 11,
+      weight: 700,
+      offsets: aroundPoint(12, 15, TOP_RADIUS)
+    }));
+    this.drawLabels(g, specs, [...marks, ...obstacles]);
+    return marks;
   }
-
+  /** @param {CanvasRenderingContext2D} g */
   drawOverlay(g) {
     const app = this.app;
     const pal = app.pal;
-    const s = this.search;
+    const s = this.s;
     if (app.selKeys.size) {
-      if (!s.byId) {
-        s.byId = new Map();
-        for (let i = 0; i < this.m; i++) s.byId.set(fmtId(s.ids[i]), i);
-      }
       g.beginPath();
       for (const key of app.selKeys) {
-        const i = s.byId.get(key);
+        const i = this.indexOfId(key);
         if (i != null) circlePath(g, this.sx[i], this.sy[i], s.rank[i] >= 0 ? 10 : 7);
       }
       g.strokeStyle = pal.select;
@@ -1461,7 +2189,7 @@ class PointsScene extends Scene {
       g.stroke();
     }
     const hov = app.hover;
-    if (hov && hov.kind === 'cand') {
+    if (hov && hov.kind === "cand" && hov.index != null) {
       const i = hov.index;
       this.hoverGuide(g, i);
       g.beginPath();
@@ -1469,350 +2197,14 @@ class PointsScene extends Scene {
       g.strokeStyle = pal.fg;
       g.lineWidth = 2;
       g.stroke();
-    } else if (hov && hov.kind === 'list') {
+    } else if (hov && hov.kind === "list" && hov.list != null) {
       this.highlightList(g, hov.list);
     }
   }
-
-  hoverGuide() {}
-
-  labelOrigin() {
-    return [this.W / 2, this.H / 2];
-  }
-
-  highlightList(g, list) {
-    const s = this.search;
-    g.beginPath();
-    for (let i = 0; i < this.m; i++) if (s.lists[i] === list) circlePath(g, this.sx[i], this.sy[i], this.dotR + 2.5);
-    g.strokeStyle = this.app.pal.fg;
-    g.lineWidth = 1.25;
-    g.stroke();
-  }
-
-  hit(x, y) {
-    const k = this.grid.nearest(x, y, 6);
-    if (k < 0) return null;
-    const i = this.order[k];
-    return { key: `cand:${i}`, kind: 'cand', index: i };
-  }
-
-  tooltip(item) {
-    if (item.kind === 'list') return null;
-    if (item.kind !== 'cand') return null;
-    const app = this.app;
-    const s = this.search;
-    const i = item.index;
-    const box = h('div', 'feder-tt-point');
-    if (app.media.shows()) box.appendChild(app.media.thumb(s.ids[i], { size: 96, text: app.media.type === 'text', full: true }));
-    const info = h('div', 'feder-tt-info');
-    const head = h('div', 'feder-tt-head');
-    head.appendChild(h('strong', null, `id ${fmtId(s.ids[i])}`));
-    if (s.rank[i] >= 0) head.appendChild(badgeEl(`#${s.rank[i] + 1}`, this.app.pal.query));
-    info.appendChild(head);
-    const nm = nameLine(app, s.ids[i]);
-    if (nm) info.appendChild(nm);
-    const line = h('div', 'feder-tt-line');
-    line.appendChild(h('span', null, `distance ${fmtDist(s.dist[i])}`));
-    info.appendChild(line);
-    const l2 = h('div', 'feder-tt-line');
-    l2.appendChild(swatch(this.listColor(s.lists[i])));
-    const pr = s.probeRank.get(s.lists[i]);
-    l2.appendChild(h('span', null, `list ${s.lists[i]}${pr != null ? ` (probe #${pr + 1})` : ''}`));
-    info.appendChild(l2);
-    info.appendChild(h('div', 'feder-muted feder-small', s.rank[i] >= 0 ? `result #${s.rank[i] + 1} of ${s.top.length}` : 'candidate, not in top-k'));
-    box.appendChild(info);
-    return box;
-  }
-
-  click(item) {
-    if (!item || item.kind !== 'cand') {
-      this.app.select([], -1);
-      return;
-    }
-    const id = this.search.ids[item.index];
-    if (this.app.selKeys.size === 1 && this.app.selKeys.has(fmtId(id))) this.app.select([], -1);
-    else this.app.select([id], -1);
-  }
-
-  hoverId(id) {
-    const s = this.search;
-    if (!s.byId) {
-      s.byId = new Map();
-      for (let i = 0; i < this.m; i++) s.byId.set(fmtId(s.ids[i]), i);
-    }
-    const i = s.byId.get(fmtId(id));
-    return i == null ? null : { key: `cand:${i}`, kind: 'cand', index: i };
-  }
-
-  panel() {
-    const app = this.app;
-    const s = this.search;
-    const box = h('div');
-    const sec = section(this.title);
-    sec.appendChild(factsTable([
-      ['metric', s.metric],
-      ['candidates scanned', fmtInt(this.m)],
-      ['lists scanned', fmtInt(s.probed.length)],
-      ['k', fmtInt(s.params.k != null ? s.params.k : s.top.length)],
-      ...this.extraFacts(),
-    ]));
-    sec.appendChild(h('p', 'feder-muted feder-small', this.caption));
-    box.appendChild(sec);
-    const lists = section('Lists');
-    const rows = h('div', 'feder-rows');
-    for (let r = 0; r < s.probed.length && r < PANEL_LIST_ROWS; r++) {
-      const l = s.probed[r];
-      const row = h('div', 'feder-row');
-      row.appendChild(badgeEl(`${r + 1}`, this.listColor(l)));
-      row.appendChild(h('span', 'feder-row-main', `list ${l}`));
-      row.appendChild(h('span', 'feder-muted', plural(s.perList.get(l) || 0, 'vec', 'vecs')));
-      let inTop = 0;
-      for (const i of s.top) if (s.lists[i] === l) inTop++;
-      const top = h('span', 'feder-num', inTop ? `${inTop} in top-k` : '');
-      row.appendChild(top);
-      const item = { key: `list:${l}`, kind: 'list', list: l };
-      row.addEventListener('mouseenter', () => app.setHover(item));
-      row.addEventListener('mouseleave', () => app.setHover(null));
-      rows.appendChild(row);
-    }
-    lists.appendChild(rows);
-    box.appendChild(lists);
-    if (app.selKeys.size) {
-      const sel = section('Selection');
-      const grid = h('div', 'feder-grid');
-      let n = 0;
-      for (const key of app.selKeys) {
-        if (n++ >= DETAIL_THUMBS) break;
-        grid.appendChild(captioned(app, Number(key), [`id ${key}`], 64));
-      }
-      sel.appendChild(grid);
-      box.appendChild(sel);
-    }
-    return box;
-  }
-
-  extraFacts() {
-    return [];
-  }
-
-  strip() {
-    return resultsStrip(this.app, this.search);
-  }
-
-  targets(limit = 40) {
-    const s = this.search;
-    const out = [];
-    for (const i of s.top) out.push({ x: this.sx[i], y: this.sy[i], kind: 'cand', id: s.ids[i], rank: s.rank[i] });
-    for (let i = 0; i < this.m && out.length < limit; i++) {
-      if (s.rank[i] < 0) out.push({ x: this.sx[i], y: this.sy[i], kind: 'cand', id: s.ids[i], rank: -1 });
-    }
-    return out;
-  }
-}
-
-class FineScene extends PointsScene {
-  constructor(app, ov, search) {
-    super(app, ov, search);
-    this.title = 'Fine search (distance)';
-    this.caption = 'Every vector of the probed lists at a radius that grows with its distance to the query; one sector per list.';
-  }
-
-  place(W, H) {
-    const s = this.search;
-    this.cx = W / 2;
-    this.cy = H / 2 + 4;
-    this.R = Math.max(40, Math.min(W, H) / 2 - 40);
-    const m = this.m;
-    this.sx = new Float32Array(m);
-    this.sy = new Float32Array(m);
-    this.radius = new Float32Array(m);
-    for (let i = 0; i < m; i++) {
-      const x = s.polar[2 * i];
-      const y = s.polar[2 * i + 1];
-      this.sx[i] = this.cx + x * this.R;
-      this.sy[i] = this.cy + y * this.R;
-      this.radius[i] = Math.sqrt(x * x + y * y);
-    }
-    this.scale = ringScale(this.radius, s.dist, s.metric === 'l2' ? 'sqrt' : s.metric === 'ip' ? 'neg' : 'id');
-  }
-
-  drawBase(g) {
-    const app = this.app;
-    const pal = app.pal;
-    const s = this.search;
-    const { cx, cy, R } = this;
-    // Sector wedges.
-    for (let j = 0; j < s.sectorLists.length; j++) {
-      const color = this.listColor(s.sectorLists[j]);
-      g.beginPath();
-      g.moveTo(cx, cy);
-      g.arc(cx, cy, R, s.sectorStart[j], s.sectorEnd[j]);
-      g.closePath();
-      g.fillStyle = rgba(color, app.theme === 'dark' ? 0.1 : 0.08);
-      g.fill();
-      g.beginPath();
-      g.arc(cx, cy, R, s.sectorStart[j], s.sectorEnd[j]);
-      g.strokeStyle = rgba(color, 0.85);
-      g.lineWidth = 3;
-      g.stroke();
-    }
-    drawRings(g, app, cx, cy, R, this.scale, -Math.PI / 2);
-    // The top-k boundary: the ring through the worst returned candidate.
-    if (s.top.length) {
-      const worst = s.top[s.top.length - 1];
-      const r = this.radius[worst] * R;
-      g.save();
-      g.beginPath();
-      circlePath(g, cx, cy, r);
-      g.setLineDash([6, 4]);
-      g.strokeStyle = rgba(pal.query, 0.55);
-      g.lineWidth = 1.25;
-      g.stroke();
-      g.restore();
-      g.font = app.font(10, 600);
-      g.textAlign = 'left';
-      g.textBaseline = 'middle';
-      const a = Math.PI / 2 + 0.12;
-      haloText(g, `top-${s.top.length}`, cx + Math.cos(a) * r + 4, cy + Math.sin(a) * r, pal.query, pal.bg);
-    }
-    // Sector labels outside the disc.
-    g.font = app.font(11, 600);
-    g.textBaseline = 'middle';
-    for (let j = 0; j < s.sectorLists.length; j++) {
-      const span = s.sectorEnd[j] - s.sectorStart[j];
-      if (span * R < 18 && s.sectorLists.length > 8) continue;
-      const a = (s.sectorStart[j] + s.sectorEnd[j]) / 2;
-      const ca = Math.cos(a);
-      g.textAlign = ca > 0.3 ? 'left' : ca < -0.3 ? 'right' : 'center';
-      const l = s.sectorLists[j];
-      const rank = s.probeRank.get(l);
-      const label = span * R < 60 ? `${l}` : `list ${l}`;
-      haloText(g, label, cx + ca * (R + 12), cy + Math.sin(a) * (R + 12),
-        mix(this.listColor(l), pal.fg, 0.25), pal.bg);
-      if (rank != null && span * R >= 60) {
-        g.save();
-        g.font = app.font(10);
-        haloText(g, `probe #${rank + 1} · ${plural(s.perList.get(l) || 0, 'vec', 'vecs')}`,
-          cx + ca * (R + 12), cy + Math.sin(a) * (R + 12) + 13, pal.muted, pal.bg);
-        g.restore();
-      }
-    }
-    this.drawDots(g);
-    drawQuery(g, app, cx, cy, false);
-  }
-
-  labelOrigin() {
-    return [this.cx, this.cy];
-  }
-
-  hoverGuide(g, i) {
-    g.save();
-    g.beginPath();
-    g.moveTo(this.cx, this.cy);
-    g.lineTo(this.sx[i], this.sy[i]);
-    g.setLineDash([3, 3]);
-    g.strokeStyle = rgba(this.app.pal.fg, 0.6);
-    g.lineWidth = 1.25;
-    g.stroke();
-    g.beginPath();
-    circlePath(g, this.cx, this.cy, this.radius[i] * this.R);
-    g.strokeStyle = rgba(this.app.pal.fg, 0.18);
-    g.stroke();
-    g.restore();
-  }
-
-  highlightList(g, list) {
-    const s = this.search;
-    for (let j = 0; j < s.sectorLists.length; j++) {
-      if (s.sectorLists[j] !== list) continue;
-      g.beginPath();
-      g.moveTo(this.cx, this.cy);
-      g.arc(this.cx, this.cy, this.R, s.sectorStart[j], s.sectorEnd[j]);
-      g.closePath();
-      g.fillStyle = rgba(this.listColor(list), 0.16);
-      g.fill();
-    }
-    super.highlightList(g, list);
-  }
-}
-
-class ProjectionScene extends PointsScene {
-  constructor(app, ov, search) {
-    super(app, ov, search);
-    const method = search.projection.method.toUpperCase();
-    this.method = method;
-    this.title = `Fine search (${method} projection)`;
-    this.caption = `The candidates and the query projected to 2-D with ${method}: neighbours in the plane are usually neighbours in the space.`;
-  }
-
-  extraFacts() {
-    return [['projection', this.method]];
-  }
-
-  place(W, H) {
-    const p = this.search.projection;
-    const m = this.m;
-    const pad = 34;
-    this.x0 = pad;
-    this.y0 = pad - 6;
-    this.pw = W - 2 * pad;
-    this.ph = H - 2 * pad;
-    this.sx = new Float32Array(m);
-    this.sy = new Float32Array(m);
-    for (let i = 0; i < m; i++) {
-      this.sx[i] = this.x0 + p.xy[2 * i] * this.pw;
-      this.sy[i] = this.y0 + (1 - p.xy[2 * i + 1]) * this.ph;
-    }
-    this.qx = this.x0 + p.queryXY[0] * this.pw;
-    this.qy = this.y0 + (1 - p.queryXY[1]) * this.ph;
-  }
-
-  drawBase(g) {
-    const app = this.app;
-    const pal = app.pal;
-    g.save();
-    g.strokeStyle = rgba(pal.fg, 0.07);
-    g.lineWidth = 1;
-    g.beginPath();
-    for (let i = 0; i <= 4; i++) {
-      const x = Math.round(this.x0 + (i / 4) * this.pw) + 0.5;
-      const y = Math.round(this.y0 + (i / 4) * this.ph) + 0.5;
-      g.moveTo(x, this.y0);
-      g.lineTo(x, this.y0 + this.ph);
-      g.moveTo(this.x0, y);
-      g.lineTo(this.x0 + this.pw, y);
-    }
-    g.stroke();
-    g.restore();
-    g.font = app.font(10);
-    g.fillStyle = pal.muted;
-    g.textAlign = 'center';
-    g.textBaseline = 'top';
-    g.fillText(`${this.method} 1`, this.x0 + this.pw / 2, this.y0 + this.ph + 8);
-    g.save();
-    g.translate(this.x0 - 10, this.y0 + this.ph / 2);
-    g.rotate(-Math.PI / 2);
-    g.textBaseline = 'bottom';
-    g.fillText(`${this.method} 2`, 0, 0);
-    g.restore();
-    // Thin lines from the query to the top-k.
-    const s = this.search;
-    g.beginPath();
-    for (const i of s.top) {
-      g.moveTo(this.qx, this.qy);
-      g.lineTo(this.sx[i], this.sy[i]);
-    }
-    g.strokeStyle = rgba(pal.query, 0.35);
-    g.lineWidth = 1;
-    g.stroke();
-    this.drawDots(g);
-    drawQuery(g, app, this.qx, this.qy);
-  }
-
-  labelOrigin() {
-    return [this.qx, this.qy];
-  }
-
+  /**
+   * @param {CanvasRenderingContext2D} g
+   * @param {number} i
+   */
   hoverGuide(g, i) {
     g.save();
     g.beginPath();
@@ -1824,58 +2216,347 @@ class ProjectionScene extends PointsScene {
     g.stroke();
     g.restore();
   }
-}
-
-// ---- HNSW overview: the upper levels as stacked, skewed planes
-
-/** Maps [0, 1]² into a parallelogram whose top edge is shifted right by `skew`. */
-class Plane {
-  constructor(x, y, w, h, skew, pad = 0.035) {
-    Object.assign(this, { x, y, w, h, skew, pad });
+  /**
+   * @param {CanvasRenderingContext2D} g
+   * @param {number} list
+   */
+  highlightList(g, list) {
+    const s = this.s;
+    g.beginPath();
+    for (let i = 0; i < this.m; i++) if (s.lists[i] === list) circlePath(g, this.sx[i], this.sy[i], this.dotR + 2.5);
+    g.strokeStyle = this.app.pal.fg;
+    g.lineWidth = 1.25;
+    g.stroke();
   }
+  /**
+   * Candidate position of a user id (decimal string), or undefined.
+   * @param {string} key
+   */
+  indexOfId(key) {
+    if (!this.byId) {
+      this.byId = /* @__PURE__ */ new Map();
+      for (let i = 0; i < this.m; i++) this.byId.set(fmtId(this.s.ids[i]), i);
+    }
+    return this.byId.get(key);
+  }
+  /**
+   * @param {number} x
+   * @param {number} y
+   */
+  hit(x, y) {
+    const k = this.grid.nearest(x, y, 6);
+    if (k < 0) return null;
+    const i = this.order[k];
+    return { key: `cand:${i}`, kind: "cand", index: i };
+  }
+  /** @param {number} id */
+  hoverId(id) {
+    const i = this.indexOfId(fmtId(id));
+    return i == null ? null : { key: `cand:${i}`, kind: "cand", index: i };
+  }
+  /** @param {HitItem} item */
+  tooltip(item) {
+    if (item.kind !== "cand" || item.index == null) return null;
+    const app = this.app;
+    const s = this.s;
+    const i = item.index;
+    const id = s.ids[i];
+    const pr = s.probeRank.get(s.lists[i]);
+    return card({
+      title: `id ${fmtId(id)}`,
+      thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
+      badge: s.rank[i] >= 0 ? badgeEl(`#${s.rank[i] + 1}`, app.pal.query) : null,
+      subtitle: app.media.name(id),
+      lines: [
+        { text: `distance ${fmtDist(s.dist[i], this.nonNeg)}` },
+        { text: `list ${s.lists[i]}${pr != null ? ` (probe #${pr + 1})` : ""}`, color: this.listColor(s.lists[i]) }
+      ],
+      note: s.rank[i] >= 0 ? `result #${s.rank[i] + 1} of ${s.top.length}` : "candidate, not in the top-k"
+    });
+  }
+  /** @param {HitItem | null} item */
+  click(item) {
+    if (item?.kind !== "cand" || item.index == null) {
+      this.app.select([], -1);
+      return;
+    }
+    const id = this.s.ids[item.index];
+    if (this.app.selKeys.size === 1 && this.app.selKeys.has(fmtId(id))) this.app.select([], -1);
+    else this.app.select([id], -1);
+  }
+  /** @returns {Array<readonly [string, string | null]>} */
+  extraFacts() {
+    return [];
+  }
+  panel() {
+    const app = this.app;
+    const s = this.s;
+    const box = h("div");
+    const sec = section(this.title);
+    sec.appendChild(
+      factsTable([
+        ["metric", s.metric],
+        ["nprobe", fmtInt(s.params.nprobe != null ? s.params.nprobe : s.probed.length)],
+        ["k", fmtInt(s.params.k != null ? s.params.k : s.top.length)],
+        ["candidates scanned", fmtInt(this.m)],
+        ...this.extraFacts()
+      ])
+    );
+    sec.appendChild(h("p", "feder-muted feder-small", this.caption));
+    box.appendChild(sec);
+    const lists = section("Lists");
+    const rows = h("div", "feder-rows");
+    for (let r = 0; r < s.probed.length && r < PANEL_LIST_ROWS2; r++) {
+      const l = s.probed[r];
+      let inTop = 0;
+      for (const i of s.top) if (s.lists[i] === l) inTop++;
+      const item = { key: `list:${l}`, kind: "list", list: l };
+      rows.appendChild(
+        hoverRow(
+          [
+            badgeEl(`${r + 1}`, this.listColor(l)),
+            h("span", "feder-row-main", `list ${l}`),
+            h("span", "feder-muted", plural(s.perList.get(l) || 0, "vec", "vecs")),
+            h("span", "feder-num", inTop ? `${inTop} in top-k` : "")
+          ],
+          { enter: () => app.setHover(item), leave: () => app.setHover(null) }
+        )
+      );
+    }
+    lists.appendChild(rows);
+    box.appendChild(lists);
+    if (app.selKeys.size) {
+      const sel = section("Selection");
+      const grid = h("div", "feder-grid");
+      let n = 0;
+      for (const key of app.selKeys) {
+        if (n++ >= DETAIL_THUMBS2) break;
+        grid.appendChild(idCard(app, Number(key), [`id ${key}`], 56));
+      }
+      sel.appendChild(grid);
+      box.appendChild(sel);
+    }
+    return box;
+  }
+  strip() {
+    return resultsStrip(this.app, this.s);
+  }
+  /** @returns {[number, number]} */
+  queryScreen() {
+    return [this.qx, this.qy];
+  }
+  /** @param {number} [limit] */
+  targets(limit = 40) {
+    const s = this.s;
+    const out = [];
+    for (const i of s.top) out.push({ x: this.sx[i], y: this.sy[i], kind: "cand", id: s.ids[i], rank: s.rank[i] });
+    for (let i = 0; i < this.m && out.length < limit; i++) {
+      if (s.rank[i] < 0) out.push({ x: this.sx[i], y: this.sy[i], kind: "cand", id: s.ids[i], rank: -1 });
+    }
+    return out;
+  }
+};
 
+// src/scenes/fine.js
+var LABEL_ROOM = 46;
+var FineScene = class extends PointsScene {
+  /**
+   * @param {SceneHost} app
+   * @param {IVFOverview} ov
+   * @param {IVFSearch} search
+   */
+  constructor(app, ov, search) {
+    super(app, ov, search);
+    this.title = "Fine search (distance)";
+    this.scaleR = search.scale ? new RadialScale(search.scale) : null;
+    this.caption = `Every vector of the probed lists; one sector per list. ${this.scaleR ? `${this.scaleR.describe()}.` : ""}`;
+    this.radius = new Float32Array(this.m);
+    for (let i = 0; i < this.m; i++) this.radius[i] = Math.hypot(search.polar[2 * i], search.polar[2 * i + 1]);
+    this.cx = 0;
+    this.cy = 0;
+    this.R = 40;
+  }
+  extraFacts() {
+    return this.scaleR ? [
+      /** @type {const} */
+      ["radius", this.scaleR.kind === "sqrt" ? "√distance (Euclidean)" : "distance, linear"]
+    ] : [];
+  }
+  /**
+   * @param {number} W
+   * @param {number} H
+   */
+  placeBase(W, H) {
+    const s = this.s;
+    this.cx = W / 2;
+    this.cy = H / 2;
+    this.R = Math.max(40, Math.min(W, H) / 2 - LABEL_ROOM);
+    for (let i = 0; i < this.m; i++) {
+      this.bx[i] = this.cx + s.polar[2 * i] * this.R;
+      this.by[i] = this.cy + s.polar[2 * i + 1] * this.R;
+    }
+    this.bqx = this.cx;
+    this.bqy = this.cy;
+  }
+  /** @param {CanvasRenderingContext2D} g */
+  drawBase(g) {
+    const app = this.app;
+    const pal = app.pal;
+    const s = this.s;
+    const qx = this.qx;
+    const qy = this.qy;
+    const R = this.R * this.vp.scale;
+    for (let j = 0; j < s.sectorLists.length; j++) {
+      const color = this.listColor(s.sectorLists[j]);
+      g.beginPath();
+      g.moveTo(qx, qy);
+      g.arc(qx, qy, R, s.sectorStart[j], s.sectorEnd[j]);
+      g.closePath();
+      g.fillStyle = rgba(color, app.theme === "dark" ? 0.1 : 0.08);
+      g.fill();
+      g.beginPath();
+      g.arc(qx, qy, R, s.sectorStart[j], s.sectorEnd[j]);
+      g.strokeStyle = rgba(color, 0.85);
+      g.lineWidth = 3;
+      g.stroke();
+    }
+    const ringLabels = this.scaleR ? drawRings(g, pal, qx, qy, R, this.scaleR.rings(4), this.nonNeg) : [];
+    const later = [];
+    if (s.top.length) {
+      const r = this.radius[s.top[s.top.length - 1]] * R;
+      g.save();
+      g.beginPath();
+      circlePath(g, qx, qy, r);
+      g.setLineDash([6, 4]);
+      g.strokeStyle = rgba(pal.query, 0.6);
+      g.lineWidth = 1.25;
+      g.stroke();
+      g.restore();
+      later.push({ x: qx, y: qy + r, text: `top-${s.top.length}`, color: pal.query, size: 10, weight: 600, offsets: [[0, 9], [0, -9], [28, 0], [-28, 0]] });
+    }
+    const marks = this.drawDots(g);
+    const specs = [];
+    for (let j = 0; j < s.sectorLists.length; j++) {
+      const a = (s.sectorStart[j] + s.sectorEnd[j]) / 2;
+      const l = s.sectorLists[j];
+      const span = (s.sectorEnd[j] - s.sectorStart[j]) * R;
+      const rank = s.probeRank.get(l);
+      const text = span >= 70 && rank != null ? `list ${l} · probe #${rank + 1}` : `${l}`;
+      const offsets = [];
+      for (const extra of [14, 26, 40]) offsets.push([Math.cos(a) * (R + extra), Math.sin(a) * (R + extra)]);
+      specs.push({ x: qx, y: qy, text, color: mix(this.listColor(l), pal.fg, 0.3), size: 10, weight: 600, offsets });
+    }
+    for (const lab of ringLabels) {
+      specs.push({ x: lab.x, y: lab.y, text: lab.text, color: pal.muted, size: 9, weight: 500, offsets: [[0, -7], [0, 7], [22, -7], [-22, -7]] });
+    }
+    specs.push(...later);
+    const dots = [];
+    for (let i = 0; i < this.m && dots.length < 4e3; i++) dots.push(markerBox(this.sx[i], this.sy[i], this.dotR));
+    this.drawLabels(g, specs, [...marks, ...dots]);
+  }
+  /**
+   * @param {CanvasRenderingContext2D} g
+   * @param {number} i
+   */
+  hoverGuide(g, i) {
+    super.hoverGuide(g, i);
+    g.save();
+    g.beginPath();
+    circlePath(g, this.qx, this.qy, this.radius[i] * this.R * this.vp.scale);
+    g.strokeStyle = rgba(this.app.pal.fg, 0.2);
+    g.stroke();
+    g.restore();
+  }
+  /**
+   * @param {CanvasRenderingContext2D} g
+   * @param {number} list
+   */
+  highlightList(g, list) {
+    const s = this.s;
+    const R = this.R * this.vp.scale;
+    for (let j = 0; j < s.sectorLists.length; j++) {
+      if (s.sectorLists[j] !== list) continue;
+      g.beginPath();
+      g.moveTo(this.qx, this.qy);
+      g.arc(this.qx, this.qy, R, s.sectorStart[j], s.sectorEnd[j]);
+      g.closePath();
+      g.fillStyle = rgba(this.listColor(list), 0.16);
+      g.fill();
+    }
+    super.highlightList(g, list);
+  }
+  /**
+   * The distance at a screen point (for tests: the ring scale read back).
+   * @param {number} x
+   * @param {number} y
+   */
+  distanceAt(x, y) {
+    if (!this.scaleR) return null;
+    return this.scaleR.distanceAt(Math.hypot(x - this.qx, y - this.qy) / (this.R * this.vp.scale));
+  }
+};
+
+// src/scenes/planes.js
+var Plane = class {
+  /**
+   * @param {number} x
+   * @param {number} y
+   * @param {number} w
+   * @param {number} h
+   * @param {number} skew
+   * @param {number} [pad]
+   */
+  constructor(x, y, w, h2, skew, pad = 0.035) {
+    this.x = x;
+    this.y = y;
+    this.w = w;
+    this.h = h2;
+    this.skew = skew;
+    this.pad = pad;
+  }
+  /**
+   * @param {number} u
+   * @param {number} v
+   */
   px(u, v) {
     const uu = this.pad + (1 - 2 * this.pad) * u;
     const vv = this.pad + (1 - 2 * this.pad) * v;
     return this.x + this.skew * (1 - vv) + uu * this.w;
   }
-
+  /** @param {number} v */
   py(v) {
     return this.y + (this.pad + (1 - 2 * this.pad) * v) * this.h;
   }
-
-  outline(g) {
-    g.moveTo(this.x + this.skew, this.y);
-    g.lineTo(this.x + this.skew + this.w, this.y);
-    g.lineTo(this.x + this.w, this.y + this.h);
-    g.lineTo(this.x, this.y + this.h);
+  /**
+   * The outline, through a point mapping (the viewport).
+   * @param {CanvasRenderingContext2D} g
+   * @param {(x: number) => number} [fx]
+   * @param {(y: number) => number} [fy]
+   */
+  outline(g, fx = (x) => x, fy = (y) => y) {
+    g.moveTo(fx(this.x + this.skew), fy(this.y));
+    g.lineTo(fx(this.x + this.skew + this.w), fy(this.y));
+    g.lineTo(fx(this.x + this.w), fy(this.y + this.h));
+    g.lineTo(fx(this.x), fy(this.y + this.h));
     g.closePath();
   }
-}
-
+};
 function stackPlanes(count, x, y, w, hgt, skewRatio = 0.55, maxSkew = 110) {
   const gap = count > 1 ? 0.28 : 0;
-  const ph = hgt / (count + gap * (count - 1));
+  const ph = hgt / (count + gap * Math.max(count - 1, 0));
   const skew = count > 1 ? Math.min(ph * skewRatio * 1.6, maxSkew, w * 0.18) : 0;
   const planes = [];
   for (let k = 0; k < count; k++) planes.push(new Plane(x, y + k * ph * (1 + gap), w - skew, ph, skew));
   return planes;
 }
 
-/** Colour of the probe rank `r` among `n` probed lists: distinct categories for up to ten,
- * a hue ramp in rank order beyond (categories would repeat). */
-function rankColor(app, r, n) {
-  const cat = app.pal.cat;
-  if (n <= cat.length) return cat[r % cat.length];
-  return ramp(app.pal.rankRamp, n > 1 ? r / (n - 1) : 0);
-}
-
-function levelColor(app, level) {
-  const p = app.pal.levels;
-  return p[level % p.length];
-}
-
-class HNSWOverviewScene extends Scene {
+// src/scenes/hnsw_overview.js
+var DETAIL_THUMBS3 = 24;
+var HNSWOverviewScene = class extends Scene {
+  /**
+   * @param {SceneHost} app
+   * @param {HNSWOverview} ov
+   */
   constructor(app, ov) {
     super(app);
     this.ov = ov;
@@ -1884,95 +2565,107 @@ class HNSWOverviewScene extends Scene {
     const ep = ov.facts.entry_point;
     this.entry = -1;
     if (ep != null) {
-      for (let i = 0; i < this.n; i++) {
-        if (ov.ids[i] === ep) {
-          this.entry = i;
-          break;
-        }
-      }
+      for (let i = 0; i < this.n && this.entry < 0; i++) if (ov.ids[i] === ep) this.entry = i;
     }
+    this.planes = [];
+    this.bx = [];
+    this.by = [];
+    this.sx = [];
+    this.sy = [];
+    this.hitNode = [];
+    this.hitPlane = [];
+    this.grid = new PointGrid([], [], null, 1, 1);
+    this.dotR = 3;
   }
-
+  /**
+   * @param {number} W
+   * @param {number} H
+   */
   layout(W, H) {
     super.layout(W, H);
     const ov = this.ov;
     const L = ov.levels.length;
     this.planes = stackPlanes(L, 12, 12, W - 24, H - 24);
-    const n = this.n;
-    this.sx = [];
-    this.sy = [];
+    this.bx = [];
+    this.by = [];
+    let shown = 0;
+    for (let k = 0; k < L; k++) {
+      const p = this.planes[k];
+      const bx = new Float32Array(this.n);
+      const by = new Float32Array(this.n);
+      for (let i = 0; i < this.n; i++) {
+        bx[i] = p.px(ov.xy[2 * i], ov.xy[2 * i + 1]);
+        by[i] = p.py(ov.xy[2 * i + 1]);
+        if (ov.top[i] >= ov.levels[k].level) shown++;
+      }
+      this.bx.push(bx);
+      this.by.push(by);
+    }
+    this.dotR = shown > 4e3 ? 1.6 : shown > 1200 ? 2.2 : shown > 200 ? 3 : 4.5;
+  }
+  place() {
+    const vp = this.vp;
+    const ov = this.ov;
+    this.sx = this.bx.map((bx) => bx.map((x) => vp.x(x)));
+    this.sy = this.by.map((by) => by.map((y) => vp.y(y)));
     const hx = [];
     const hy = [];
     const hr = [];
     this.hitNode = [];
     this.hitPlane = [];
-    for (let k = 0; k < L; k++) {
-      const p = this.planes[k];
+    for (let k = 0; k < ov.levels.length; k++) {
       const level = ov.levels[k].level;
-      const sx = new Float32Array(n);
-      const sy = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        sx[i] = p.px(ov.xy[2 * i], ov.xy[2 * i + 1]);
-        sy[i] = p.py(ov.xy[2 * i + 1]);
-        if (ov.top[i] >= level) {
-          hx.push(sx[i]);
-          hy.push(sy[i]);
-          hr.push(ov.top[i] > level ? 4 : 2.5);
-          this.hitNode.push(i);
-          this.hitPlane.push(k);
-        }
+      for (let i = 0; i < this.n; i++) {
+        if (ov.top[i] < level) continue;
+        hx.push(this.sx[k][i]);
+        hy.push(this.sy[k][i]);
+        hr.push(ov.top[i] > level ? 4 : 2.5);
+        this.hitNode.push(i);
+        this.hitPlane.push(k);
       }
-      this.sx.push(sx);
-      this.sy.push(sy);
     }
-    this.grid = new PointGrid(Float32Array.from(hx), Float32Array.from(hy), Float32Array.from(hr), W, H);
-    let shown = 0;
-    for (let k = 0; k < L; k++) for (let i = 0; i < n; i++) if (ov.top[i] >= ov.levels[k].level) shown++;
-    this.dotR = shown > 4000 ? 1.6 : shown > 1200 ? 2.2 : shown > 200 ? 3 : 4.5;
+    this.grid = new PointGrid(hx, hy, hr, this.W, this.H);
   }
-
+  /** @param {CanvasRenderingContext2D} g */
   drawBase(g) {
     const app = this.app;
     const pal = app.pal;
     const ov = this.ov;
-    const facts = ov.facts;
-    const counts = facts.level_counts || [];
+    const vp = this.vp;
+    const counts = ov.facts.level_counts || [];
+    const labels = [];
     for (let k = ov.levels.length - 1; k >= 0; k--) {
       const p = this.planes[k];
       const { level, src, dst } = ov.levels[k];
-      const color = levelColor(app, level);
+      const color = levelColor(pal, level);
       g.beginPath();
-      p.outline(g);
-      g.fillStyle = rgba(color, app.theme === 'dark' ? 0.08 : 0.06);
+      p.outline(g, (x) => vp.x(x), (y) => vp.y(y));
+      g.fillStyle = rgba(color, app.theme === "dark" ? 0.08 : 0.06);
       g.fill();
       g.strokeStyle = rgba(color, 0.45);
       g.lineWidth = 1;
       g.stroke();
       const sx = this.sx[k];
       const sy = this.sy[k];
-      const e = src.length;
       g.beginPath();
-      for (let j = 0; j < e; j++) {
+      for (let j = 0; j < src.length; j++) {
         g.moveTo(sx[src[j]], sy[src[j]]);
         g.lineTo(sx[dst[j]], sy[dst[j]]);
       }
-      g.strokeStyle = rgba(color, clamp(9 / Math.sqrt(e + 1), 0.08, 0.5));
+      g.strokeStyle = rgba(color, clamp(9 / Math.sqrt(src.length + 1), 0.08, 0.5));
       g.lineWidth = 0.8;
       g.stroke();
-      // Nodes coloured by their top level: hubs that reach higher planes stand out.
-      const groups = new Map();
+      const groups = /* @__PURE__ */ new Map();
       for (let i = 0; i < this.n; i++) {
         if (ov.top[i] < level) continue;
-        const t = ov.top[i];
-        let arr = groups.get(t);
-        if (!arr) groups.set(t, (arr = []));
+        const arr = groups.get(ov.top[i]) || [];
         arr.push(i);
+        groups.set(ov.top[i], arr);
       }
       for (const [t, arr] of groups) {
-        const r = t > level ? this.dotR + 1.3 : this.dotR;
         g.beginPath();
-        for (const i of arr) circlePath(g, sx[i], sy[i], r);
-        g.fillStyle = levelColor(app, t);
+        for (const i of arr) circlePath(g, sx[i], sy[i], t > level ? this.dotR + 1.3 : this.dotR);
+        g.fillStyle = levelColor(pal, t);
         g.fill();
         if (t > level) {
           g.strokeStyle = pal.bg;
@@ -1981,112 +2674,82 @@ class HNSWOverviewScene extends Scene {
         }
       }
       if (this.entry >= 0 && ov.top[this.entry] >= level) {
-        const x = sx[this.entry];
-        const y = sy[this.entry];
         g.beginPath();
-        g.moveTo(x, y - 7);
-        g.lineTo(x + 7, y);
-        g.lineTo(x, y + 7);
-        g.lineTo(x - 7, y);
-        g.closePath();
+        diamondPath(g, sx[this.entry], sy[this.entry], 7);
         g.fillStyle = pal.query;
         g.fill();
         g.strokeStyle = pal.bg;
         g.lineWidth = 1.5;
         g.stroke();
-        if (k === 0) {
-          g.font = app.font(10, 600);
-          g.textAlign = 'left';
-          g.textBaseline = 'middle';
-          haloText(g, 'entry point', x + 10, y, pal.query, pal.bg);
-        }
+        if (k === 0) labels.push({ x: sx[this.entry], y: sy[this.entry], text: "entry point", color: pal.query, size: 10, weight: 600 });
       }
-      // Level label at the plane's top-left corner.
       const count = counts[level] != null ? counts[level] : 0;
-      g.font = app.font(12, 700);
-      g.textAlign = 'left';
-      g.textBaseline = 'top';
-      const lx = p.x + p.skew + 8;
-      haloText(g, `Level ${level}`, lx, p.y + 6, mix(color, pal.fg, 0.35), pal.bg);
-      g.font = app.font(10);
-      haloText(g, `${plural(count, 'node')} · ${plural(e, 'link')}`, lx + g.measureText(`Level ${level}`).width * 1.25 + 10, p.y + 7.5, pal.muted, pal.bg);
+      const lx = vp.x(p.x + p.skew) + 8;
+      const ly = vp.y(p.y) + 12;
+      const text = `Level ${level} · ${plural(count, "node")} · ${plural(src.length, "link")}`;
+      labels.unshift({ x: lx, y: ly, text, color: mix(color, pal.fg, 0.35), size: 11, weight: 700, leftAnchored: true });
     }
+    this.drawLabels(g, labels);
   }
-
+  /**
+   * Per shown level: the nodes linked from `node`.
+   * @param {number} node
+   */
   neighbours(node) {
-    // Per shown level: the nodes linked from `node` (CSR is flattened to src/dst here).
-    const out = [];
-    for (const { level, src, dst } of this.ov.levels) {
-      const nb = [];
-      for (let j = 0; j < src.length; j++) if (src[j] === node) nb.push(dst[j]);
-      out.push({ level, nodes: nb });
-    }
-    return out;
+    return this.ov.levels.map(({ level, src, dst }) => {
+      const nodes = [];
+      for (let j = 0; j < src.length; j++) if (src[j] === node) nodes.push(dst[j]);
+      return { level, nodes };
+    });
   }
-
+  /**
+   * The route a search for this node's own vector takes from the entry point, restricted to
+   * the shown planes: [{k: plane index, node}] in search order.
+   * @param {number} node
+   */
   entryPath(node) {
-    // The route a search for this node's own vector takes from the entry point, restricted
-    // to the shown planes: [{ k: plane index, node }] in search order.
     const ov = this.ov;
-    if (!ov.pathOffsets) return [];
+    if (!ov.pathOffsets || !ov.pathNodes || !ov.pathLevels) return [];
     const out = [];
     for (let i = ov.pathOffsets[node]; i < ov.pathOffsets[node + 1]; i++) {
-      const k = ov.levels.findIndex((l) => l.level === ov.pathLevels[i]);
+      const lv = ov.pathLevels[i];
+      const k = ov.levels.findIndex((l) => l.level === lv);
       if (k >= 0) out.push({ k, node: ov.pathNodes[i] });
     }
     return out;
   }
-
-  drawEntryPath(g, node) {
-    const path = this.entryPath(node);
-    if (path.length < 2) return;
-    const pal = this.app.pal;
-    g.save();
-    g.beginPath();
-    for (let i = 1; i < path.length; i++) {
-      const a = path[i - 1];
-      const b = path[i];
-      g.moveTo(this.sx[a.k][a.node], this.sy[a.k][a.node]);
-      g.lineTo(this.sx[b.k][b.node], this.sy[b.k][b.node]);
-    }
-    g.strokeStyle = rgba(pal.query, 0.9);
-    g.lineWidth = 2.5;
-    g.stroke();
-    g.beginPath();
-    for (const step of path) circlePath(g, this.sx[step.k][step.node], this.sy[step.k][step.node], this.dotR + 1.5);
-    g.fillStyle = pal.query;
-    g.fill();
-    g.restore();
-  }
-
   selectedNode() {
     const keys = this.app.selKeys;
     if (keys.size !== 1) return -1;
-    if (!this.byLabel) {
-      this.byLabel = new Map();
-      for (let i = 0; i < this.n; i++) this.byLabel.set(fmtId(this.ov.ids[i]), i);
-    }
     const [key] = keys;
-    const i = this.byLabel.get(key);
+    const i = this.indexOfLabel(key);
     return i == null ? -1 : i;
   }
-
+  /** @param {string} key */
+  indexOfLabel(key) {
+    if (!this.byLabel) {
+      this.byLabel = /* @__PURE__ */ new Map();
+      for (let i = 0; i < this.n; i++) this.byLabel.set(fmtId(this.ov.ids[i]), i);
+    }
+    return this.byLabel.get(key);
+  }
+  /**
+   * @param {CanvasRenderingContext2D} g
+   * @param {number} node
+   * @param {boolean} strong
+   */
   drawNodeFocus(g, node, strong) {
-    const app = this.app;
-    const pal = app.pal;
+    const pal = this.app.pal;
     const ov = this.ov;
     const color = strong ? pal.select : pal.fg;
-    // The node's column through the planes where it exists.
     g.save();
     g.setLineDash([3, 3]);
     g.beginPath();
     let first = true;
     for (let k = 0; k < ov.levels.length; k++) {
       if (ov.top[node] < ov.levels[k].level) continue;
-      const x = this.sx[k][node];
-      const y = this.sy[k][node];
-      if (first) g.moveTo(x, y);
-      else g.lineTo(x, y);
+      if (first) g.moveTo(this.sx[k][node], this.sy[k][node]);
+      else g.lineTo(this.sx[k][node], this.sy[k][node]);
       first = false;
     }
     g.strokeStyle = rgba(color, 0.7);
@@ -2094,27 +2757,39 @@ class HNSWOverviewScene extends Scene {
     g.stroke();
     g.restore();
     if (strong) {
-      this.drawEntryPath(g, node);
-      const nbs = this.neighbours(node);
-      for (let k = 0; k < ov.levels.length; k++) {
-        const sx = this.sx[k];
-        const sy = this.sy[k];
-        const nb = nbs[k].nodes;
-        if (!nb.length) continue;
+      const path = this.entryPath(node);
+      if (path.length >= 2) {
         g.beginPath();
-        for (const j of nb) {
-          g.moveTo(sx[node], sy[node]);
-          g.lineTo(sx[j], sy[j]);
+        for (let i = 1; i < path.length; i++) {
+          const a = path[i - 1];
+          const b = path[i];
+          g.moveTo(this.sx[a.k][a.node], this.sy[a.k][a.node]);
+          g.lineTo(this.sx[b.k][b.node], this.sy[b.k][b.node]);
+        }
+        g.strokeStyle = rgba(pal.query, 0.9);
+        g.lineWidth = 2.5;
+        g.stroke();
+        g.beginPath();
+        for (const step of path) circlePath(g, this.sx[step.k][step.node], this.sy[step.k][step.node], this.dotR + 1.5);
+        g.fillStyle = pal.query;
+        g.fill();
+      }
+      this.neighbours(node).forEach((nb, k) => {
+        if (!nb.nodes.length) return;
+        g.beginPath();
+        for (const j of nb.nodes) {
+          g.moveTo(this.sx[k][node], this.sy[k][node]);
+          g.lineTo(this.sx[k][j], this.sy[k][j]);
         }
         g.strokeStyle = rgba(pal.select, 0.9);
         g.lineWidth = 1.6;
         g.stroke();
         g.beginPath();
-        for (const j of nb) circlePath(g, sx[j], sy[j], this.dotR + 2.5);
+        for (const j of nb.nodes) circlePath(g, this.sx[k][j], this.sy[k][j], this.dotR + 2.5);
         g.strokeStyle = pal.select;
         g.lineWidth = 1.5;
         g.stroke();
-      }
+      });
     }
     for (let k = 0; k < ov.levels.length; k++) {
       if (ov.top[node] < ov.levels[k].level) continue;
@@ -2125,117 +2800,108 @@ class HNSWOverviewScene extends Scene {
       g.stroke();
     }
   }
-
+  /** @param {CanvasRenderingContext2D} g */
   drawOverlay(g) {
     const sel = this.selectedNode();
     if (sel >= 0) this.drawNodeFocus(g, sel, true);
     const hov = this.app.hover;
-    if (hov && hov.kind === 'node' && hov.node !== sel) this.drawNodeFocus(g, hov.node, false);
+    if (hov && hov.kind === "node" && hov.node != null && hov.node !== sel) this.drawNodeFocus(g, hov.node, false);
   }
-
+  /**
+   * @param {number} x
+   * @param {number} y
+   */
   hit(x, y) {
     const k = this.grid.nearest(x, y, 6);
     if (k < 0) return null;
     const node = this.hitNode[k];
-    return { key: `node:${node}`, kind: 'node', node, plane: this.hitPlane[k] };
+    return { key: `node:${node}`, kind: "node", node };
   }
-
+  /** @param {number} id */
+  hoverId(id) {
+    const i = this.indexOfLabel(fmtId(id));
+    return i == null ? null : { key: `node:${i}`, kind: "node", node: i };
+  }
+  /** @param {HitItem} item */
   tooltip(item) {
-    if (item.kind !== 'node') return null;
+    if (item.kind !== "node" || item.node == null) return null;
     const app = this.app;
-    const ov = this.ov;
     const i = item.node;
-    const box = h('div', 'feder-tt-point');
-    if (app.media.shows()) box.appendChild(app.media.thumb(ov.ids[i], { size: 96, text: app.media.type === 'text', full: true }));
-    const info = h('div', 'feder-tt-info');
-    const head = h('div', 'feder-tt-head');
-    head.appendChild(h('strong', null, `id ${fmtId(ov.ids[i])}`));
-    info.appendChild(head);
-    const nm = nameLine(app, ov.ids[i]);
-    if (nm) info.appendChild(nm);
-    const l = h('div', 'feder-tt-line');
-    l.appendChild(swatch(levelColor(app, ov.top[i])));
-    l.appendChild(h('span', null, `top level ${ov.top[i]}`));
-    info.appendChild(l);
-    if (i === this.entry) info.appendChild(h('div', 'feder-tt-line', 'entry point'));
-    info.appendChild(h('div', 'feder-muted feder-small', 'click to see its links'));
-    box.appendChild(info);
-    return box;
+    const id = this.ov.ids[i];
+    return card({
+      title: `id ${fmtId(id)}`,
+      thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
+      subtitle: app.media.name(id),
+      lines: [{ text: `top level ${this.ov.top[i]}`, color: levelColor(app.pal, this.ov.top[i]) }, i === this.entry ? { text: "entry point" } : null],
+      note: "click to see its links"
+    });
   }
-
+  /** @param {HitItem | null} item */
   click(item) {
-    if (!item || item.kind !== 'node') {
+    if (item?.kind !== "node" || item.node == null || this.selectedNode() === item.node) {
       this.app.select([], -1);
       return;
     }
-    const id = this.ov.ids[item.node];
-    if (this.selectedNode() === item.node) this.app.select([], -1);
-    else this.app.select([id], -1);
+    this.app.select([this.ov.ids[item.node]], -1);
   }
-
-  hoverId(id) {
-    if (!this.byLabel) this.selectedNode();
-    if (!this.byLabel) return null;
-    const i = this.byLabel.get(fmtId(id));
-    return i == null ? null : { key: `node:${i}`, kind: 'node', node: i };
-  }
-
   panel() {
     const app = this.app;
     const f = this.ov.facts;
-    const box = h('div');
-    const s = section('HNSW index');
-    s.appendChild(factsTable([
-      ['index', f.index || 'HNSW'],
-      ['source', f.source],
-      ['metric', f.metric],
-      ['dimension', fmtInt(f.dim)],
-      ['elements', fmtInt(f.ntotal)],
-      ['deleted', fmtInt(f.deleted)],
-      ['M', fmtInt(f.M)],
-      ['ef_construction', fmtInt(f.ef_construction)],
-      ['max level', fmtInt(f.max_level)],
-      ['entry point', f.entry_point != null ? `id ${fmtId(f.entry_point)}` : '—'],
-    ]));
+    const box = h("div");
+    const s = section("HNSW index");
+    s.appendChild(
+      factsTable([
+        ["index", f.index || "HNSW"],
+        ["source", f.source],
+        ["metric", f.metric],
+        ["dimension", fmtInt(f.dim)],
+        ["elements", fmtInt(f.ntotal)],
+        ["deleted", fmtInt(f.deleted)],
+        ["M", fmtInt(f.M)],
+        ["ef_construction", fmtInt(f.ef_construction)],
+        ["max level", fmtInt(f.max_level)],
+        ["entry point", f.entry_point != null ? `id ${fmtId(f.entry_point)}` : "—"]
+      ])
+    );
     box.appendChild(s);
-    const lv = section('Elements per level');
+    const lv = section("Elements per level");
     const counts = f.level_counts || [];
     const maxC = Math.max(1, ...counts);
-    const bars = h('div', 'feder-bars');
+    const bars = h("div", "feder-bars");
     for (let level = counts.length - 1; level >= 0; level--) {
-      const row = h('div', 'feder-bar-row');
-      row.appendChild(h('span', 'feder-bar-label', `L${level}`));
-      const track = h('span', 'feder-bar-track');
-      const bar = h('span', 'feder-bar');
-      bar.style.width = `${Math.max(2, (100 * Math.log1p(counts[level])) / Math.log1p(maxC))}%`;
-      bar.style.background = levelColor(app, level);
+      const row = h("div", "feder-bar-row");
+      row.appendChild(h("span", "feder-bar-label", `L${level}`));
+      const track = h("span", "feder-bar-track");
+      const bar = h("span", "feder-bar");
+      bar.style.width = `${Math.max(2, 100 * Math.log1p(counts[level]) / Math.log1p(maxC))}%`;
+      bar.style.background = levelColor(app.pal, level);
       track.appendChild(bar);
       row.appendChild(track);
-      row.appendChild(h('span', 'feder-num', fmtInt(counts[level])));
+      row.appendChild(h("span", "feder-num", fmtInt(counts[level])));
       bars.appendChild(row);
     }
     lv.appendChild(bars);
-    lv.appendChild(h('p', 'feder-muted feder-small', 'Bars on a log scale. The planes show the top levels; a node keeps its position on every level it reaches.'));
+    lv.appendChild(h("p", "feder-muted feder-small", "Bars on a log scale. The planes show the top levels; a node keeps its position on every level it reaches."));
     box.appendChild(lv);
     const node = this.selectedNode();
-    const sel = section(node >= 0 ? `Node id ${fmtId(this.ov.ids[node])}` : 'Selection');
+    const sel = section(node >= 0 ? `Node id ${fmtId(this.ov.ids[node])}` : "Selection");
     if (node < 0) {
-      sel.appendChild(h('p', 'feder-muted', 'Click a node to see its links on each level.'));
+      sel.appendChild(h("p", "feder-muted", "Click a node to see its links on each level."));
     } else {
-      if (app.media.shows()) sel.appendChild(app.media.thumb(this.ov.ids[node], { size: 96, text: app.media.type === 'text', full: true }));
+      if (app.media.shows()) sel.appendChild(app.media.thumb(this.ov.ids[node], { size: 96, full: true }));
       const nbs = this.neighbours(node);
-      const rows = [['top level', String(this.ov.top[node])]];
+      const rows = [["top level", String(this.ov.top[node])]];
       for (const nb of nbs) rows.push([`links on level ${nb.level}`, fmtInt(nb.nodes.length)]);
       const path = this.entryPath(node);
-      if (path.length) rows.push(['path from entry', `${plural(path.length - 1, 'step')} (shown in colour)`]);
+      if (path.length) rows.push(["path from entry", `${plural(path.length - 1, "step")} (in colour)`]);
       sel.appendChild(factsTable(rows));
       const lowest = nbs.length ? nbs[nbs.length - 1] : null;
-      if (lowest && lowest.nodes.length) {
-        sel.appendChild(h('p', 'feder-muted feder-small', `Neighbours on level ${lowest.level}:`));
-        const grid = h('div', 'feder-grid');
-        for (const j of lowest.nodes.slice(0, DETAIL_THUMBS)) {
+      if (lowest?.nodes.length) {
+        sel.appendChild(h("p", "feder-muted feder-small", `Neighbours on level ${lowest.level}:`));
+        const grid = h("div", "feder-grid");
+        for (const j of lowest.nodes.slice(0, DETAIL_THUMBS3)) {
           const id = this.ov.ids[j];
-          grid.appendChild(captioned(app, id, [`id ${fmtId(id)}`], 56, () => app.select([id], -1)));
+          grid.appendChild(idCard(app, id, [`id ${fmtId(id)}`], 56, () => app.select([id], -1)));
         }
         sel.appendChild(grid);
       }
@@ -2243,7 +2909,7 @@ class HNSWOverviewScene extends Scene {
     box.appendChild(sel);
     return box;
   }
-
+  /** @param {number} [limit] */
   targets(limit = 40) {
     const out = [];
     const ov = this.ov;
@@ -2253,315 +2919,388 @@ class HNSWOverviewScene extends Scene {
       for (let i = 0, n = 0; i < this.n && n < per; i++) {
         if (ov.top[i] < level) continue;
         n++;
-        out.push({ x: this.sx[k][i], y: this.sy[k][i], kind: 'node', id: ov.ids[i], level });
+        out.push({ x: this.sx[k][i], y: this.sy[k][i], kind: "node", id: ov.ids[i], level });
       }
     }
     return out;
   }
+};
+
+// src/timeline.js
+var OUT_ACCEPTED = 1;
+var OUT_CANDIDATE = 2;
+var NODE_UNSEEN = 0;
+var NODE_EXAMINED = 1;
+var NODE_ACCEPTED = 2;
+var NODE_EVICTED = 3;
+var NODE_CANDIDATE = 4;
+function buildTimeline(levels) {
+  let frames = 0;
+  for (const row of levels) frames += 1 + (row.end - row.start);
+  frames = Math.max(frames, 1);
+  const frameLevel = new Int32Array(frames);
+  const frameEvents = new Int32Array(frames);
+  let f = 0;
+  levels.forEach((row, li) => {
+    frameLevel[f] = li;
+    frameEvents[f++] = row.start;
+    for (let e = row.start; e < row.end; e++) {
+      frameLevel[f] = li;
+      frameEvents[f++] = e + 1;
+    }
+  });
+  return { frameLevel, frameEvents, frames };
 }
-
-// ---- HNSW search: the descent replayed from `events`
-
-const OUT_PASSED = 0;
-const OUT_ACCEPTED = 1;
-const OUT_CANDIDATE = 2;
-
-class HNSWSearchScene extends Scene {
-  constructor(app, ov, search) {
-    super(app);
-    this.s = search;
-    this.v = search.ids.length;
-    this.frame = search.frames - 1; // start on the finished search; play replays it
+function levelEndFrame(tl, li) {
+  let f = 0;
+  while (f < tl.frames - 1 && tl.frameLevel[f + 1] <= li) f++;
+  return f;
+}
+function frameState(s, tl, frame, status) {
+  const n = s.ids.length;
+  const st = status && status.length === n ? status : new Uint8Array(n);
+  st.fill(NODE_UNSEEN);
+  const f = clamp(Math.round(frame), 0, tl.frames - 1);
+  const li = tl.frameLevel[f];
+  const row = s.levels[li] || { level: 0, entry: -1, visited: 0, edges: 0, start: 0, end: 0 };
+  const applied = s.levels.length ? tl.frameEvents[f] : 0;
+  let beam = 0;
+  let visited = 0;
+  if (row.entry >= 0 && row.entry < n) {
+    st[row.entry] = NODE_ACCEPTED;
+    beam = 1;
+    visited = 1;
+  }
+  const beamLevel = row.level === 0;
+  for (let e = row.start; e < applied; e++) {
+    const d = s.evDst[e];
+    const out = s.evOut[e];
+    if (st[d] === NODE_UNSEEN) visited++;
+    if (out === OUT_ACCEPTED) {
+      if (st[d] !== NODE_ACCEPTED) beam++;
+      st[d] = NODE_ACCEPTED;
+    } else if (out === OUT_CANDIDATE) {
+      if (st[d] === NODE_UNSEEN) st[d] = NODE_CANDIDATE;
+    } else if (st[d] === NODE_UNSEEN) {
+      st[d] = NODE_EXAMINED;
+    }
+    if (beamLevel && s.evEvict[e] >= 0) {
+      const x = s.evEvict[e];
+      if (st[x] === NODE_ACCEPTED) beam--;
+      st[x] = NODE_EVICTED;
+    }
+  }
+  return { frame: f, li, row, applied, done: f >= tl.frames - 1, beam, visited, status: st };
+}
+function greedyPath(s, row, upto) {
+  const out = [row.entry];
+  for (let e = row.start; e < Math.min(upto, row.end); e++) if (s.evOut[e] === OUT_ACCEPTED) out.push(s.evDst[e]);
+  return out;
+}
+var Player = class {
+  /**
+   * @param {number} frames
+   * @param {Clock} clock
+   * @param {(frame: number, playing: boolean) => void} onChange
+   */
+  constructor(frames, clock, onChange) {
+    this.frames = Math.max(1, frames);
+    this.clock = clock;
+    this.onChange = onChange;
+    this.frame = this.frames - 1;
     this.playing = false;
-    this.raf = 0;
+    this.handle = 0;
     this.acc = 0;
     this.last = 0;
-    this.status = new Uint8Array(this.v);
-    this.stale = true;
-    this.controlsEl = null;
-    // Each level's extent (largest radius among its visited nodes): the main plane zooms so
-    // the current level fills it, since radii are normalised over all levels together.
-    const radius = new Float32Array(this.v);
-    for (let i = 0; i < this.v; i++) radius[i] = Math.hypot(search.xy[2 * i], search.xy[2 * i + 1]);
-    this.radius = radius;
-    this.levelZoom = search.levels.map((row) => {
-      // Keep the entry, the greedy path (upper levels) and the results inside the disc, and
-      // most examined nodes (85th percentile): a few far ones may fall outside. On level 0
-      // early beam admissions can be far and are evicted later, so they do not count.
-      const rs = new Float32Array(row.end - row.start);
-      let ext = row.entry >= 0 && row.entry < this.v ? radius[row.entry] : 0;
-      for (let e = row.start; e < row.end; e++) {
-        const r = radius[search.evDst[e]];
-        rs[e - row.start] = r;
-        if (row.level > 0 && search.evOut[e] === OUT_ACCEPTED && r > ext) ext = r;
-      }
-      rs.sort();
-      if (rs.length) ext = Math.max(ext, rs[Math.min(rs.length - 1, Math.floor(rs.length * 0.85))]);
-      if (row.level === 0) for (const i of search.resultNodes) if (i >= 0) ext = Math.max(ext, radius[i]);
-      return clamp(0.94 / Math.max(ext, 0.1), 1, 6);
-    });
-    this.zoom = this.levelZoom.length ? this.levelZoom[search.frameLevel[this.frame]] : 1;
-    this.placedZoom = 0;
+    this.duration = clamp(this.frames * 45, 1200, 4e3);
   }
-
-  /** Screen positions for the current zoom (recomputed only when it changes). */
-  place() {
-    if (this.placedZoom === this.zoom && this.sx) return;
-    this.placedZoom = this.zoom;
-    const s = this.s;
-    const k = this.R * this.zoom;
-    for (let i = 0; i < this.v; i++) {
-      this.sx[i] = this.cx + s.xy[2 * i] * k;
-      this.sy[i] = this.cy + s.xy[2 * i + 1] * k;
-    }
-    this.gridStale = true;
+  /**
+   * Go to `frame` (clamped, rounded) and tell the listener.
+   * @param {number} frame
+   */
+  seek(frame) {
+    const f = clamp(Math.round(Number(frame) || 0), 0, this.frames - 1);
+    this.frame = f;
+    this.onChange(f, this.playing);
   }
-
-  updateZoom() {
-    const target = this.levelZoom.length ? this.levelZoom[this.li] : 1;
-    if (this.playing && Math.abs(target - this.zoom) > 0.01) {
-      this.zoom += (target - this.zoom) * 0.18; // ease while playing, the rAF loop repeats
-    } else {
-      this.zoom = target;
-    }
-    this.place();
-  }
-
-  deactivate() {
+  /** @param {number} delta */
+  step(delta) {
     this.pause();
+    if (delta > 0 && this.frame >= this.frames - 1) this.seek(0);
+    else this.seek(this.frame + delta);
   }
-
-  // -- timeline
-
-  setFrame(f, fromSlider) {
-    const s = this.s;
-    this.frame = clamp(Math.round(f), 0, s.frames - 1);
-    this.stale = true;
-    this.syncControls(fromSlider);
-    this.app.stage.request();
-  }
-
   play() {
-    const s = this.s;
-    if (this.frame >= s.frames - 1) this.frame = 0;
+    if (this.playing) return;
+    if (this.frame >= this.frames - 1) this.frame = 0;
     this.playing = true;
     this.acc = 0;
     this.last = 0;
-    // A few seconds at most, however many events: several events per frame when needed.
-    this.duration = clamp(s.frames * 45, 1200, 4000);
     const tick = (t) => {
       if (!this.playing) return;
       if (this.last) {
-        this.acc += ((t - this.last) / this.duration) * s.frames;
+        this.acc += (t - this.last) / this.duration * this.frames;
         const step = Math.floor(this.acc);
         if (step > 0) {
           this.acc -= step;
-          this.setFrame(this.frame + step);
+          this.frame = Math.min(this.frames - 1, this.frame + step);
         }
       }
       this.last = t;
-      if (this.frame >= s.frames - 1) {
-        this.pause();
-        return;
+      if (this.frame >= this.frames - 1) {
+        this.playing = false;
+        this.handle = 0;
+      } else {
+        this.handle = this.clock.request(tick);
       }
-      this.raf = requestAnimationFrame(tick);
+      this.onChange(this.frame, this.playing);
     };
-    this.raf = requestAnimationFrame(tick);
-    this.syncControls();
+    this.handle = this.clock.request(tick);
+    this.onChange(this.frame, this.playing);
   }
-
   pause() {
+    if (this.handle) this.clock.cancel(this.handle);
+    this.handle = 0;
+    if (!this.playing) return;
     this.playing = false;
-    if (this.raf) cancelAnimationFrame(this.raf);
-    this.raf = 0;
-    this.syncControls();
+    this.onChange(this.frame, false);
   }
-
-  step() {
-    this.pause();
-    this.setFrame(this.frame >= this.s.frames - 1 ? 0 : this.frame + 1);
+  toggle() {
+    if (this.playing) this.pause();
+    else this.play();
   }
+};
 
-  controls() {
-    const s = this.s;
-    const bar = h('div', 'feder-controls-inner');
-    const play = h('button', 'feder-btn feder-play');
-    play.type = 'button';
-    play.addEventListener('click', () => (this.playing ? this.pause() : this.play()));
-    const step = h('button', 'feder-btn feder-step', 'Step ›');
-    step.type = 'button';
-    step.title = 'one event forward';
-    step.addEventListener('click', () => this.step());
-    const slider = h('input', 'feder-slider');
-    slider.type = 'range';
-    slider.min = '0';
-    slider.max = String(Math.max(0, s.frames - 1));
-    slider.step = '1';
-    slider.addEventListener('input', () => {
-      const value = Number(slider.value); // read before pause() syncs the slider back
-      this.pause();
-      this.setFrame(value, true);
+// src/scenes/hnsw_search.js
+var CAPTION_HEIGHT = 46;
+var HNSWSearchScene = class extends Scene {
+  /**
+   * @param {SceneHost} app
+   * @param {HNSWSearch} search
+   */
+  constructor(app, search) {
+    super(app);
+    this.s = search;
+    this.v = search.ids.length;
+    this.tl = buildTimeline(search.levels);
+    this.status = new Uint8Array(this.v);
+    this.nonNeg = nonNegativeMetric(search.metric);
+    this.scaleR = search.scale ? new RadialScale(search.scale) : null;
+    this.ctl = null;
+    this.levelRows = [];
+    this.liveEl = null;
+    this.player = new Player(
+      this.tl.frames,
+      { request: (cb) => requestAnimationFrame(cb), cancel: (id) => cancelAnimationFrame(id) },
+      () => this.frameChanged()
+    );
+    this.state = frameState(search, this.tl, this.player.frame, this.status);
+    this.radius = new Float32Array(this.v);
+    for (let i = 0; i < this.v; i++) this.radius[i] = Math.hypot(search.xy[2 * i], search.xy[2 * i + 1]);
+    this.resultRank = /* @__PURE__ */ new Map();
+    for (let i = 0; i < search.resultNodes.length; i++) this.resultRank.set(search.resultNodes[i], i);
+    this.levelZoom = search.levels.map((row) => {
+      const rs = [];
+      let ext = row.entry >= 0 && row.entry < this.v ? this.radius[row.entry] : 0;
+      for (let e = row.start; e < row.end; e++) {
+        const r = this.radius[search.evDst[e]];
+        rs.push(r);
+        if (row.level > 0 && search.evOut[e] === OUT_ACCEPTED && r > ext) ext = r;
+      }
+      rs.sort((a, b) => a - b);
+      if (rs.length) ext = Math.max(ext, rs[Math.min(rs.length - 1, Math.floor(rs.length * 0.85))]);
+      if (row.level === 0) {
+        for (const i of search.resultNodes) if (i >= 0) ext = Math.max(ext, this.radius[i]);
+      }
+      return clamp(0.94 / Math.max(ext, 0.1), 1, 6);
     });
-    const label = h('span', 'feder-time');
-    bar.appendChild(play);
-    bar.appendChild(step);
-    bar.appendChild(slider);
-    bar.appendChild(label);
-    this.controlsEl = { play, step, slider, label };
+    this.zoom = this.levelZoom.length ? this.levelZoom[this.state.li] : 1;
+    this.sx = new Float32Array(this.v);
+    this.sy = new Float32Array(this.v);
+    this.cx = 0;
+    this.cy = 0;
+    this.qx = 0;
+    this.qy = 0;
+    this.R = 40;
+    this.ladderW = 0;
+    this.planes = [];
+    this.grid = new PointGrid([], [], null, 1, 1);
+    this.hitIndex = [];
+    this.gridStale = true;
+    this.dotR = this.v > 3e3 ? 1.8 : this.v > 800 ? 2.4 : this.v > 150 ? 3 : 4;
+  }
+  // ---- timeline
+  frameChanged() {
+    this.state = frameState(this.s, this.tl, this.player.frame, this.status);
+    this.gridStale = true;
+    this.syncControls();
+    this.app.redraw();
+  }
+  animating() {
+    const target = this.levelZoom.length ? this.levelZoom[this.state.li] : 1;
+    return this.player.playing || Math.abs(target - this.zoom) > 0.01;
+  }
+  deactivate() {
+    this.player.pause();
+  }
+  /** @param {KeyboardEvent} ev */
+  keydown(ev) {
+    const p = this.player;
+    switch (ev.key) {
+      case "ArrowRight":
+        p.step(1);
+        return true;
+      case "ArrowLeft":
+        p.step(-1);
+        return true;
+      case "Home":
+        p.pause();
+        p.seek(0);
+        return true;
+      case "End":
+        p.pause();
+        p.seek(this.tl.frames - 1);
+        return true;
+      case " ":
+        p.toggle();
+        return true;
+      default:
+        return false;
+    }
+  }
+  controls() {
+    const bar = h("div", "feder-controls-inner");
+    const play = h("button", "feder-btn feder-play");
+    play.type = "button";
+    play.addEventListener("click", () => this.player.toggle());
+    const back = h("button", "feder-btn feder-back", "‹");
+    back.type = "button";
+    back.title = "one event back (←)";
+    back.addEventListener("click", () => this.player.step(-1));
+    const step = h("button", "feder-btn feder-step", "Step ›");
+    step.type = "button";
+    step.title = "one event forward (→)";
+    step.addEventListener("click", () => this.player.step(1));
+    const slider = h("input", "feder-slider");
+    slider.type = "range";
+    slider.min = "0";
+    slider.max = String(this.tl.frames - 1);
+    slider.step = "1";
+    slider.setAttribute("aria-label", "search replay position");
+    slider.addEventListener("input", () => {
+      this.player.pause();
+      this.player.seek(Number(slider.value));
+    });
+    const label = h("span", "feder-time");
+    for (const el of [play, back, step, slider, label]) bar.appendChild(el);
+    this.ctl = { play, back, step, slider, label };
     this.syncControls();
     return bar;
   }
-
-  syncControls(fromSlider) {
-    const s = this.s;
-    const c = this.controlsEl;
-    const root = this.app.root;
-    root.dataset.federPos = String(this.frame);
-    root.dataset.federTotal = String(s.frames);
-    root.dataset.federPlaying = this.playing ? '1' : '0';
-    this.app.el.dataset.federState = `${this.frame}/${s.frames - 1}${this.playing ? ' playing' : ''}`;
-    if (!c) return;
-    c.play.textContent = this.playing ? '❚❚ Pause' : '▶ Play';
-    c.play.setAttribute('aria-pressed', this.playing ? 'true' : 'false');
-    if (!fromSlider) c.slider.value = String(this.frame);
-    const li = s.frameLevel[this.frame];
-    const row = s.levels[li];
-    const events = s.frameEvents[this.frame];
-    c.label.textContent = `${fmtInt(events)} / ${fmtInt(s.evLevel.length)} links · level ${row ? row.level : 0}`;
-    if (this.levelRows) {
-      for (let i = 0; i < this.levelRows.length; i++) this.levelRows[i].classList.toggle('feder-current', i === li);
+  syncControls() {
+    const p = this.player;
+    const st = this.state;
+    this.app.setDebugState({
+      federPos: String(p.frame),
+      federTotal: String(this.tl.frames),
+      federPlaying: p.playing ? "1" : "0"
+    });
+    const c = this.ctl;
+    if (c) {
+      c.play.textContent = p.playing ? "❚❚ Pause" : "▶ Play";
+      c.play.setAttribute("aria-pressed", p.playing ? "true" : "false");
+      c.slider.value = String(p.frame);
+      c.label.textContent = `${fmtInt(st.applied)} / ${fmtInt(this.s.evLevel.length)} links · level ${st.row.level}`;
     }
-    if (this.liveEl) this.updateLive();
+    this.levelRows.forEach((row, i) => {
+      row.classList.toggle("feder-current", i === st.li);
+    });
+    if (this.liveEl) {
+      const ef = this.s.params.ef;
+      this.liveEl.textContent = st.row.level > 0 ? `Level ${st.row.level}: ${plural(st.visited, "node")} visited so far.` : `Level 0: ${plural(st.visited, "node")} visited, ${fmtInt(st.beam)} in the beam${ef != null ? ` (ef ${ef})` : ""}.`;
+    }
   }
-
-  // -- state at the current frame
-
-  compute() {
-    if (!this.stale) return;
-    this.stale = false;
+  // ---- geometry
+  /**
+   * @param {number} W
+   * @param {number} H
+   */
+  layout(W, H) {
+    super.layout(W, H);
+    const L = this.s.levels.length;
+    this.ladderW = W >= 520 && L > 0 ? Math.round(clamp(W * 0.25, 150, 230)) : 0;
+    this.planes = this.ladderW ? stackPlanes(L, 10, 34, this.ladderW - 16, H - 46, 0.5, 40) : [];
+    const mainX = this.ladderW + 12;
+    const mainW = W - mainX - 12;
+    this.cx = mainX + mainW / 2;
+    this.cy = CAPTION_HEIGHT + (H - CAPTION_HEIGHT) / 2;
+    this.R = Math.max(30, Math.min(mainW, H - CAPTION_HEIGHT) / 2 - 14);
+  }
+  /** Screen positions for the current level zoom and the user's viewport. */
+  place() {
     const s = this.s;
-    const li = s.frameLevel[this.frame];
-    const applied = s.frameEvents[this.frame];
-    const row = s.levels[li] || { level: 0, entry: 0, start: 0, end: 0 };
-    this.li = li;
-    this.applied = applied;
-    this.row = row;
-    this.done = this.frame >= s.frames - 1;
-    const status = this.status;
-    status.fill(0);
-    // 1 examined, 2 accepted (path / beam), 3 evicted from the beam, 4 candidate only.
-    if (row.entry >= 0 && row.entry < this.v) status[row.entry] = 2;
-    let beam = row.entry >= 0 ? 1 : 0;
-    let visited = 1;
-    const beamLevel = row.level === 0;
-    for (let e = row.start; e < applied; e++) {
-      const d = s.evDst[e];
-      const out = s.evOut[e];
-      if (status[d] === 0) visited++;
-      if (out === OUT_ACCEPTED) {
-        if (status[d] !== 2) beam++;
-        status[d] = 2;
-      } else if (out === OUT_CANDIDATE) {
-        if (status[d] === 0) status[d] = 4;
-      } else if (status[d] === 0) {
-        status[d] = 1;
-      }
-      if (beamLevel && s.evEvict[e] >= 0) {
-        const x = s.evEvict[e];
-        if (status[x] === 2) beam--;
-        status[x] = 3;
-      }
+    const k = this.R * this.zoom;
+    const vp = this.vp;
+    for (let i = 0; i < this.v; i++) {
+      this.sx[i] = vp.x(this.cx + s.xy[2 * i] * k);
+      this.sy[i] = vp.y(this.cy + s.xy[2 * i + 1] * k);
     }
-    this.beam = beam;
-    this.visited = visited;
+    this.qx = vp.x(this.cx);
+    this.qy = vp.y(this.cy);
     this.gridStale = true;
   }
-
-  /** Hit targets: nodes seen on the current level (and the results at the end). */
+  updateZoom() {
+    const target = this.levelZoom.length ? this.levelZoom[this.state.li] : 1;
+    if (Math.abs(target - this.zoom) < 1e-6) return;
+    this.zoom = this.player.playing && Math.abs(target - this.zoom) > 0.01 ? this.zoom + (target - this.zoom) * 0.18 : target;
+    this.place();
+  }
   hitGrid() {
-    this.compute();
-    if (!this.sx) return null;
-    if (!this.playing) this.updateZoom();
-    if (!this.gridStale && this.grid) return this.grid;
+    this.updateZoom();
+    if (!this.gridStale) return this.grid;
     this.gridStale = false;
-    const s = this.s;
-    const status = this.status;
+    const st = this.state;
     const hx = [];
     const hy = [];
     const hr = [];
     this.hitIndex = [];
     for (let i = 0; i < this.v; i++) {
-      if (status[i] === 0 && !(this.done && s.resultRank.has(i))) continue;
+      if (st.status[i] === NODE_UNSEEN && !(st.done && this.resultRank.has(i))) continue;
       hx.push(this.sx[i]);
       hy.push(this.sy[i]);
-      hr.push(status[i] === 2 ? 4 : 2.5);
+      hr.push(st.status[i] === NODE_ACCEPTED ? 4 : 2.5);
       this.hitIndex.push(i);
     }
-    this.grid = new PointGrid(Float32Array.from(hx), Float32Array.from(hy), Float32Array.from(hr), this.W, this.H);
+    this.grid = new PointGrid(hx, hy, hr, this.W, this.H);
     return this.grid;
   }
-
-  layout(W, H) {
-    super.layout(W, H);
-    const s = this.s;
-    const ladder = W >= 520 && s.levels.length > 0;
-    this.ladderW = ladder ? Math.round(clamp(W * 0.25, 150, 230)) : 0;
-    const L = s.levels.length;
-    this.planes = ladder ? stackPlanes(L, 10, 34, this.ladderW - 16, H - 46, 0.5, 40) : [];
-    const mainX = this.ladderW + 12;
-    const mainW = W - mainX - 12;
-    this.cx = mainX + mainW / 2;
-    this.cy = H / 2 + 10;
-    this.R = Math.max(40, Math.min(mainW, H - 40) / 2 - 26);
-    const v = this.v;
-    this.sx = new Float32Array(v);
-    this.sy = new Float32Array(v);
-    this.placedZoom = 0;
-    this.place();
-    this.scale = ringScale(this.radius, s.dist, s.metric === 'l2' ? 'sqrt' : 'id');
-    this.dotR = v > 3000 ? 1.8 : v > 800 ? 2.4 : v > 150 ? 3 : 4;
-    this.stale = true;
-    this.gridStale = true;
-  }
-
+  // ---- drawing
+  /** @param {CanvasRenderingContext2D} g */
   drawBase(g) {
-    const app = this.app;
-    const pal = app.pal;
-    if (this.ladderW) {
-      g.beginPath();
-      g.moveTo(this.ladderW + 0.5, 12);
-      g.lineTo(this.ladderW + 0.5, this.H - 12);
-      g.strokeStyle = rgba(pal.fg, 0.1);
-      g.lineWidth = 1;
-      g.stroke();
-      g.font = app.font(11, 700);
-      g.fillStyle = pal.muted;
-      g.textAlign = 'left';
-      g.textBaseline = 'top';
-      g.fillText('Descent', 12, 12);
-    }
+    if (!this.ladderW) return;
+    const pal = this.app.pal;
+    g.beginPath();
+    g.moveTo(this.ladderW + 0.5, 12);
+    g.lineTo(this.ladderW + 0.5, this.H - 12);
+    g.strokeStyle = rgba(pal.fg, 0.1);
+    g.lineWidth = 1;
+    g.stroke();
+    g.font = this.app.font(11, 700);
+    g.fillStyle = pal.muted;
+    g.textAlign = "left";
+    g.textBaseline = "top";
+    g.fillText("Descent", 12, 12);
   }
-
-  /** The accepted path on an upper level (entry, then each improvement) up to event `upto`. */
-  path(row, upto) {
-    const s = this.s;
-    const out = [row.entry];
-    for (let e = row.start; e < Math.min(upto, row.end); e++) if (s.evOut[e] === OUT_ACCEPTED) out.push(s.evDst[e]);
-    return out;
-  }
-
+  /** @param {CanvasRenderingContext2D} g */
   drawLadder(g) {
-    const app = this.app;
-    const pal = app.pal;
+    const pal = this.app.pal;
     const s = this.s;
-    const L = s.levels.length;
+    const st = this.state;
     const map = (p, i) => [p.px((s.xy[2 * i] + 1) / 2, (s.xy[2 * i + 1] + 1) / 2), p.py((s.xy[2 * i + 1] + 1) / 2)];
-    for (let k = 0; k < L; k++) {
+    s.levels.forEach((row, k) => {
       const p = this.planes[k];
-      const row = s.levels[k];
-      const color = levelColor(app, row.level);
-      const current = k === this.li;
-      const reached = k <= this.li;
+      const color = levelColor(pal, row.level);
+      const current = k === st.li;
+      const reached = k <= st.li;
       g.beginPath();
       p.outline(g);
       g.fillStyle = rgba(color, current ? 0.16 : reached ? 0.07 : 0.03);
@@ -2569,7 +3308,7 @@ class HNSWSearchScene extends Scene {
       g.strokeStyle = current ? color : rgba(color, reached ? 0.5 : 0.25);
       g.lineWidth = current ? 1.75 : 1;
       g.stroke();
-      const upto = k < this.li ? row.end : k === this.li ? this.applied : row.start;
+      const upto = k < st.li ? row.end : k === st.li ? st.applied : row.start;
       if (reached) {
         g.beginPath();
         for (let e = row.start; e < upto; e++) {
@@ -2578,19 +3317,14 @@ class HNSWSearchScene extends Scene {
         }
         g.fillStyle = rgba(color, 0.55);
         g.fill();
+        g.beginPath();
         if (row.level > 0) {
-          const path = this.path(row, upto);
-          g.beginPath();
-          path.forEach((i, j) => {
+          greedyPath(s, row, upto).forEach((i, j) => {
             const [x, y] = map(p, i);
             if (j) g.lineTo(x, y);
             else g.moveTo(x, y);
           });
-          g.strokeStyle = color;
-          g.lineWidth = 1.75;
-          g.stroke();
         } else {
-          g.beginPath();
           for (let e = row.start; e < upto; e++) {
             if (s.evOut[e] !== OUT_ACCEPTED) continue;
             const [x0, y0] = map(p, s.evSrc[e]);
@@ -2598,615 +3332,596 @@ class HNSWSearchScene extends Scene {
             g.moveTo(x0, y0);
             g.lineTo(x1, y1);
           }
-          g.strokeStyle = rgba(color, 0.6);
-          g.lineWidth = 0.8;
-          g.stroke();
         }
-        const [ex, ey] = map(p, row.entry);
-        g.beginPath();
-        circlePath(g, ex, ey, 2.8);
-        g.fillStyle = pal.fg;
-        g.fill();
-      }
-      // Descent connector: this level's entry is where the level above ended.
-      if (k > 0 && reached) {
-        const prev = this.planes[k - 1];
-        const [x0, y0] = map(prev, row.entry);
-        const [x1, y1] = map(p, row.entry);
-        g.save();
-        g.setLineDash([2, 2]);
-        g.beginPath();
-        g.moveTo(x0, y0);
-        g.lineTo(x1, y1);
-        g.strokeStyle = rgba(pal.fg, 0.45);
-        g.lineWidth = 1;
+        g.strokeStyle = row.level > 0 ? color : rgba(color, 0.6);
+        g.lineWidth = row.level > 0 ? 1.75 : 0.8;
         g.stroke();
-        g.restore();
+        if (row.entry >= 0) {
+          const [ex, ey] = map(p, row.entry);
+          g.beginPath();
+          circlePath(g, ex, ey, 2.8);
+          g.fillStyle = pal.fg;
+          g.fill();
+        }
       }
-      g.font = app.font(10, current ? 700 : 500);
-      g.textAlign = 'left';
-      g.textBaseline = 'top';
+      g.font = this.app.font(10, current ? 700 : 500);
+      g.textAlign = "left";
+      g.textBaseline = "top";
       haloText(g, `L${row.level}`, p.x + p.skew + 4, p.y + 3, current ? mix(color, pal.fg, 0.3) : pal.muted, pal.bg);
-      g.textAlign = 'right';
+      g.textAlign = "right";
       haloText(g, `${fmtInt(row.visited)} visited`, p.x + p.skew + p.w - 3, p.y + 3, pal.muted, pal.bg, 2.5);
-    }
+    });
   }
-
+  /** @param {CanvasRenderingContext2D} g */
   drawOverlay(g) {
-    this.compute();
     const app = this.app;
     const pal = app.pal;
     const s = this.s;
-    const row = this.row;
-    const color = levelColor(app, row.level);
-    const status = this.status;
-    if (this.ladderW) this.drawLadder(g);
+    const st = this.state;
+    const row = st.row;
+    const color = levelColor(pal, row.level);
     this.updateZoom();
+    if (this.ladderW) this.drawLadder(g);
     g.save();
     g.beginPath();
-    g.rect(this.ladderW + 1, 0, this.W - this.ladderW - 1, this.H);
+    g.rect(this.ladderW + 1, CAPTION_HEIGHT, this.W - this.ladderW - 1, this.H - CAPTION_HEIGHT);
     g.clip();
-    drawRings(g, app, this.cx, this.cy, this.R, this.scale, -Math.PI / 2, this.zoom);
-    // Earlier levels' greedy paths, faded: the descent closing in on the query.
-    for (let k = 0; k < this.li; k++) {
+    const R = this.R * this.zoom * this.vp.scale;
+    if (this.scaleR) {
+      for (const lab of drawRings(g, pal, this.qx, this.qy, R, this.scaleR.rings(4, 1 / this.zoom), this.nonNeg)) {
+        g.font = app.font(9);
+        g.textAlign = "center";
+        g.textBaseline = "bottom";
+        haloText(g, lab.text, lab.x, lab.y - 2, pal.muted, pal.bg);
+      }
+    }
+    for (let k = 0; k < st.li; k++) {
       const r = s.levels[k];
-      const path = this.path(r, r.end);
+      const path = greedyPath(s, r, r.end);
       if (path.length < 2) continue;
       g.beginPath();
-      path.forEach((i, j) => (j ? g.lineTo(this.sx[i], this.sy[i]) : g.moveTo(this.sx[i], this.sy[i])));
-      g.strokeStyle = rgba(levelColor(app, r.level), 0.4);
+      path.forEach((i, j) => {
+        if (j) g.lineTo(this.sx[i], this.sy[i]);
+        else g.moveTo(this.sx[i], this.sy[i]);
+      });
+      g.strokeStyle = rgba(levelColor(pal, r.level), 0.4);
       g.lineWidth = 2;
       g.stroke();
-      g.beginPath();
-      for (const i of path) circlePath(g, this.sx[i], this.sy[i], 2.5);
-      g.fillStyle = rgba(levelColor(app, r.level), 0.5);
-      g.fill();
     }
-    // Examined links on the current level: passed over (faint), accepted (level colour).
     const passed = new Path2D();
     const accepted = new Path2D();
-    for (let e = row.start; e < this.applied; e++) {
-      const a = s.evSrc[e];
-      const b = s.evDst[e];
+    for (let e = row.start; e < st.applied; e++) {
       const p = s.evOut[e] === OUT_ACCEPTED ? accepted : passed;
-      p.moveTo(this.sx[a], this.sy[a]);
-      p.lineTo(this.sx[b], this.sy[b]);
+      p.moveTo(this.sx[s.evSrc[e]], this.sy[s.evSrc[e]]);
+      p.lineTo(this.sx[s.evDst[e]], this.sy[s.evDst[e]]);
     }
-    const many = this.applied - row.start > 600;
-    g.strokeStyle = rgba(pal.fg, many ? 0.08 : 0.16);
+    g.strokeStyle = rgba(pal.fg, st.applied - row.start > 600 ? 0.08 : 0.16);
     g.lineWidth = 0.8;
     g.stroke(passed);
     g.strokeStyle = rgba(color, row.level === 0 ? 0.55 : 0.95);
     g.lineWidth = row.level === 0 ? 1.1 : 2.5;
     g.stroke(accepted);
     if (row.level > 0) {
-      // Arrowheads along the greedy path.
-      const path = this.path(row, this.applied);
+      const path = greedyPath(s, row, st.applied);
       g.beginPath();
-      for (let j = 1; j < path.length; j++) {
-        const a = path[j - 1];
-        const b = path[j];
-        arrowHead(g, this.sx[a], this.sy[a], this.sx[b], this.sy[b], 8);
-      }
+      for (let j = 1; j < path.length; j++) arrowHead(g, this.sx[path[j - 1]], this.sy[path[j - 1]], this.sx[path[j]], this.sy[path[j]], 8);
       g.fillStyle = color;
       g.fill();
     }
-    // Nodes by status.
+    this.drawNodes(g, color);
+    if (row.entry >= 0) {
+      g.beginPath();
+      diamondPath(g, this.sx[row.entry], this.sy[row.entry], 8);
+      g.fillStyle = pal.fg;
+      g.fill();
+      g.strokeStyle = pal.bg;
+      g.lineWidth = 1.5;
+      g.stroke();
+    }
+    if (!st.done && st.applied > row.start) {
+      const e = st.applied - 1;
+      g.beginPath();
+      g.moveTo(this.sx[s.evSrc[e]], this.sy[s.evSrc[e]]);
+      g.lineTo(this.sx[s.evDst[e]], this.sy[s.evDst[e]]);
+      circlePath(g, this.sx[s.evDst[e]], this.sy[s.evDst[e]], 8);
+      g.strokeStyle = pal.query;
+      g.lineWidth = 2;
+      g.stroke();
+    }
+    if (st.done) this.drawResults(g, color);
+    drawQuery(g, pal, this.qx, this.qy);
+    this.drawFocus(g);
+    g.restore();
+    this.drawCaption(g, color);
+    app.setDebugState({ federDrawn: String(st.frame) });
+  }
+  /**
+   * @param {CanvasRenderingContext2D} g
+   * @param {string} color
+   */
+  drawNodes(g, color) {
+    const pal = this.app.pal;
+    const st = this.state;
     const r = this.dotR;
     const groups = [[], [], [], [], []];
-    for (let i = 0; i < this.v; i++) if (status[i]) groups[status[i]].push(i);
+    for (let i = 0; i < this.v; i++) if (st.status[i]) groups[st.status[i]].push(i);
     g.beginPath();
-    for (const i of groups[1]) circlePath(g, this.sx[i], this.sy[i], r);
+    for (const i of groups[NODE_EXAMINED]) circlePath(g, this.sx[i], this.sy[i], r);
     g.fillStyle = pal.bg;
     g.fill();
     g.strokeStyle = rgba(pal.fg, 0.45);
     g.lineWidth = 1;
     g.stroke();
     g.beginPath();
-    for (const i of groups[3]) circlePath(g, this.sx[i], this.sy[i], r);
+    for (const i of groups[NODE_EVICTED]) circlePath(g, this.sx[i], this.sy[i], r);
     g.fillStyle = rgba(pal.fg, 0.3);
     g.fill();
     g.beginPath();
-    for (const i of groups[4]) circlePath(g, this.sx[i], this.sy[i], r);
+    for (const i of groups[NODE_CANDIDATE]) circlePath(g, this.sx[i], this.sy[i], r);
     g.strokeStyle = pal.muted;
     g.setLineDash([2, 2]);
     g.stroke();
     g.setLineDash([]);
     g.beginPath();
-    for (const i of groups[2]) circlePath(g, this.sx[i], this.sy[i], r + 1.2);
+    for (const i of groups[NODE_ACCEPTED]) circlePath(g, this.sx[i], this.sy[i], r + 1.2);
     g.fillStyle = color;
     g.fill();
     g.strokeStyle = pal.bg;
     g.lineWidth = 1;
     g.stroke();
-    // Entry node of this level.
-    if (row.entry >= 0) {
-      const x = this.sx[row.entry];
-      const y = this.sy[row.entry];
+  }
+  /**
+   * The final top-k, numbered with collision-free labels.
+   * @param {CanvasRenderingContext2D} g
+   * @param {string} color
+   */
+  drawResults(g, color) {
+    const pal = this.app.pal;
+    const nodes = this.s.resultNodes;
+    for (let t = nodes.length - 1; t >= 0; t--) {
+      const i = nodes[t];
+      if (i < 0 || i >= this.v) continue;
       g.beginPath();
-      g.moveTo(x, y - 8);
-      g.lineTo(x + 8, y);
-      g.lineTo(x, y + 8);
-      g.lineTo(x - 8, y);
-      g.closePath();
-      g.fillStyle = pal.fg;
+      circlePath(g, this.sx[i], this.sy[i], 7);
+      g.fillStyle = color;
       g.fill();
-      g.strokeStyle = pal.bg;
-      g.lineWidth = 1.5;
-      g.stroke();
-      g.font = app.font(10, 600);
-      g.textAlign = 'left';
-      g.textBaseline = 'middle';
-      if (!this.done) haloText(g, `entry L${row.level}`, x + 11, y, pal.fg, pal.bg);
-    }
-    // The latest event, emphasised while the replay runs.
-    if (!this.done && this.applied > row.start) {
-      const e = this.applied - 1;
-      const a = s.evSrc[e];
-      const b = s.evDst[e];
-      g.beginPath();
-      g.moveTo(this.sx[a], this.sy[a]);
-      g.lineTo(this.sx[b], this.sy[b]);
-      g.strokeStyle = pal.query;
       g.lineWidth = 2;
-      g.stroke();
-      g.beginPath();
-      circlePath(g, this.sx[b], this.sy[b], 8);
-      g.strokeStyle = pal.query;
+      g.strokeStyle = pal.fg;
       g.stroke();
     }
-    // Final top-k.
-    if (this.done) {
-      for (let t = s.resultNodes.length - 1; t >= 0; t--) {
-        const i = s.resultNodes[t];
-        if (i < 0 || i >= this.v) continue;
-        g.beginPath();
-        circlePath(g, this.sx[i], this.sy[i], 7);
-        g.fillStyle = color;
-        g.fill();
-        g.lineWidth = 2;
-        g.strokeStyle = pal.fg;
-        g.stroke();
-      }
-      rankLabels(g, app, s.resultNodes, this.sx, this.sy, this.cx, this.cy);
-    }
-    drawQuery(g, app, this.cx, this.cy, true);
-    // Selection and hover.
+    const marks = [];
+    for (const i of nodes) if (i >= 0) marks.push({ x: this.sx[i] - 8, y: this.sy[i] - 8, w: 16, h: 16 });
+    const specs = [];
+    for (let t = 0; t < nodes.length; t++) if (nodes[t] >= 0) specs.push({ x: this.sx[nodes[t]], y: this.sy[nodes[t]], text: String(t + 1), color: pal.fg, size: 11, weight: 700 });
+    const saved = this.labelBoxes;
+    this.labelBoxes = [];
+    this.drawLabels(g, specs, marks, { x: this.ladderW + 2, y: CAPTION_HEIGHT, w: this.W - this.ladderW - 4, h: this.H - CAPTION_HEIGHT - 2 });
+    this.resultLabels = this.labelBoxes;
+    this.labelBoxes = saved;
+  }
+  /** @param {CanvasRenderingContext2D} g */
+  drawFocus(g) {
+    const app = this.app;
+    const pal = app.pal;
     if (app.selKeys.size) {
       g.beginPath();
-      for (let i = 0; i < this.v; i++) if (app.selKeys.has(fmtId(s.ids[i]))) circlePath(g, this.sx[i], this.sy[i], 10);
+      for (let i = 0; i < this.v; i++) if (app.selKeys.has(fmtId(this.s.ids[i]))) circlePath(g, this.sx[i], this.sy[i], 10);
       g.strokeStyle = pal.select;
       g.lineWidth = 2.5;
       g.stroke();
     }
     const hov = app.hover;
-    if (hov && hov.kind === 'hnode') {
+    if (hov && hov.kind === "hnode" && hov.node != null) {
       g.beginPath();
       circlePath(g, this.sx[hov.node], this.sy[hov.node], 9);
       g.strokeStyle = pal.fg;
       g.lineWidth = 2;
       g.stroke();
     }
-    g.restore();
-    // Caption.
-    g.font = app.font(12, 700);
-    g.textAlign = 'left';
-    g.textBaseline = 'top';
-    const x0 = this.ladderW + 16;
-    haloText(g, `Level ${row.level} · ${row.level > 0 ? 'greedy search (ef = 1)' : `beam search (ef = ${s.params.ef != null ? s.params.ef : '?'})`}`, x0, 12, mix(color, pal.fg, 0.35), pal.bg);
-    g.font = app.font(11);
-    const line2 = row.level > 0
-      ? `${plural(this.visited, 'node')} visited · ${plural(this.path(row, this.applied).length - 1, 'move')}`
-      : `${plural(this.visited, 'node')} visited · beam ${fmtInt(this.beam)}${s.params.ef != null ? ` / ${s.params.ef}` : ''}`;
-    const zoomText = this.zoom > 1.05 ? ` · zoom ×${this.zoom.toFixed(1)}` : '';
-    haloText(g, `${this.done ? `${line2} · top-${s.resultNodes.length} found` : line2}${zoomText}`, x0, 30, pal.muted, pal.bg);
   }
-
+  /**
+   * @param {CanvasRenderingContext2D} g
+   * @param {string} color
+   */
+  drawCaption(g, color) {
+    const app = this.app;
+    const pal = app.pal;
+    const s = this.s;
+    const st = this.state;
+    const row = st.row;
+    const ef = s.params.ef;
+    const x0 = this.ladderW + 16;
+    g.font = app.font(12, 700);
+    g.textAlign = "left";
+    g.textBaseline = "top";
+    haloText(g, `Level ${row.level} · ${row.level > 0 ? "greedy search (ef = 1)" : `beam search (ef = ${ef != null ? ef : "?"})`}`, x0, 8, mix(color, pal.fg, 0.35), pal.bg);
+    g.font = app.font(11);
+    const line = row.level > 0 ? `${plural(st.visited, "node")} visited · ${plural(greedyPath(s, row, st.applied).length - 1, "move")}` : `${plural(st.visited, "node")} visited · beam ${fmtInt(st.beam)}${ef != null ? ` / ${ef}` : ""}`;
+    const zoom = this.zoom * this.vp.scale > 1.05 ? ` · zoom ×${(this.zoom * this.vp.scale).toFixed(1)}` : "";
+    haloText(g, `${st.done ? `${line} · top-${s.resultNodes.length} found` : line}${zoom}`, x0, 26, pal.muted, pal.bg);
+  }
+  // ---- interaction
+  /**
+   * @param {number} x
+   * @param {number} y
+   */
   hit(x, y) {
-    const grid = this.hitGrid();
-    const k = grid ? grid.nearest(x, y, 6) : -1;
+    if (y < CAPTION_HEIGHT) return null;
+    const k = this.hitGrid().nearest(x, y, 6);
     if (k < 0) return null;
     const node = this.hitIndex[k];
-    return { key: `hnode:${node}`, kind: 'hnode', node };
+    return { key: `hnode:${node}`, kind: "hnode", node };
   }
-
+  /** @param {number} id */
   hoverId(id) {
     const key = fmtId(id);
-    for (let i = 0; i < this.v; i++) if (fmtId(this.s.ids[i]) === key) return { key: `hnode:${i}`, kind: 'hnode', node: i };
+    for (let i = 0; i < this.v; i++) if (fmtId(this.s.ids[i]) === key) return { key: `hnode:${i}`, kind: "hnode", node: i };
     return null;
   }
-
+  /** @param {number} i */
   statusText(i) {
-    const s = this.s;
-    if (this.done && s.resultRank.has(i)) return `result #${s.resultRank.get(i) + 1}`;
-    switch (this.status[i]) {
-      case 2:
-        return this.row.level === 0 ? 'in the beam' : 'on the greedy path';
-      case 3:
-        return 'evicted from the beam';
-      case 4:
-        return 'deleted: explored, never returned';
-      case 1:
-        return 'examined, passed over';
+    const st = this.state;
+    if (st.done && this.resultRank.has(i)) return `result #${(this.resultRank.get(i) || 0) + 1}`;
+    switch (st.status[i]) {
+      case NODE_ACCEPTED:
+        return st.row.level === 0 ? "in the beam" : "on the greedy path";
+      case NODE_EVICTED:
+        return "evicted from the beam";
+      case NODE_CANDIDATE:
+        return "deleted: explored, never returned";
+      case NODE_EXAMINED:
+        return "examined, passed over";
       default:
-        return '';
+        return "";
     }
   }
-
+  /** @param {HitItem} item */
   tooltip(item) {
-    if (item.kind !== 'hnode') return null;
+    if (item.kind !== "hnode" || item.node == null) return null;
     const app = this.app;
-    const s = this.s;
     const i = item.node;
-    const box = h('div', 'feder-tt-point');
-    if (app.media.shows()) box.appendChild(app.media.thumb(s.ids[i], { size: 96, text: app.media.type === 'text', full: true }));
-    const info = h('div', 'feder-tt-info');
-    const head = h('div', 'feder-tt-head');
-    head.appendChild(h('strong', null, `id ${fmtId(s.ids[i])}`));
-    if (this.done && s.resultRank.has(i)) head.appendChild(badgeEl(`#${s.resultRank.get(i) + 1}`, app.pal.query));
-    info.appendChild(head);
-    const nm = nameLine(app, s.ids[i]);
-    if (nm) info.appendChild(nm);
-    info.appendChild(h('div', 'feder-tt-line', `distance ${fmtDist(s.dist[i])}`));
-    info.appendChild(h('div', 'feder-muted feder-small', `${this.statusText(i)} (level ${this.row.level})`));
-    box.appendChild(info);
-    return box;
+    const id = this.s.ids[i];
+    const rank = this.state.done ? this.resultRank.get(i) : void 0;
+    return card({
+      title: `id ${fmtId(id)}`,
+      thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
+      badge: rank != null ? badgeEl(`#${rank + 1}`, app.pal.query) : null,
+      subtitle: app.media.name(id),
+      lines: [{ text: `distance ${fmtDist(this.s.dist[i], this.nonNeg)}` }],
+      note: `${this.statusText(i)} (level ${this.state.row.level})`
+    });
   }
-
+  /** @param {HitItem | null} item */
   click(item) {
-    if (!item || item.kind !== 'hnode') {
+    if (item?.kind !== "hnode" || item.node == null) {
       this.app.select([], -1);
       return;
     }
     this.app.select([this.s.ids[item.node]], -1);
   }
-
-  updateLive() {
-    const s = this.s;
-    this.compute();
-    const row = this.row;
-    this.liveEl.textContent = row.level > 0
-      ? `Level ${row.level}: ${plural(this.visited, 'node')} visited so far.`
-      : `Level 0: ${plural(this.visited, 'node')} visited, ${fmtInt(this.beam)} in the beam${s.params.ef != null ? ` (ef ${s.params.ef})` : ''}.`;
-  }
-
   panel() {
     const s = this.s;
-    const box = h('div');
-    const sec = section('HNSW search');
+    const box = h("div");
+    const sec = section("HNSW search");
     let total = 0;
     for (const r of s.levels) total += r.visited;
-    sec.appendChild(factsTable([
-      ['metric', s.metric],
-      ['ef', s.params.ef != null ? fmtInt(s.params.ef) : null],
-      ['k', s.params.k != null ? fmtInt(s.params.k) : fmtInt(s.resultNodes.length)],
-      ['links examined', fmtInt(s.evLevel.length)],
-      ['distances computed', fmtInt(total)],
-    ]));
+    sec.appendChild(
+      factsTable([
+        ["metric", s.metric],
+        ["ef", s.params.ef != null ? fmtInt(s.params.ef) : null],
+        ["k", fmtInt(s.params.k != null ? s.params.k : s.resultNodes.length)],
+        ["nodes visited (all levels)", fmtInt(total)],
+        ["links examined", fmtInt(s.evLevel.length)]
+      ])
+    );
     box.appendChild(sec);
-    const lv = section('Per level');
-    const table = h('table', 'feder-table');
-    const head = h('tr');
-    for (const t of ['level', 'entry', 'visited', 'links']) head.appendChild(h('th', null, t));
+    const lv = section("Per level");
+    const table = h("table", "feder-table");
+    const head = h("tr");
+    for (const t of ["level", "entry", "visited", "links"]) head.appendChild(h("th", null, t));
     table.appendChild(head);
     this.levelRows = [];
-    for (let li = 0; li < s.levels.length; li++) {
-      const r = s.levels[li];
-      const tr = h('tr');
-      const cell = h('td');
-      cell.appendChild(swatch(levelColor(this.app, r.level)));
+    s.levels.forEach((r, li) => {
+      const tr = h("tr");
+      const cell = h("td");
+      cell.appendChild(swatch(levelColor(this.app.pal, r.level)));
       cell.appendChild(document.createTextNode(` ${r.level}`));
       tr.appendChild(cell);
-      tr.appendChild(h('td', null, r.entry >= 0 && r.entry < this.v ? fmtId(s.ids[r.entry]) : '—'));
-      tr.appendChild(h('td', 'feder-num', fmtInt(r.visited)));
-      tr.appendChild(h('td', 'feder-num', fmtInt(r.edges != null ? r.edges : r.end - r.start)));
-      tr.addEventListener('click', () => {
-        this.pause();
-        this.setFrame(this.frameOfLevelEnd(li));
+      tr.appendChild(h("td", null, r.entry >= 0 && r.entry < this.v ? fmtId(s.ids[r.entry]) : "—"));
+      tr.appendChild(h("td", "feder-num", fmtInt(r.visited)));
+      tr.appendChild(h("td", "feder-num", fmtInt(r.edges)));
+      tr.addEventListener("click", () => {
+        this.player.pause();
+        this.player.seek(levelEndFrame(this.tl, li));
       });
       table.appendChild(tr);
       this.levelRows.push(tr);
-    }
+    });
     lv.appendChild(table);
-    this.liveEl = h('p', 'feder-live');
+    this.liveEl = h("p", "feder-live");
     lv.appendChild(this.liveEl);
-    lv.appendChild(h('p', 'feder-muted feder-small',
-      'Upper levels: greedy moves towards the query. Level 0: a beam of ef candidates; filled dots are in the beam, grey ones were evicted, rings were examined and passed over.'));
+    lv.appendChild(
+      h("p", "feder-muted feder-small", "Upper levels: greedy moves towards the query. Level 0: a beam of ef candidates; filled dots are in the beam, grey ones were evicted, rings were examined and passed over. ← → step, Home / End jump, space plays.")
+    );
     box.appendChild(lv);
     this.syncControls();
     return box;
   }
-
-  frameOfLevelEnd(li) {
-    const s = this.s;
-    let f = 0;
-    while (f < s.frames - 1 && s.frameLevel[f + 1] <= li) f++;
-    return f;
-  }
-
   strip() {
     return resultsStrip(this.app, this.s);
   }
-
+  queryScreen() {
+    return (
+      /** @type {[number, number]} */
+      [this.qx, this.qy]
+    );
+  }
+  /** @param {number} [limit] */
   targets(limit = 40) {
     this.hitGrid();
     const out = [];
     const s = this.s;
-    if (this.done) {
+    if (this.state.done) {
       for (let t = 0; t < s.resultNodes.length; t++) {
         const i = s.resultNodes[t];
-        out.push({ x: this.sx[i], y: this.sy[i], kind: 'hnode', id: s.ids[i], rank: t });
+        out.push({ x: this.sx[i], y: this.sy[i], kind: "hnode", id: s.ids[i], rank: t });
       }
     }
     for (let k = 0; k < this.hitIndex.length && out.length < limit; k++) {
       const i = this.hitIndex[k];
-      out.push({ x: this.sx[i], y: this.sy[i], kind: 'hnode', id: s.ids[i] });
+      if (this.sy[i] >= CAPTION_HEIGHT) out.push({ x: this.sx[i], y: this.sy[i], kind: "hnode", id: s.ids[i] });
     }
     return out;
   }
+};
+
+// src/scenes/projection.js
+var PAD = 34;
+var ProjectionScene = class extends PointsScene {
+  /**
+   * @param {SceneHost} app
+   * @param {IVFOverview} ov
+   * @param {IVFSearch} search
+   */
+  constructor(app, ov, search) {
+    super(app, ov, search);
+    const method = (search.projection ? search.projection.method : "projection").toUpperCase();
+    this.method = method;
+    this.title = `Fine search (${method} projection)`;
+    this.caption = `The candidates and the query projected to 2-D with ${method}: neighbours in the plane are usually neighbours in the space. Scroll to zoom, drag to pan, double-click to reset.`;
+    this.x0 = PAD;
+    this.y0 = PAD;
+    this.pw = 1;
+    this.ph = 1;
+  }
+  extraFacts() {
+    return [
+      /** @type {const} */
+      ["projection", this.method]
+    ];
+  }
+  /**
+   * @param {number} W
+   * @param {number} H
+   */
+  placeBase(W, H) {
+    const p = this.s.projection;
+    if (!p) return;
+    this.x0 = PAD;
+    this.y0 = PAD - 6;
+    this.pw = W - 2 * PAD;
+    this.ph = H - 2 * PAD;
+    for (let i = 0; i < this.m; i++) {
+      this.bx[i] = this.x0 + p.xy[2 * i] * this.pw;
+      this.by[i] = this.y0 + (1 - p.xy[2 * i + 1]) * this.ph;
+    }
+    this.bqx = this.x0 + p.queryXY[0] * this.pw;
+    this.bqy = this.y0 + (1 - p.queryXY[1]) * this.ph;
+  }
+  /** @param {CanvasRenderingContext2D} g */
+  drawBase(g) {
+    const app = this.app;
+    const pal = app.pal;
+    const vp = this.vp;
+    g.save();
+    g.strokeStyle = rgba(pal.fg, 0.07);
+    g.lineWidth = 1;
+    g.beginPath();
+    for (let i = 0; i <= 4; i++) {
+      const x = Math.round(vp.x(this.x0 + i / 4 * this.pw)) + 0.5;
+      const y = Math.round(vp.y(this.y0 + i / 4 * this.ph)) + 0.5;
+      g.moveTo(x, vp.y(this.y0));
+      g.lineTo(x, vp.y(this.y0 + this.ph));
+      g.moveTo(vp.x(this.x0), y);
+      g.lineTo(vp.x(this.x0 + this.pw), y);
+    }
+    g.stroke();
+    g.restore();
+    g.font = app.font(10);
+    g.fillStyle = pal.muted;
+    g.textAlign = "center";
+    g.textBaseline = "bottom";
+    g.fillText(`${this.method} 1`, this.W / 2, this.H - 4);
+    g.save();
+    g.translate(12, this.H / 2);
+    g.rotate(-Math.PI / 2);
+    g.textBaseline = "middle";
+    g.fillText(`${this.method} 2`, 0, 0);
+    g.restore();
+    g.beginPath();
+    for (const i of this.s.top) {
+      g.moveTo(this.qx, this.qy);
+      g.lineTo(this.sx[i], this.sy[i]);
+    }
+    g.strokeStyle = rgba(pal.query, 0.35);
+    g.lineWidth = 1;
+    g.stroke();
+    this.drawDots(g);
+  }
+};
+
+// src/views.js
+var NO_SEARCH = "no search yet";
+var VIEWS = {
+  ivf: {
+    overview: {
+      label: "Overview",
+      unavailable: () => null,
+      make: (app, ov, s) => new IVFMapScene(app, ov, s)
+    },
+    coarse: {
+      label: "Coarse search",
+      unavailable: (_ov, s) => s ? null : NO_SEARCH,
+      make: (app, ov, s) => new CoarseScene(app, ov, s)
+    },
+    fine: {
+      label: "Fine search",
+      unavailable: (_ov, s) => s ? null : NO_SEARCH,
+      make: (app, ov, s) => new FineScene(app, ov, s)
+    },
+    projection: {
+      label: "Projection",
+      unavailable: (_ov, s) => !s ? NO_SEARCH : s.projection ? null : "no projection in this search",
+      make: (app, ov, s) => new ProjectionScene(app, ov, s)
+    }
+  },
+  graph: {
+    overview: {
+      label: "Overview",
+      unavailable: () => null,
+      make: (app, ov) => new HNSWOverviewScene(app, ov)
+    },
+    search: {
+      label: "Search",
+      unavailable: (_ov, s) => s ? null : NO_SEARCH,
+      make: (app, _ov, s) => new HNSWSearchScene(app, s)
+    }
+  }
+};
+function tabsFor(ov, search, listed) {
+  if (!ov) return [];
+  const family = VIEWS[ov.family] || {};
+  const wanted = listed?.length ? listed : Object.keys(family).map((id) => ({ id, label: family[id].label }));
+  const out = [];
+  for (const v of wanted) {
+    const entry = family[v.id];
+    if (!entry) continue;
+    out.push({ id: v.id, label: v.label || entry.label, unavailable: entry.unavailable(ov, search), entry });
+  }
+  return out;
 }
 
-// ----------------------------------------------------------------------------------- stage
-
-/** The canvas: HiDPI backing store, a cached base layer and a cheap overlay per frame. */
-class Stage {
-  constructor(app, parent) {
-    this.app = app;
-    this.canvas = h('canvas', 'feder-canvas');
-    this.ctx = this.canvas.getContext('2d');
-    this.base = document.createElement('canvas');
-    this.baseCtx = this.base.getContext('2d');
-    this.tooltip = h('div', 'feder-tooltip');
-    this.tooltip.hidden = true;
-    this.tooltip.setAttribute('role', 'tooltip');
-    parent.appendChild(this.canvas);
-    parent.appendChild(this.tooltip);
-    this.W = 0;
-    this.H = 0;
-    this.dpr = 1;
-    this.raf = 0;
-    this.baseDirty = true;
-    this.layoutDirty = true;
-    this.scene = null;
-    this.tooltipKey = null;
-    this.mouse = null;
-    const move = (ev) => this.onMove(ev);
-    const leave = () => this.onLeave();
-    const click = (ev) => this.onClick(ev);
-    this.canvas.addEventListener('pointermove', move);
-    this.canvas.addEventListener('pointerleave', leave);
-    this.canvas.addEventListener('click', click);
-  }
-
-  resize(W, H) {
-    const dpr = Math.max(1, Math.min(window.devicePixelRatio || 1, 3));
-    if (W === this.W && H === this.H && dpr === this.dpr) return;
-    this.W = W;
-    this.H = H;
-    this.dpr = dpr;
-    for (const c of [this.canvas, this.base]) {
-      c.width = Math.round(W * dpr);
-      c.height = Math.round(H * dpr);
-    }
-    this.canvas.style.width = `${W}px`;
-    this.canvas.style.height = `${H}px`;
-    this.layoutDirty = true;
-    this.baseDirty = true;
-    this.request();
-  }
-
-  setScene(scene) {
-    this.scene = scene;
-    this.layoutDirty = true;
-    this.baseDirty = true;
-    this.hideTooltip();
-    this.request();
-  }
-
-  invalidate() {
-    this.baseDirty = true;
-    this.request();
-  }
-
-  request() {
-    if (!this.raf) this.raf = requestAnimationFrame(() => this.draw());
-  }
-
-  /** Draw now (used by the rAF callback and by tests that need a synchronous frame). */
-  draw() {
-    if (this.raf) cancelAnimationFrame(this.raf);
-    this.raf = 0;
-    const scene = this.scene;
-    const { ctx, dpr } = this;
-    if (!scene || !this.W) return;
-    // render() may run before the host element is in the document: CSS variables (theme
-    // colours, font) can only be read once it is.
-    if (!this.app.themeConnected && this.app.root.isConnected) this.app.applyTheme(true);
-    if (this.layoutDirty) {
-      scene.layout(this.W, this.H);
-      this.layoutDirty = false;
-      this.baseDirty = true;
-    }
-    if (this.baseDirty) {
-      const b = this.baseCtx;
-      b.setTransform(1, 0, 0, 1, 0, 0);
-      b.fillStyle = this.app.pal.bg;
-      b.fillRect(0, 0, this.base.width, this.base.height);
-      b.setTransform(dpr, 0, 0, dpr, 0, 0);
-      scene.drawBase(b);
-      this.baseDirty = false;
-    }
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.drawImage(this.base, 0, 0);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    scene.drawOverlay(ctx);
-  }
-
-  point(ev) {
-    const r = this.canvas.getBoundingClientRect();
-    return [((ev.clientX - r.left) * this.W) / (r.width || 1), ((ev.clientY - r.top) * this.H) / (r.height || 1)];
-  }
-
-  onMove(ev) {
-    if (!this.scene) return;
-    if (this.layoutDirty) this.draw();
-    const [x, y] = this.point(ev);
-    this.mouse = [x, y];
-    const item = this.scene.hit(x, y);
-    this.canvas.style.cursor = item ? 'pointer' : 'default';
-    this.app.setHover(item, true);
-    if (item) this.placeTooltip(x, y);
-  }
-
-  onLeave() {
-    this.mouse = null;
-    this.app.setHover(null);
-  }
-
-  onClick(ev) {
-    if (!this.scene) return;
-    const [x, y] = this.point(ev);
-    this.scene.click(this.scene.hit(x, y));
-  }
-
-  showTooltip(item) {
-    if (!item) {
-      this.hideTooltip();
-      return;
-    }
-    if (this.tooltipKey === item.key && !this.tooltip.hidden) return;
-    const content = this.scene ? this.scene.tooltip(item) : null;
-    if (!content) {
-      this.hideTooltip();
-      return;
-    }
-    this.tooltipKey = item.key;
-    this.tooltip.replaceChildren(content);
-    this.tooltip.hidden = false;
-    if (this.mouse) this.placeTooltip(this.mouse[0], this.mouse[1]);
-  }
-
-  placeTooltip(x, y) {
-    const t = this.tooltip;
-    if (t.hidden) return;
-    const r = this.canvas.getBoundingClientRect();
-    const sx = (r.width || this.W) / this.W;
-    const w = t.offsetWidth;
-    const hh = t.offsetHeight;
-    let left = x * sx + 14;
-    let top = y * sx + 14;
-    if (left + w > r.width - 4) left = Math.max(4, x * sx - w - 14);
-    if (top + hh > r.height - 4) top = Math.max(4, y * sx - hh - 14);
-    t.style.transform = `translate(${Math.round(left)}px, ${Math.round(top)}px)`;
-  }
-
-  refreshTooltip() {
-    const item = this.app.hover;
-    if (this.tooltip.hidden || !item) return;
-    this.tooltipKey = null;
-    this.showTooltip(item);
-  }
-
-  hideTooltip() {
-    this.tooltip.hidden = true;
-    this.tooltip.replaceChildren();
-    this.tooltipKey = null;
-  }
-
-  destroy() {
-    if (this.raf) cancelAnimationFrame(this.raf);
-    this.raf = 0;
-  }
-}
-
-// -------------------------------------------------------------------------------------- app
-
-const IVF_VIEWS = [
-  ['overview', 'Overview'],
-  ['coarse', 'Coarse search'],
-  ['fine', 'Fine search'],
-  ['projection', 'Projection'],
-];
-const HNSW_VIEWS = [
-  ['overview', 'Overview'],
-  ['search', 'Search'],
-];
-
-class App {
+// src/app.js
+var MIN_WIDGET_WIDTH = 320;
+var App = class {
+  /**
+   * @param {Model} model
+   * @param {HTMLElement} el
+   */
   constructor(model, el) {
     this.model = model;
     this.el = el;
     this.handlers = [];
     this.cleanups = [];
-    this.looseUrls = [];
     this.hover = null;
-    this.selKeys = new Set();
+    this.selKeys = /* @__PURE__ */ new Set();
     this.selList = -1;
     this.view = null;
-    this.scenes = new Map();
-
-    const root = h('div', 'feder-root');
+    this.scenes = /* @__PURE__ */ new Map();
+    this.scene = null;
+    this.ov = null;
+    this.search = null;
+    this.tabs = [];
+    this.tabButtons = /* @__PURE__ */ new Map();
+    this.theme = "light";
+    this.pal = { ...PALETTES.light, bg: "#ffffff", fg: "#1f2328", muted: "#667080" };
+    this.fontFamily = "system-ui, sans-serif";
+    this.themeConnected = false;
+    this.font = (size, weight = 400) => `${weight} ${size}px ${this.fontFamily}`;
+    const root = h("div", "feder-root");
     this.root = root;
-    const header = h('div', 'feder-header');
-    this.titleEl = h('div', 'feder-title');
-    this.tabsEl = h('div', 'feder-tabs');
-    this.tabsEl.setAttribute('role', 'tablist');
+    const header = h("div", "feder-header");
+    this.titleEl = h("div", "feder-title");
+    this.tabsEl = h("div", "feder-tabs");
+    this.tabsEl.setAttribute("role", "tablist");
     header.appendChild(this.titleEl);
     header.appendChild(this.tabsEl);
-    const body = h('div', 'feder-body');
-    const main = h('div', 'feder-main');
-    this.mainEl = main;
-    this.stageEl = h('div', 'feder-stage');
-    this.controlsEl = h('div', 'feder-controls');
-    this.stripEl = h('div', 'feder-strip');
-    this.panelEl = h('aside', 'feder-panel');
-    this.panelInner = h('div', 'feder-panel-inner');
+    this.bodyEl = h("div", "feder-body");
+    this.mainEl = h("div", "feder-main");
+    this.stageEl = h("div", "feder-stage");
+    this.controlsEl = h("div", "feder-controls");
+    this.stripEl = h("div", "feder-strip");
+    this.panelEl = h("aside", "feder-panel");
+    this.panelInner = h("div", "feder-panel-inner");
     this.panelEl.appendChild(this.panelInner);
-    main.appendChild(this.stageEl);
-    main.appendChild(this.controlsEl);
-    main.appendChild(this.stripEl);
-    body.appendChild(main);
-    body.appendChild(this.panelEl);
-    root.appendChild(header);
-    root.appendChild(body);
+    this.mainEl.append(this.stageEl, this.controlsEl, this.stripEl);
+    this.bodyEl.append(this.mainEl, this.panelEl);
+    root.append(header, this.bodyEl);
+    el.style.minWidth = "0";
+    el.style.maxWidth = "100%";
     el.appendChild(root);
-
-    this.media = new MediaStore(this);
-    this.stage = new Stage(this, this.stageEl);
-    root.federDebug = {
-      // Hover/click targets of the current view in canvas CSS pixels (for tests).
+    this.media = new MediaStore({
+      send: (content) => {
+        try {
+          this.model.send(content);
+        } catch {
+        }
+      },
+      changed: () => {
+        this.stage.refreshTooltip(this.hover);
+        this.stage.invalidate();
+      }
+    });
+    this.stage = new Stage(
+      {
+        beforeDraw: () => {
+          if (!this.themeConnected && this.root.isConnected) this.applyTheme(true);
+        },
+        background: () => this.pal.bg,
+        hover: (item, fromCanvas) => this.setHover(item, fromCanvas)
+      },
+      this.stageEl
+    );
+    const debug = {
+      // For tests: hover / click targets and placed labels in canvas CSS pixels.
       targets: (limit = 40) => {
-        if (this.stage.layoutDirty) this.stage.draw();
+        this.stage.ensureLayout();
         return this.scene ? this.scene.targets(limit) : [];
       },
+      labels: () => {
+        this.stage.ensureLayout();
+        return this.scene ? this.scene.labelBoxes : [];
+      },
+      query: () => {
+        this.stage.ensureLayout();
+        return this.scene ? this.scene.queryScreen() : null;
+      },
       draw: () => this.stage.draw(),
-      view: () => this.view,
+      view: () => this.view
     };
-
-    this.on('change:overview', () => this.reload());
-    this.on('change:search', () => this.reload());
-    this.on('change:media', () => {
-      this.media.load(this.model.get('media'));
+    Object.assign(root, { federDebug: debug });
+    this.on("change:overview", () => this.reload());
+    this.on("change:search", () => this.reload());
+    this.on("change:media", () => {
+      this.media.load(this.model.get("media"));
       this.refreshPanels();
     });
-    this.on('change:view', () => this.setView(this.model.get('view'), false));
-    this.on('change:view_params', () => this.applyParams());
-    this.on('change:selected_ids', () => this.readSelection());
-    this.on('change:selected_list', () => this.readSelection());
-    this.on('msg:custom', (msg, buffers) => this.media.receive(msg, buffers));
-
-    // Theme "auto": follow JupyterLab's body attribute, else the OS preference.
-    const mq = window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
-    if (mq) {
-      const onScheme = () => this.applyTheme();
-      if (mq.addEventListener) mq.addEventListener('change', onScheme);
-      this.cleanups.push(() => mq.removeEventListener && mq.removeEventListener('change', onScheme));
+    this.on("change:view", () => this.setView(this.model.get("view"), false));
+    this.on("change:view_params", () => this.applyParams(false));
+    this.on("change:selected_ids", () => this.readSelection(false));
+    this.on("change:selected_list", () => this.readSelection(false));
+    this.on("msg:custom", (msg, buffers) => this.media.receive(msg, buffers));
+    this.mq = typeof window.matchMedia === "function" ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+    if (this.mq) {
+      const mq = this.mq;
+      const onScheme = () => this.applyTheme(false);
+      mq.addEventListener("change", onScheme);
+      this.cleanups.push(() => mq.removeEventListener("change", onScheme));
     }
-    this.mq = mq;
-    if (typeof ResizeObserver !== 'undefined') {
+    if (typeof ResizeObserver !== "undefined") {
       let lastWidth = -1;
       const ro = new ResizeObserver(() => {
-        const width = this.el.clientWidth;
+        const width = this.available();
         if (width === lastWidth) return;
         lastWidth = width;
         this.fit();
@@ -3214,234 +3929,230 @@ class App {
       ro.observe(el);
       this.cleanups.push(() => ro.disconnect());
     }
-    if (typeof MutationObserver !== 'undefined' && document.body) {
-      const obs = new MutationObserver(() => this.applyTheme());
-      obs.observe(document.body, { attributes: true, attributeFilter: ['data-jp-theme-light', 'data-jp-theme-name'] });
+    if (typeof MutationObserver !== "undefined" && document.body) {
+      const obs = new MutationObserver(() => this.applyTheme(false));
+      obs.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name"] });
       this.cleanups.push(() => obs.disconnect());
     }
-
-    this.media.load(this.model.get('media'));
+    this.media.load(this.model.get("media"));
     this.readSelection(true);
     this.applyParams(true);
     this.reload();
   }
-
+  /**
+   * @param {string} name
+   * @param {(...args: any[]) => void} fn
+   */
   on(name, fn) {
     this.model.on(name, fn);
     this.handlers.push([name, fn]);
   }
-
   destroy() {
     for (const [name, fn] of this.handlers) this.model.off(name, fn);
     for (const fn of this.cleanups) fn();
     for (const sc of this.scenes.values()) sc.deactivate();
     this.stage.destroy();
-    this.media.revoke();
-    for (const u of this.looseUrls) URL.revokeObjectURL(u);
+    this.media.destroy();
     this.root.remove();
   }
-
-  font(size, weight = 400) {
-    return `${weight} ${size}px ${this.fontFamily}`;
-  }
-
+  /** @returns {Params} */
   params() {
-    const p = this.model.get('view_params') || {};
+    const p = this.model.get("view_params") || {};
+    const theme = p.theme === "light" || p.theme === "dark" ? p.theme : "auto";
     return {
-      width: clamp(Number(p.width) || 800, 240, 4000),
-      height: clamp(Number(p.height) || 500, 200, 4000),
-      theme: p.theme === 'light' || p.theme === 'dark' ? p.theme : 'auto',
-      title: p.title == null ? '' : String(p.title),
+      width: clamp(Number(p.width) || 950, MIN_WIDGET_WIDTH, 4e3),
+      height: clamp(Number(p.height) || 600, 200, 4e3),
+      theme,
+      title: p.title == null ? "" : String(p.title),
+      panelWidth: clamp(Number(p.panel_width) || 260, 120, 800),
+      headerHeight: clamp(Number(p.header_height) || 40, 24, 200),
+      minDrawingWidth: clamp(Number(p.min_drawing_width) || 420, 200, 2e3),
+      views: Array.isArray(p.views) ? p.views : void 0
     };
   }
-
+  /** @param {boolean} initial */
   applyParams(initial) {
     const p = this.params();
     this.titleEl.textContent = p.title;
     this.titleEl.hidden = !p.title;
-    this.root.style.setProperty('--feder-panel-width', `${PANEL_WIDTH}px`);
+    this.root.style.setProperty("--feder-panel-width", `${p.panelWidth}px`);
+    this.root.style.setProperty("--feder-header-height", `${p.headerHeight}px`);
     this.applyTheme(true);
     this.fit();
-    if (!initial) this.refreshPanels();
+    if (!initial) {
+      this.buildTabs();
+      this.refreshPanels();
+    }
   }
-
-  /** Size the drawing. view_params describe the whole widget: the side panel takes
-   * PANEL_WIDTH and the tab bar HEADER_HEIGHT (feder/session.py lays the IVF map out in the
-   * same box). In a narrower container the drawing shrinks so the panel stays beside it,
-   * down to MIN_DRAWING; below that the panel goes underneath. */
+  /** The width the host element offers (0 when not laid out yet). */
+  available() {
+    return Math.floor(this.el.clientWidth);
+  }
+  /**
+   * Size the widget to its container, `width` at most: the panel sits beside the drawing
+   * while the drawing keeps `minDrawingWidth`, below that it moves under the drawing.
+   */
   fit() {
     const p = this.params();
-    let w = Math.max(p.width - PANEL_WIDTH, 200);
-    const hh = Math.max(p.height - HEADER_HEIGHT, 160);
-    const avail = this.el.clientWidth;
-    if (avail > 0 && w + PANEL_WIDTH + 2 > avail) {
-      const beside = avail - PANEL_WIDTH - 2;
-      w = beside >= Math.min(w, MIN_DRAWING) ? Math.floor(beside) : Math.max(Math.floor(avail - 2), 200);
+    const parent = this.el.parentElement;
+    if (parent && !this.el.style.flex && getComputedStyle(parent).display.includes("flex")) {
+      this.el.style.flex = "1 1 0%";
     }
-    this.root.style.setProperty('--feder-width', `${w + PANEL_WIDTH + 2}px`); // + borders
-    this.stageEl.style.width = `${w}px`;
-    this.stageEl.style.height = `${hh}px`;
-    this.mainEl.style.width = `${w}px`;
-    this.stage.resize(w, hh);
+    const avail = this.available();
+    const width = avail > 0 ? clamp(avail, MIN_WIDGET_WIDTH, p.width) : p.width;
+    const inner = width - 2;
+    const beside = inner - p.panelWidth >= p.minDrawingWidth;
+    const drawW = Math.floor(beside ? inner - p.panelWidth : inner);
+    const drawH = Math.max(p.height - p.headerHeight, 160);
+    this.root.style.width = `${width}px`;
+    this.root.classList.toggle("feder-stacked", !beside);
+    this.mainEl.style.width = `${drawW}px`;
+    this.stageEl.style.width = `${drawW}px`;
+    this.stageEl.style.height = `${drawH}px`;
+    this.root.dataset.federWidth = String(width);
+    this.stage.resize(drawW, drawH);
   }
-
+  /** @param {boolean} quiet */
   applyTheme(quiet) {
     const p = this.params();
     const body = document.body;
-    const jp = body && body.hasAttribute('data-jp-theme-light');
-    let theme = p.theme;
-    if (theme === 'auto') {
-      if (jp) theme = body.getAttribute('data-jp-theme-light') === 'false' ? 'dark' : 'light';
-      else theme = this.mq && this.mq.matches ? 'dark' : 'light';
-    }
+    const jp = !!body && body.hasAttribute("data-jp-theme-light");
+    let theme = "light";
+    if (p.theme !== "auto") theme = p.theme;
+    else if (jp) theme = body.getAttribute("data-jp-theme-light") === "false" ? "dark" : "light";
+    else theme = this.mq?.matches ? "dark" : "light";
     const changed = theme !== this.theme;
     this.theme = theme;
     this.root.dataset.federTheme = theme;
-    if (p.theme === 'auto' && jp) this.root.dataset.federJp = '1';
+    if (p.theme === "auto" && jp) this.root.dataset.federJp = "1";
     else delete this.root.dataset.federJp;
     this.themeConnected = this.root.isConnected;
     const cs = getComputedStyle(this.root);
-    const read = (name, fallback) => (cs.getPropertyValue(name) || '').trim() || fallback;
-    const base = PALETTES[theme];
-    this.pal = Object.assign({}, base, {
-      bg: read('--fd-bg', theme === 'dark' ? '#16191f' : '#ffffff'),
-      fg: read('--fd-fg', theme === 'dark' ? '#e6e8eb' : '#1f2328'),
-      muted: read('--fd-muted', theme === 'dark' ? '#9aa4b2' : '#667080'),
-    });
-    this.fontFamily = cs.fontFamily || 'system-ui, sans-serif';
+    const read = (name, fallback) => (cs.getPropertyValue(name) || "").trim() || fallback;
+    this.pal = {
+      ...PALETTES[theme],
+      bg: read("--fd-bg", theme === "dark" ? "#16191f" : "#ffffff"),
+      fg: read("--fd-fg", theme === "dark" ? "#e6e8eb" : "#1f2328"),
+      muted: read("--fd-muted", theme === "dark" ? "#9aa4b2" : "#667080")
+    };
+    this.fontFamily = cs.fontFamily || "system-ui, sans-serif";
     this.stage.invalidate();
     if (changed && !quiet) this.refreshPanels();
   }
-
+  /** @param {boolean} quiet */
   readSelection(quiet) {
-    const ids = this.model.get('selected_ids') || [];
-    this.selKeys = new Set();
-    for (const id of ids) this.selKeys.add(fmtId(id));
-    const list = this.model.get('selected_list');
+    const ids = this.model.get("selected_ids") || [];
+    this.selKeys = new Set(ids.map((id) => fmtId(id)));
+    const list = this.model.get("selected_list");
     this.selList = Number.isInteger(list) ? list : -1;
     if (!quiet) {
       this.stage.request();
       this.refreshPanels();
     }
   }
-
+  /**
+   * @param {number[]} ids
+   * @param {number} list
+   */
   select(ids, list) {
-    this.model.set('selected_ids', ids.map(Number));
-    this.model.set('selected_list', list);
+    this.model.set("selected_ids", ids.map(Number));
+    this.model.set("selected_list", list);
     this.model.save_changes();
-    this.readSelection();
+    this.readSelection(false);
   }
-
-  setHover(item, fromCanvas) {
+  /**
+   * @param {HitItem | null} item
+   * @param {boolean} [fromCanvas]
+   */
+  setHover(item, fromCanvas = false) {
     const key = item ? item.key : null;
-    const old = this.hover ? this.hover.key : null;
-    if (key === old) return;
+    if (key === (this.hover ? this.hover.key : null)) return;
     this.hover = item;
     this.stage.request();
     if (fromCanvas) this.stage.showTooltip(item);
     else this.stage.hideTooltip();
   }
-
+  /** @param {number} id */
   hoverId(id) {
-    const sc = this.scene;
-    this.setHover(sc && sc.hoverId ? sc.hoverId(id) : null);
+    this.setHover(this.scene ? this.scene.hoverId(id) : null);
   }
-
-  // -- data and views
-
+  redraw() {
+    this.stage.request();
+  }
+  /** @param {Record<string, string | null>} state */
+  setDebugState(state) {
+    for (const [k, v] of Object.entries(state)) {
+      if (v == null) delete this.root.dataset[k];
+      else this.root.dataset[k] = v;
+    }
+  }
+  // ---- data and views
   reload() {
     for (const sc of this.scenes.values()) sc.deactivate();
     this.scenes.clear();
     this.hover = null;
-    const ov = decode(this.model.get('overview'));
-    const kind = ov ? ov.kind : null;
-    this.ov = ov;
-    this.search = null;
-    const sp = this.model.get('search');
-    if (kind === 'ivf_overview') this.search = decode(sp, 'ivf_search');
-    else if (kind === 'hnsw_overview') this.search = decode(sp, 'hnsw_search');
-    this.root.dataset.federKind = kind || 'none';
+    this.ov = decodeOverview(this.model.get("overview"));
+    this.search = decodeSearch(this.model.get("search"), this.ov);
+    this.root.dataset.federKind = this.ov ? this.ov.kind : "none";
     this.buildTabs();
     this.view = null;
-    this.setView(this.model.get('view'), false);
+    this.setView(this.model.get("view"), false);
   }
-
-  available() {
-    const ov = this.ov;
-    if (!ov) return [];
-    if (ov.kind === 'ivf_overview') {
-      const s = this.search;
-      return IVF_VIEWS.map(([v, label]) => [v, label, v === 'overview' || (!!s && (v !== 'projection' || !!s.projection))]);
-    }
-    return HNSW_VIEWS.map(([v, label]) => [v, label, v === 'overview' || !!this.search]);
-  }
-
   buildTabs() {
+    this.tabs = tabsFor(this.ov, this.search, this.params().views);
     this.tabsEl.replaceChildren();
-    this.tabButtons = new Map();
-    for (const [view, label, enabled] of this.available()) {
-      const b = h('button', 'feder-tab', label);
-      b.type = 'button';
-      b.dataset.view = view;
-      b.setAttribute('role', 'tab');
-      b.disabled = !enabled;
-      if (!enabled) b.title = view === 'projection' ? 'no projection in this search' : 'no search yet';
-      b.addEventListener('click', () => this.setView(view, true));
+    this.tabButtons = /* @__PURE__ */ new Map();
+    for (const tab of this.tabs) {
+      const b = h("button", "feder-tab", tab.label);
+      b.type = "button";
+      b.dataset.view = tab.id;
+      b.setAttribute("role", "tab");
+      b.disabled = tab.unavailable != null;
+      if (tab.unavailable) b.title = tab.unavailable;
+      b.classList.toggle("feder-active", tab.id === this.view);
+      b.addEventListener("click", () => this.setView(tab.id, true));
       this.tabsEl.appendChild(b);
-      this.tabButtons.set(view, b);
+      this.tabButtons.set(tab.id, b);
     }
   }
-
-  sceneFor(view) {
-    let sc = this.scenes.get(view);
-    if (sc) return sc;
-    const ov = this.ov;
-    const s = this.search;
-    if (!ov) return null;
-    if (ov.kind === 'ivf_overview') {
-      if (view === 'coarse' && s) sc = new CoarseScene(this, ov, s);
-      else if (view === 'fine' && s) sc = new FineScene(this, ov, s);
-      else if (view === 'projection' && s && s.projection) sc = new ProjectionScene(this, ov, s);
-      else if (view === 'overview') sc = new IVFMapScene(this, ov, s);
-    } else if (ov.kind === 'hnsw_overview') {
-      if (view === 'search' && s) sc = new HNSWSearchScene(this, ov, s);
-      else if (view === 'overview') sc = new HNSWOverviewScene(this, ov);
-    }
-    if (sc) this.scenes.set(view, sc);
-    return sc;
-  }
-
+  /**
+   * @param {string} view
+   * @param {boolean} fromUser
+   */
   setView(view, fromUser) {
-    const avail = this.available();
-    const ok = avail.some(([v, , enabled]) => v === view && enabled);
-    const target = ok ? view : 'overview';
-    if (fromUser && view !== this.model.get('view')) {
-      this.model.set('view', view);
+    const ok = this.tabs.find((t) => t.id === view && t.unavailable == null);
+    const fallback = this.tabs.find((t) => t.unavailable == null);
+    const tab = ok || fallback;
+    if (fromUser && view !== this.model.get("view")) {
+      this.model.set("view", view);
       this.model.save_changes();
     }
-    if (target === this.view && this.scene) return;
+    if (tab && tab.id === this.view && this.scene) return;
     if (this.scene) this.scene.deactivate();
-    this.view = target;
-    this.root.dataset.federView = target;
+    this.view = tab ? tab.id : null;
+    this.root.dataset.federView = this.view || "none";
     for (const [v, b] of this.tabButtons) {
-      b.classList.toggle('feder-active', v === target);
-      b.setAttribute('aria-selected', v === target ? 'true' : 'false');
+      b.classList.toggle("feder-active", v === this.view);
+      b.setAttribute("aria-selected", v === this.view ? "true" : "false");
     }
     this.hover = null;
-    this.scene = this.sceneFor(target);
-    if (!this.scene) {
+    this.setDebugState({ federPos: null, federTotal: null, federPlaying: null, federDrawn: null });
+    if (!tab || !this.ov) {
+      this.scene = null;
       this.stage.setScene(null);
-      this.panelInner.replaceChildren(h('p', 'feder-muted', 'Nothing to show yet: the overview payload is empty.'));
+      this.panelInner.replaceChildren(h("p", "feder-muted", "Nothing to show yet: the overview payload is empty."));
       return;
     }
-    delete this.root.dataset.federPos;
-    delete this.root.dataset.federTotal;
-    delete this.root.dataset.federPlaying;
-    this.stage.setScene(this.scene);
-    this.scene.activate();
+    let scene = this.scenes.get(tab.id);
+    if (!scene) {
+      scene = tab.entry.make(this, this.ov, this.search);
+      this.scenes.set(tab.id, scene);
+    }
+    this.scene = scene;
+    this.stage.setScene(scene);
+    scene.activate();
     this.refreshPanels();
   }
-
   refreshPanels() {
     const sc = this.scene;
     if (!sc) return;
@@ -3453,18 +4164,24 @@ class App {
     this.stripEl.hidden = !strip;
     if (strip) this.stripEl.appendChild(strip);
     const controls = sc.controls();
-    if (controls || !this.controlsEl.hidden) {
-      this.controlsEl.replaceChildren();
-      if (controls) this.controlsEl.appendChild(controls);
-    }
+    this.controlsEl.replaceChildren();
+    if (controls) this.controlsEl.appendChild(controls);
     this.controlsEl.hidden = !controls;
     this.stage.invalidate();
   }
-}
+};
 
-export default {
+// src/index.js
+var index_default = {
+  /**
+   * @param {{model: Model, el: HTMLElement}} ctx
+   * @returns {() => void} cleanup
+   */
   render({ model, el }) {
     const app = new App(model, el);
     return () => app.destroy();
-  },
+  }
+};
+export {
+  index_default as default
 };

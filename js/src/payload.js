@@ -1,0 +1,347 @@
+// Decoders for the payloads feder/serialize.py builds. Every array arrives as
+// {dtype, shape, data} with `data` a DataView (Jupyter's binary buffers, or the HTML report's
+// base64 blob); decoding wraps it in a typed array without copying whenever the offset allows.
+// The typedefs mirror the docstrings of feder/serialize.py: change both together.
+
+/**
+ * @typedef {object} SerializedArray
+ * @property {'float32' | 'float64' | 'int32' | 'uint32' | 'uint8' | 'int8' | 'int16' | 'uint16'} dtype
+ * @property {number[]} shape
+ * @property {DataView | ArrayBuffer | ArrayBufferView | number[] | null} data
+ */
+
+/** @typedef {Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array | Int8Array | Int16Array | Uint16Array} TypedArray */
+
+/**
+ * @typedef {object} RadialScalePayload
+ * @property {'sqrt' | 'linear'} kind
+ * @property {number} zero distance at the centre
+ * @property {number} span transformed distance at radius 1
+ * @property {boolean} larger_is_closer
+ */
+
+const CTORS = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  uint8: Uint8Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+};
+
+/**
+ * A typed array over a serialized array: zero-copy when `data`'s byteOffset is a multiple of
+ * the element size, otherwise a copy (packed buffers can start at any byte).
+ * @param {SerializedArray | null | undefined} a
+ * @returns {TypedArray}
+ */
+export function typed(a) {
+  if (a == null) return new Float64Array(0);
+  const C = CTORS[a.dtype];
+  if (!C) throw new Error(`feder: unsupported dtype ${String(a.dtype)}`);
+  const d = a.data;
+  if (Array.isArray(d)) return new C(d);
+  /** @type {ArrayBufferLike} */
+  let buffer;
+  let offset = 0;
+  let length = 0;
+  if (d instanceof ArrayBuffer) {
+    buffer = d;
+    length = d.byteLength;
+  } else if (d && ArrayBuffer.isView(d)) {
+    buffer = d.buffer;
+    offset = d.byteOffset;
+    length = d.byteLength;
+  } else {
+    return new C(0);
+  }
+  const size = C.BYTES_PER_ELEMENT;
+  const count = Math.floor(length / size);
+  const buf = /** @type {ArrayBuffer} */ (buffer);
+  if (offset % size === 0) return new C(buf, offset, count);
+  return new C(buf.slice(offset, offset + count * size));
+}
+
+/**
+ * @param {unknown} v
+ * @returns {Record<string, any>}
+ */
+function obj(v) {
+  return v && typeof v === 'object' ? /** @type {Record<string, any>} */ (v) : {};
+}
+
+/**
+ * @typedef {object} IVFOverview
+ * @property {'ivf_overview'} kind
+ * @property {'ivf'} family
+ * @property {number[]} box layout box [width, height] the cells were laid out in
+ * @property {TypedArray} cellXY (v*2) polygon vertices
+ * @property {TypedArray} cellOff (nlist+1) CSR offsets into cellXY pairs
+ * @property {TypedArray} centers (nlist*2)
+ * @property {TypedArray} sizes (nlist)
+ * @property {TypedArray} memIds members nearest the centroid first
+ * @property {TypedArray} memOff (nlist+1)
+ * @property {number} nlist
+ * @property {Record<string, any>} facts
+ */
+
+/**
+ * @param {Record<string, any>} p
+ * @returns {IVFOverview}
+ */
+export function decodeIVFOverview(p) {
+  const sizes = typed(p.sizes);
+  const cells = obj(p.cells);
+  const members = obj(p.members);
+  return {
+    kind: 'ivf_overview',
+    family: 'ivf',
+    box: Array.isArray(p.box) ? p.box.map(Number) : [800, 500],
+    cellXY: typed(cells.xy),
+    cellOff: typed(cells.offsets),
+    centers: typed(p.centers),
+    sizes,
+    memIds: typed(members.ids),
+    memOff: members.offsets ? typed(members.offsets) : new Int32Array(sizes.length + 1),
+    nlist: sizes.length,
+    facts: obj(p.facts),
+  };
+}
+
+/**
+ * @typedef {object} Target
+ * @property {number | null} [id]
+ * @property {Record<string, any> | null} [media]
+ */
+
+/**
+ * @typedef {object} IVFSearch
+ * @property {'ivf_search'} kind
+ * @property {string} metric
+ * @property {Record<string, number>} params
+ * @property {TypedArray} probed probed lists, nearest first
+ * @property {TypedArray} probedDist
+ * @property {TypedArray} allDist distance to every centroid
+ * @property {number[]} queryXY the query on the overview's box
+ * @property {TypedArray} ids candidates in scan order
+ * @property {TypedArray} lists
+ * @property {TypedArray} dist
+ * @property {TypedArray} rank 0-based rank in the results, −1 if not returned
+ * @property {TypedArray} polar (m*2) in [−1, 1]², query at the origin
+ * @property {TypedArray} sectorLists
+ * @property {TypedArray} sectorStart
+ * @property {TypedArray} sectorEnd
+ * @property {RadialScalePayload | null} scale
+ * @property {{method: string, xy: TypedArray, queryXY: number[]} | null} projection
+ * @property {TypedArray} resultIds
+ * @property {TypedArray} resultDist
+ * @property {Target} target
+ * @property {Map<number, number>} probeRank list → 0-based probe rank
+ * @property {Map<number, number>} perList list → candidates scanned
+ * @property {number[]} top candidate positions of the results, best first
+ */
+
+/**
+ * @param {Record<string, any>} p
+ * @returns {IVFSearch}
+ */
+export function decodeIVFSearch(p) {
+  const fine = obj(p.fine);
+  const coarse = obj(p.coarse);
+  const sectors = obj(fine.sectors);
+  const results = obj(p.results);
+  const projection = fine.projection ? obj(fine.projection) : null;
+  const probed = typed(coarse.lists);
+  const lists = typed(fine.lists);
+  const rank = typed(fine.rank);
+  /** @type {Map<number, number>} */
+  const probeRank = new Map();
+  for (let i = 0; i < probed.length; i++) probeRank.set(probed[i], i);
+  /** @type {Map<number, number>} */
+  const perList = new Map();
+  for (let i = 0; i < lists.length; i++) perList.set(lists[i], (perList.get(lists[i]) || 0) + 1);
+  /** @type {number[]} */
+  const top = [];
+  for (let i = 0; i < rank.length; i++) if (rank[i] >= 0) top.push(i);
+  top.sort((a, b) => rank[a] - rank[b]);
+  return {
+    kind: 'ivf_search',
+    metric: String(p.metric || ''),
+    params: obj(p.params),
+    probed,
+    probedDist: typed(coarse.distances),
+    allDist: typed(coarse.all_distances),
+    queryXY: Array.isArray(coarse.query_xy) ? coarse.query_xy.map(Number) : [0, 0],
+    ids: typed(fine.ids),
+    lists,
+    dist: typed(fine.distances),
+    rank,
+    polar: typed(fine.polar_xy),
+    sectorLists: typed(sectors.lists),
+    sectorStart: typed(sectors.start),
+    sectorEnd: typed(sectors.end),
+    scale: fine.scale ? /** @type {RadialScalePayload} */ (fine.scale) : null,
+    projection: projection
+      ? {
+          method: String(projection.method || 'projection'),
+          xy: typed(projection.xy),
+          queryXY: Array.isArray(projection.query_xy) ? projection.query_xy.map(Number) : [0.5, 0.5],
+        }
+      : null,
+    resultIds: typed(results.ids),
+    resultDist: typed(results.distances),
+    target: obj(p.target),
+    probeRank,
+    perList,
+    top,
+  };
+}
+
+/**
+ * @typedef {object} HNSWOverview
+ * @property {'hnsw_overview'} kind
+ * @property {'graph'} family
+ * @property {TypedArray} ids node labels
+ * @property {TypedArray} xy (n*2) in [0, 1]²
+ * @property {TypedArray} top top level of each node
+ * @property {{level: number, src: TypedArray, dst: TypedArray}[]} levels shown levels, top first
+ * @property {TypedArray | null} pathOffsets (n+1) greedy route of node i from the entry point
+ * @property {TypedArray | null} pathNodes
+ * @property {TypedArray | null} pathLevels
+ * @property {Record<string, any>} facts
+ */
+
+/**
+ * @param {Record<string, any>} p
+ * @returns {HNSWOverview}
+ */
+export function decodeHNSWOverview(p) {
+  const nodes = obj(p.nodes);
+  const paths = p.paths ? obj(p.paths) : null;
+  return {
+    kind: 'hnsw_overview',
+    family: 'graph',
+    ids: typed(nodes.ids),
+    xy: typed(nodes.xy),
+    top: typed(nodes.top_level),
+    levels: (Array.isArray(p.levels) ? p.levels : []).map((/** @type {any} */ l) => ({
+      level: Number(l.level),
+      src: typed(l.src),
+      dst: typed(l.dst),
+    })),
+    pathOffsets: paths ? typed(paths.offsets) : null,
+    pathNodes: paths ? typed(paths.nodes) : null,
+    pathLevels: paths ? typed(paths.levels) : null,
+    facts: obj(p.facts),
+  };
+}
+
+/**
+ * @typedef {object} HNSWLevelRow
+ * @property {number} level
+ * @property {number} entry node index of this level's entry
+ * @property {number} visited
+ * @property {number} edges
+ * @property {number} start first event of this level
+ * @property {number} end one past its last event
+ */
+
+/**
+ * @typedef {object} HNSWSearch
+ * @property {'hnsw_search'} kind
+ * @property {string} metric
+ * @property {Record<string, number>} params
+ * @property {TypedArray} ids labels of the visited nodes
+ * @property {TypedArray} xy (v*2) in [−1, 1]², query at the origin
+ * @property {TypedArray} dist
+ * @property {RadialScalePayload | null} scale
+ * @property {TypedArray} evLevel every examined link in search order
+ * @property {TypedArray} evSrc
+ * @property {TypedArray} evDst
+ * @property {TypedArray} evOut 0 passed over, 1 accepted, 2 explored only (deleted)
+ * @property {TypedArray} evEvict node pushed out of the beam or −1
+ * @property {HNSWLevelRow[]} levels top first
+ * @property {TypedArray} resultIds
+ * @property {TypedArray} resultDist
+ * @property {TypedArray} resultNodes
+ * @property {Target} target
+ */
+
+/**
+ * @param {Record<string, any>} p
+ * @returns {HNSWSearch}
+ */
+export function decodeHNSWSearch(p) {
+  const ev = obj(p.events);
+  const nodes = obj(p.nodes);
+  const res = obj(p.results);
+  const evLevel = typed(ev.level);
+  /** @type {HNSWLevelRow[]} */
+  const levels = [];
+  // Events are in search order, level by level (top first): find each level's block.
+  let e = 0;
+  for (const raw of Array.isArray(p.levels) ? p.levels : []) {
+    const row = obj(raw);
+    const start = e;
+    while (e < evLevel.length && evLevel[e] === row.level) e++;
+    levels.push({
+      level: Number(row.level),
+      entry: Number(row.entry),
+      visited: Number(row.visited),
+      edges: row.edges != null ? Number(row.edges) : e - start,
+      start,
+      end: e,
+    });
+  }
+  return {
+    kind: 'hnsw_search',
+    metric: String(p.metric || ''),
+    params: obj(p.params),
+    ids: typed(nodes.ids),
+    xy: typed(nodes.xy),
+    dist: typed(nodes.distances),
+    scale: p.scale ? /** @type {RadialScalePayload} */ (p.scale) : null,
+    evLevel,
+    evSrc: typed(ev.src),
+    evDst: typed(ev.dst),
+    evOut: typed(ev.outcome),
+    evEvict: typed(ev.evicted),
+    levels,
+    resultIds: typed(res.ids),
+    resultDist: typed(res.distances),
+    resultNodes: typed(res.nodes),
+    target: obj(p.target),
+  };
+}
+
+/** @typedef {IVFOverview | HNSWOverview} Overview */
+/** @typedef {IVFSearch | HNSWSearch} Search */
+
+const OVERVIEWS = { ivf_overview: decodeIVFOverview, hnsw_overview: decodeHNSWOverview };
+const SEARCHES = { ivf_overview: ['ivf_search', decodeIVFSearch], hnsw_overview: ['hnsw_search', decodeHNSWSearch] };
+
+/**
+ * The overview payload decoded, or null when absent or unknown.
+ * @param {unknown} payload
+ * @returns {Overview | null}
+ */
+export function decodeOverview(payload) {
+  const p = obj(payload);
+  const decode = OVERVIEWS[/** @type {keyof typeof OVERVIEWS} */ (p.kind)];
+  return decode ? decode(p) : null;
+}
+
+/**
+ * The search payload decoded if it belongs with `overview`, else null.
+ * @param {unknown} payload
+ * @param {Overview | null} overview
+ * @returns {Search | null}
+ */
+export function decodeSearch(payload, overview) {
+  const p = obj(payload);
+  if (!overview || !p.kind) return null;
+  const [kind, decode] = SEARCHES[overview.kind];
+  return p.kind === kind ? /** @type {(p: Record<string, any>) => Search} */ (decode)(p) : null;
+}

@@ -1,0 +1,97 @@
+// The view registry: per index family, each view id the scene that draws it and when it is
+// available. Python decides which views a family has, their labels and order
+// (feder/families.py, sent as view_params.views); this table only knows how to draw them.
+// Adding a view: write a scene under scenes/, add one row here and one in feder/families.py.
+
+import { CoarseScene } from './scenes/coarse.js';
+import { FineScene } from './scenes/fine.js';
+import { HNSWOverviewScene } from './scenes/hnsw_overview.js';
+import { HNSWSearchScene } from './scenes/hnsw_search.js';
+import { IVFMapScene } from './scenes/ivf_map.js';
+import { ProjectionScene } from './scenes/projection.js';
+
+/** @typedef {import('./payload.js').Overview} Overview */
+/** @typedef {import('./payload.js').Search} Search */
+/** @typedef {import('./payload.js').IVFOverview} IVFOverview */
+/** @typedef {import('./payload.js').IVFSearch} IVFSearch */
+/** @typedef {import('./payload.js').HNSWOverview} HNSWOverview */
+/** @typedef {import('./payload.js').HNSWSearch} HNSWSearch */
+/** @typedef {import('./scenes/scene.js').Scene} Scene */
+/** @typedef {import('./scenes/scene.js').SceneHost} SceneHost */
+
+/**
+ * @typedef {object} ViewEntry
+ * @property {string} label default tab label (Python's label wins)
+ * @property {(ov: any, search: any) => string | null} unavailable why the view cannot show now, or null
+ * @property {(app: SceneHost, ov: any, search: any) => Scene} make
+ */
+
+const NO_SEARCH = 'no search yet';
+
+/** @type {Record<string, Record<string, ViewEntry>>} */
+export const VIEWS = {
+  ivf: {
+    overview: {
+      label: 'Overview',
+      unavailable: () => null,
+      make: (app, /** @type {IVFOverview} */ ov, /** @type {IVFSearch | null} */ s) => new IVFMapScene(app, ov, s),
+    },
+    coarse: {
+      label: 'Coarse search',
+      unavailable: (_ov, s) => (s ? null : NO_SEARCH),
+      make: (app, /** @type {IVFOverview} */ ov, /** @type {IVFSearch} */ s) => new CoarseScene(app, ov, s),
+    },
+    fine: {
+      label: 'Fine search',
+      unavailable: (_ov, s) => (s ? null : NO_SEARCH),
+      make: (app, /** @type {IVFOverview} */ ov, /** @type {IVFSearch} */ s) => new FineScene(app, ov, s),
+    },
+    projection: {
+      label: 'Projection',
+      unavailable: (_ov, /** @type {IVFSearch | null} */ s) => (!s ? NO_SEARCH : s.projection ? null : 'no projection in this search'),
+      make: (app, /** @type {IVFOverview} */ ov, /** @type {IVFSearch} */ s) => new ProjectionScene(app, ov, s),
+    },
+  },
+  graph: {
+    overview: {
+      label: 'Overview',
+      unavailable: () => null,
+      make: (app, /** @type {HNSWOverview} */ ov) => new HNSWOverviewScene(app, ov),
+    },
+    search: {
+      label: 'Search',
+      unavailable: (_ov, s) => (s ? null : NO_SEARCH),
+      make: (app, _ov, /** @type {HNSWSearch} */ s) => new HNSWSearchScene(app, s),
+    },
+  },
+};
+
+/**
+ * @typedef {object} Tab
+ * @property {string} id
+ * @property {string} label
+ * @property {string | null} unavailable
+ * @property {ViewEntry} entry
+ */
+
+/**
+ * The tabs of a widget: Python's list (id, label) in its order, each looked up here; ids
+ * this front end cannot draw are left out. Without a list from Python, every view of the family.
+ * @param {Overview | null} ov
+ * @param {Search | null} search
+ * @param {ReadonlyArray<{id: string, label?: string}> | undefined} listed
+ * @returns {Tab[]}
+ */
+export function tabsFor(ov, search, listed) {
+  if (!ov) return [];
+  const family = VIEWS[ov.family] || {};
+  const wanted = listed?.length ? listed : Object.keys(family).map((id) => ({ id, label: family[id].label }));
+  /** @type {Tab[]} */
+  const out = [];
+  for (const v of wanted) {
+    const entry = family[v.id];
+    if (!entry) continue;
+    out.push({ id: v.id, label: v.label || entry.label, unavailable: entry.unavailable(ov, search), entry });
+  }
+  return out;
+}
