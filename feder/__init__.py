@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .diagnose import Explanation, Health, Miss, Sweep, exact_search, explain, health, sweep
 from .errors import (
     EmbeddingError,
     FederError,
@@ -30,23 +31,31 @@ __version__ = "0.1.0"
 
 __all__ = [
     "EmbeddingError",
+    "Explanation",
     "FederError",
     "FederPy",
     "FederWarning",
     "HNSWIndex",
     "HNSWTrace",
+    "Health",
     "IVFFlatIndex",
     "IVFTrace",
     "Index",
     "IndexFormatError",
     "MediaError",
+    "Miss",
     "ParameterError",
     "QueryError",
     "SearchTrace",
+    "Sweep",
     "TruncatedIndexError",
     "UnknownIdError",
     "UnsupportedIndexError",
+    "exact_search",
+    "explain",
+    "health",
     "load_index",
+    "sweep",
 ]
 
 

@@ -8,7 +8,7 @@ model imports nothing from the tracer. Model attributes (``centroids``, ``list_s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from . import trace
 from .model import IndexModel
 from .parsers import read_index
 from .trace import SearchTrace
+
+if TYPE_CHECKING:  # diagnose imports this module: import it lazily at run time
+    from .diagnose import Explanation, Health, Sweep
 
 
 class Index:
@@ -59,6 +62,26 @@ class Index:
     def search_by_id(self, ident: Any, k: int = 5, **params: Any) -> SearchTrace:
         """:meth:`search` with the stored vector of ``ident`` as the query."""
         return self.search(self.vector(ident), k, **params)
+
+    def explain(self, query: Any, k: int = 10, **params: Any) -> Explanation:
+        """The search of ``query`` checked against the exact top-``k``: recall and why each
+        missed neighbour was missed (see :func:`feder.explain`)."""
+        from .diagnose import explain
+
+        return explain(self.model, query, k, **params)
+
+    def sweep(self, queries: Any, k: int = 10, **params: Any) -> Sweep:
+        """Recall@k and work of ``queries`` per ``nprobe=[...]`` / ``ef=[...]`` value (see
+        :func:`feder.sweep`)."""
+        from .diagnose import sweep
+
+        return sweep(self.model, queries, k, **params)
+
+    def health(self) -> Health:
+        """IVF list balance or HNSW degrees and unreachable nodes (see :func:`feder.health`)."""
+        from .diagnose import health
+
+        return health(self.model)
 
     def __getattr__(self, name: str) -> Any:
         if name == "model":  # not set yet (unpickling): no recursion

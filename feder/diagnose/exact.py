@@ -1,0 +1,334 @@
+"""Exact top-k by brute force, blockwise over the stored vectors, in each library's convention.
+
+Distances are those of :mod:`feder.trace.distances` (faiss ``l2`` = squared L2, ``ip`` = inner
+product, larger first; hnswlib ``l2`` = squared L2, ``ip`` = 1 − dot, ``cosine`` = 1 − cos with
+the query normalized). The scan never copies the whole index: blocks of rows are copied into
+one aligned buffer, scored for a chunk of queries with one matrix product, and only the rows
+that can still be in a query's top ``k`` are kept. Those few are then recomputed the exact way
+(:func:`~feder.trace.distances.faiss_distances` / ``hnswlib_distances``, the replay's own
+functions), so a truth distance equals the replay's distance for the same vector bit for bit,
+and ties are decided on exact values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import QueryError, UnsupportedIndexError
+from ..index import as_model
+from ..model import HNSWIndex, IndexModel, IVFFlatIndex
+from ..trace.distances import faiss_distances, hnswlib_distances, hnswlib_normalize
+from .checks import as_queries, diagnosable_kind, positive_k
+
+_FLT_MAX = float(np.finfo(np.float32).max)
+_UNIT_ROUNDOFF = 2.0**-24
+_QUERY_CHUNK = 1024
+_BLOCK_FLOATS = 1 << 21  # ≈ 8 MB of float32 per copied block of rows
+_SCORE_FLOATS = 1 << 21  # ≈ 8 MB of float32 per (queries × rows) score matrix
+
+
+@dataclass(frozen=True, eq=False)
+class Truth:
+    """The exact top-``k`` of a query set, in the index's row space.
+
+    ``rows``: ``(nq, k) int64`` rows (IVF: positions in inverted-list order, as
+    ``IVFFlatIndex.ids``; HNSW: internal ids), −1 where fewer than ``k`` vectors qualify.
+    ``ids``: ``(nq, k)`` user ids (faiss ``int64`` ids, −1 padded / hnswlib ``uint64`` labels).
+    ``distances``: ``(nq, k) float32`` in the library's convention (faiss pads with ±FLT_MAX).
+    ``keys``: ``(nq, k) float32`` smaller is closer (``−distance`` for faiss ``ip``).
+    ``tied``: ``(nq,) bool`` another stored vector has exactly the ``k``-th distance, so the
+    library's choice among the tied ones depends on its scan order.
+    ``count``: ``(nq,) int64`` valid entries per row (``k`` unless the index holds fewer).
+    ``queries``: ``(nq, d) float32`` as searched (normalized for hnswlib ``cosine``).
+    """
+
+    rows: np.ndarray
+    ids: np.ndarray
+    distances: np.ndarray
+    keys: np.ndarray
+    tied: np.ndarray
+    count: np.ndarray
+    queries: np.ndarray
+
+
+class _Store:
+    """The rows of an index model as brute force sees them (subclasses: IVF, HNSW)."""
+
+    n: int
+    dim: int
+    larger_is_closer = False
+
+    def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
+        """``(start, (m, d) float32 aligned block)`` covering rows ``0..n-1`` in order; the
+        block is a reused buffer, valid until the next one."""
+        raise NotImplementedError
+
+    def gather(self, rows: np.ndarray) -> np.ndarray:
+        """``(len(rows), d) float32`` contiguous copy of ``rows``."""
+        raise NotImplementedError
+
+    def keys(self, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """``(m,) float32`` exact keys (smaller is closer) of ``vectors`` to ``query``."""
+        raise NotImplementedError
+
+    def approx(self, scores: np.ndarray, norms: np.ndarray, q_norms: np.ndarray) -> np.ndarray:
+        """Approximate keys from ``scores = Q @ Xᵀ`` ``(c, m)`` (modified in place)."""
+        raise NotImplementedError
+
+    def to_distance(self, keys: np.ndarray) -> np.ndarray:
+        return -keys if self.larger_is_closer else keys
+
+    def user_ids(self, rows: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def excluded(self, start: int, stop: int) -> np.ndarray | None:
+        """``(stop − start,) bool`` rows that never qualify (deleted), or ``None``."""
+        return None
+
+
+class _IVFStore(_Store):
+    def __init__(self, index: IVFFlatIndex):
+        if index.metric not in ("l2", "ip"):
+            raise UnsupportedIndexError(
+                f"exact search of a {index.metric} IVF_FLAT index is not supported: feder "
+                f"handles L2 and inner-product indexes ({index.source})")
+        self.index = index
+        self.n = index.ntotal
+        self.dim = index.dim
+        self.metric = index.metric
+        self.larger_is_closer = index.metric == "ip"
+        # One file check for all lists (the model's GuardedList checks on iteration).
+        self.lists: list[np.ndarray] = list(index._codes)
+        self.offsets = index.list_offsets
+
+    def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
+        buf = np.empty((min(size, max(self.n, 1)), self.dim), np.float32)
+        parts: list[np.ndarray] = []
+        filled = start = 0
+        for view in self.lists:
+            at = 0
+            while at < view.shape[0]:
+                take = min(view.shape[0] - at, size - filled)
+                parts.append(view[at: at + take])
+                filled += take
+                at += take
+                if filled == size:
+                    np.concatenate(parts, out=buf[:filled])
+                    yield start, buf[:filled]
+                    start += filled
+                    parts, filled = [], 0
+        if filled:
+            np.concatenate(parts, out=buf[:filled])
+            yield start, buf[:filled]
+
+    def gather(self, rows: np.ndarray) -> np.ndarray:
+        lists = np.searchsorted(self.offsets, rows, side="right") - 1
+        within = rows - self.offsets[lists]
+        out = np.empty((rows.shape[0], self.dim), np.float32)
+        for i, (lst, pos) in enumerate(zip(lists.tolist(), within.tolist(), strict=True)):
+            out[i] = self.lists[lst][pos]
+        return out
+
+    def keys(self, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+        d = faiss_distances(vectors, query, self.metric)
+        return -d if self.larger_is_closer else d
+
+    def approx(self, scores: np.ndarray, norms: np.ndarray, q_norms: np.ndarray) -> np.ndarray:
+        if self.metric == "ip":
+            np.negative(scores, out=scores)
+            return scores
+        scores *= np.float32(-2.0)
+        scores += norms[None, :]
+        scores += q_norms[:, None]
+        return scores
+
+    def user_ids(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.index.ids[rows], dtype=np.int64)
+
+
+class _HNSWStore(_Store):
+    def __init__(self, index: HNSWIndex):
+        self.index = index
+        self.n = index.ntotal
+        self.dim = index.dim
+        self.metric = index.metric
+        self.vectors = index.vectors  # one file check
+        self.deleted = index.deleted if index.num_deleted else None
+
+    def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
+        buf = np.empty((min(size, max(self.n, 1)), self.dim), np.float32)
+        for start in range(0, self.n, size):
+            stop = min(start + size, self.n)
+            np.copyto(buf[: stop - start], self.vectors[start:stop])
+            yield start, buf[: stop - start]
+
+    def gather(self, rows: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(self.vectors[rows], dtype=np.float32)
+
+    def keys(self, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+        return hnswlib_distances(vectors, query, self.metric)
+
+    def approx(self, scores: np.ndarray, norms: np.ndarray, q_norms: np.ndarray) -> np.ndarray:
+        if self.metric == "l2":
+            scores *= np.float32(-2.0)
+            scores += norms[None, :]
+            scores += q_norms[:, None]
+            return scores
+        np.subtract(np.float32(1.0), scores, out=scores)
+        return scores
+
+    def user_ids(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.index.labels[rows], dtype=np.uint64)
+
+    def excluded(self, start: int, stop: int) -> np.ndarray | None:
+        return None if self.deleted is None else self.deleted[start:stop]
+
+
+def store_of(model: IndexModel) -> _Store:
+    """The brute-force view of ``model``."""
+    kind = diagnosable_kind(model, "exact search")
+    if kind == "ivf_flat":
+        assert isinstance(model, IVFFlatIndex)
+        return _IVFStore(model)
+    assert isinstance(model, HNSWIndex)
+    return _HNSWStore(model)
+
+
+def prepare_queries(model: IndexModel, queries: np.ndarray) -> np.ndarray:
+    """``queries`` ``(nq, d) float32`` as the library searches them (hnswlib cosine
+    normalizes each row exactly like :func:`~feder.trace.distances.hnswlib_normalize`)."""
+    if model.kind == "hnsw" and model.metric == "cosine":  # kind checked by store_of
+        return np.stack([hnswlib_normalize(q) for q in queries])
+    return queries
+
+
+def exact_truth(model: IndexModel, queries: np.ndarray, k: int) -> Truth:
+    """The exact top-``k`` of ``queries`` (``(nq, d) float32``, validated) in ``model``.
+
+    hnswlib raises :class:`~feder.errors.QueryError` when ``k`` exceeds the live elements
+    (hnswlib itself would fail); faiss pads with id −1 and ±FLT_MAX like ``IndexFlat``.
+    """
+    store = store_of(model)
+    if isinstance(store, _HNSWStore):
+        live = store.index.ntotal - store.index.num_deleted
+        if k > live:
+            raise QueryError(f"k = {k} but the hnswlib index holds only {live} live elements "
+                             "(hnswlib would fail too): lower k")
+    qs = prepare_queries(model, queries)
+    parts = [_truth_chunk(store, qs[s: s + _QUERY_CHUNK], k)
+             for s in range(0, qs.shape[0], _QUERY_CHUNK)]
+    rows, keys, tied, count = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    valid = rows >= 0
+    ids = store.user_ids(np.where(valid, rows, 0))
+    distances = store.to_distance(keys).astype(np.float32)
+    if isinstance(store, _IVFStore):
+        ids = np.where(valid, ids, -1)
+        distances[~valid] = -_FLT_MAX if store.larger_is_closer else _FLT_MAX
+    return Truth(rows=rows, ids=ids, distances=distances, keys=keys, tied=tied, count=count,
+                 queries=qs)
+
+
+def _truth_chunk(store: _Store, qs: np.ndarray, k: int,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Screen every block for the queries ``qs`` ``(c, d)``, then select exactly.
+
+    Keys from one matrix product differ from the exact ones by at most ``b = 4(d + 4)·u·
+    (max‖x‖² + ‖q‖² + 1)`` (``u`` = 2⁻²⁴). A row is kept while its lower bound ``key − b`` is
+    at most ``T``, the smallest ``k``-th upper bound ``key + b`` of any block seen: ``k`` rows
+    are then surely at least as close, so every dropped row is strictly outside the top ``k``
+    (ties included). The kept rows are recomputed exactly.
+    """
+    c, d = qs.shape
+    q_norms = np.einsum("ij,ij->i", qs, qs).astype(np.float32)
+    size = max(64, min(_BLOCK_FLOATS // max(d, 1), _SCORE_FLOATS // c))
+    threshold = np.full(c, np.inf)
+    pool_q: list[np.ndarray] = []
+    pool_row: list[np.ndarray] = []
+    pool_low: list[np.ndarray] = []
+    for start, block in store.blocks(size):
+        m = block.shape[0]
+        norms = np.einsum("ij,ij->i", block, block).astype(np.float32)
+        bound = 4.0 * (d + 4) * _UNIT_ROUNDOFF * (float(norms.max()) + q_norms + 1.0)
+        scores = store.approx(qs @ block.T, norms, q_norms)
+        drop = store.excluded(start, start + m)
+        if drop is not None:
+            scores[:, drop] = np.inf  # deleted rows never count towards the k-th bound
+        if m >= k:
+            kth = np.partition(scores, k - 1, axis=1)[:, k - 1].astype(np.float64)
+            np.fmin(threshold, kth + bound, out=threshold)  # fmin: NaN never lowers it
+        # NaN approximations are kept (decided on exact values); deleted rows never are.
+        keep = ~(scores > (threshold + bound)[:, None])
+        if drop is not None:
+            keep[:, drop] = False
+        qi, ri = np.nonzero(keep)
+        if qi.size:
+            pool_q.append(qi)
+            pool_row.append(ri + start)
+            pool_low.append(scores[qi, ri].astype(np.float64) - bound[qi])
+        if len(pool_q) > 8:  # prune what the lowered thresholds now exclude
+            pool_q, pool_row, pool_low = _prune(pool_q, pool_row, pool_low, threshold)
+    pool_q, pool_row, pool_low = _prune(pool_q, pool_row, pool_low, threshold)
+    return _select(store, qs, k, pool_q[0], pool_row[0])
+
+
+def _prune(pool_q: list[np.ndarray], pool_row: list[np.ndarray], pool_low: list[np.ndarray],
+           threshold: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    if not pool_q:
+        empty = np.empty(0, np.int64)
+        return [empty], [empty], [np.empty(0)]
+    q, row, low = np.concatenate(pool_q), np.concatenate(pool_row), np.concatenate(pool_low)
+    keep = ~(low > threshold[q])
+    return [q[keep]], [row[keep].astype(np.int64)], [low[keep]]
+
+
+def _select(store: _Store, qs: np.ndarray, k: int, pool_q: np.ndarray, pool_row: np.ndarray,
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Exact keys of the kept rows, then the library's top-``k`` per query."""
+    c = qs.shape[0]
+    rows_out = np.full((c, k), -1, np.int64)
+    keys_out = np.full((c, k), _FLT_MAX, np.float32)
+    tied = np.zeros(c, bool)
+    count = np.zeros(c, np.int64)
+    order = np.argsort(pool_q, kind="stable")
+    bounds = np.searchsorted(pool_q[order], np.arange(c + 1))
+    ip = store.larger_is_closer
+    for i in range(c):
+        rows = pool_row[order[bounds[i]: bounds[i + 1]]]
+        if rows.size == 0:
+            continue
+        keys = store.keys(store.gather(rows), qs[i])
+        ok = keys < _FLT_MAX  # NaN and ±FLT_MAX never enter a library's heap
+        rows, keys = rows[ok], keys[ok]
+        ties = store.user_ids(rows)
+        chosen = np.lexsort((ties, keys))[:k]
+        if chosen.size == k:
+            tied[i] = int(np.count_nonzero(keys <= keys[chosen[-1]])) > k
+        # faiss orders equal inner products by descending id (see trace.ivf.best_positions).
+        final = chosen[np.lexsort((~ties[chosen] if ip else ties[chosen], keys[chosen]))]
+        rows_out[i, : final.size] = rows[final]
+        keys_out[i, : final.size] = keys[final]
+        count[i] = final.size
+    return rows_out, keys_out, tied, count
+
+
+def exact_search(index: Any, queries: Any, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``k`` nearest neighbours of ``queries`` by brute force over every stored,
+    non-deleted vector, in the library's own distance convention.
+
+    ``index``: a :class:`feder.Index` or a model. ``queries``: ``(nq, d)`` (or one ``(d,)``
+    vector), any float dtype. Returns ``(ids, distances)``, both ``(nq, k)``: faiss ids
+    ``int64`` with squared L2 ascending (``l2``) or inner product descending (``ip``), padded
+    with −1 and ±FLT_MAX like ``IndexFlat``; hnswlib labels ``uint64`` with squared L2
+    (``l2``), 1 − dot (``ip``) or 1 − cos (``cosine``, query normalized), ascending. Ties
+    follow the libraries: the smaller id first (faiss ``ip``: of the tied ids a flat scan
+    keeps, the larger first).
+    """
+    model = as_model(index)
+    diagnosable_kind(model, "exact_search")
+    qs = as_queries(queries, model.dim)
+    truth = exact_truth(model, qs, positive_k(k))
+    return truth.ids, truth.distances
