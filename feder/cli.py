@@ -5,26 +5,36 @@
     feder report faiss.index --media ./photos --query-id 40 --k 5 --nprobe 6 -o report.html
 
 Bad input ends with exit status 2 and one line on stderr; nothing else is printed to stderr
-except progress bars.
+except progress bars and ``feder: warning:`` lines. No command writes onto one of its inputs
+(index, vectors, media listing, images, query image); every output is written to a temporary
+file beside it, checked, then renamed over the target, so a failure never leaves a
+truncated file.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 import warnings
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import numpy as np
 
-from .errors import FederError, FederWarning
+from .atomic import check_output, shown, write_atomic, write_text
+from .errors import FederError, FederWarning, OutputError, ParameterError
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        _say(f"feder: error: {exc}")
+        return 2
     if args.command is None:
         parser.print_help()
         return 2
@@ -34,38 +44,68 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = _show_warning
             result: int = args.run(args)
             return result
-    except (FederError, OSError) as exc:
-        print(f"feder {args.command}: error: {exc}", file=sys.stderr)
+    except (FederError, OSError, MemoryError) as exc:
+        _say(f"feder {args.command}: error: {_one_line(exc)}")
         return 2
     except KeyboardInterrupt:
-        print(f"feder {args.command}: interrupted", file=sys.stderr)
+        _say(f"feder {args.command}: interrupted")
         return 130
+
+
+class _UsageError(Exception):
+    """A command-line usage error (reported in one line, exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, no usage block
+        raise _UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def _say(line: str) -> None:
+    print(shown(line), file=sys.stderr)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {value}")
+    return value
 
 
 def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
                   line: Any = None) -> None:
-    print(f"feder: warning: {message}", file=sys.stderr)
+    _say(f"feder: warning: {_one_line(Exception(str(message)))}")
 
 
 BACKENDS = ("auto", "efficientnet", "descriptor")
+DEFAULT_EF = 16
+MAX_LISTING_BYTES = 256 << 20
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="feder", description="See how an ANN index answers a query: embed images, "
         "build a faiss IVF_FLAT or hnswlib HNSW index, write a standalone HTML report.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     embed = sub.add_parser(
         "embed", help="embed a folder of images into vectors.npy",
         description="Embed every image under FOLDER (recursively, sorted by path) with the "
         "offline default model (EfficientNet-Lite0, ImageNet weights). Writes the vectors "
         "(float32, one row per image, unit length) and, beside them, OUT.json listing the "
-        "images in row order so that `feder report` can show them.")
+        "images in row order so that `feder report` can show them. OUT must end in .npy.")
     embed.add_argument("folder", type=Path)
     embed.add_argument("-o", "--output", type=Path, default=Path("vectors.npy"))
     embed.add_argument("--backend", default="auto", choices=BACKENDS)
-    embed.add_argument("--batch-size", type=int, default=32)
+    embed.add_argument("--batch-size", type=_positive, default=32)
     embed.add_argument("--no-progress", action="store_true", help="no progress bar")
     embed.set_defaults(run=_embed)
 
@@ -77,10 +117,10 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("-o", "--output", type=Path, required=True)
     index.add_argument("--kind", choices=["ivf_flat", "hnsw"], default="ivf_flat")
     index.add_argument("--metric", choices=["l2", "ip", "cosine"], default="l2")
-    index.add_argument("--nlist", type=int, default=128, help="IVF lists (default 128)")
-    index.add_argument("--nprobe", type=int, default=8, help="IVF default nprobe stored")
-    index.add_argument("--M", type=int, default=16, help="HNSW links per node (default 16)")
-    index.add_argument("--ef-construction", type=int, default=200)
+    index.add_argument("--nlist", type=_positive, default=128, help="IVF lists (default 128)")
+    index.add_argument("--nprobe", type=_positive, default=8, help="IVF default nprobe stored")
+    index.add_argument("--M", type=_positive, default=16, help="HNSW links per node (default 16)")
+    index.add_argument("--ef-construction", type=_positive, default=200)
     index.add_argument("--no-progress", action="store_true", help="no progress bar")
     index.set_defaults(run=_index)
 
@@ -95,6 +135,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--media", type=Path,
                         help="the images: a folder (sorted like `feder embed`) or the .json "
                         "`feder embed` wrote")
+    report.add_argument("--allow-outside-root", action="store_true",
+                        help="accept a .json listing whose image paths leave its root "
+                        "(absolute or ../ paths); refused by default")
+    report.add_argument("--remote-media", action="store_true",
+                        help="keep http(s) image URLs in the report (the page then loads them "
+                        "from the network and says so); default: placeholders")
     report.add_argument("--source", choices=["faiss", "hnswlib"])
     report.add_argument("--space", choices=["l2", "ip", "cosine"],
                         help="hnswlib metric (the file does not record it; default l2)")
@@ -104,110 +150,232 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="embedder for --query-image (use the one the index was built "
                         "with)")
-    report.add_argument("--k", type=int, default=5)
-    report.add_argument("--nprobe", type=int, help="IVF lists to probe (default: the file's)")
-    report.add_argument("--ef", type=int, default=16, help="HNSW ef (default 16)")
+    report.add_argument("--k", type=_positive, default=5)
+    report.add_argument("--nprobe", type=_positive,
+                        help="IVF lists to probe (default: the file's)")
+    report.add_argument("--ef", type=_positive, help=f"HNSW ef (default {DEFAULT_EF})")
     report.add_argument("--title", default=None)
     report.set_defaults(run=_report)
     return parser
 
 
-def _progress(total: int, label: str, disabled: bool) -> Any:
+def _progress(total: int, label: str, disabled: bool, unit: str = "img") -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=label, unit="img", disable=disabled, file=sys.stderr)
+    return tqdm(total=total, desc=label, unit=unit, disable=disabled, file=sys.stderr)
 
 
 def _embed(args: argparse.Namespace) -> int:
     from .embed import ImageEmbedder
-    from .media import list_images
+    from .media import list_images, probe_image
 
+    output: Path = args.output
+    if output.suffix.lower() != ".npy":
+        raise ParameterError(f"the output {shown(output)} must end in .npy (numpy adds .npy "
+                             "to any other name): e.g. -o vectors.npy")
+    sidecar = output.with_suffix(".json")
     paths = list_images(args.folder)
     if not paths:
-        raise FederError(f"no images (jpg, png, …) under {args.folder}")
+        raise FederError(f"no images (jpg, png, …) under {shown(args.folder)}")
+    inputs = [args.folder, *paths]
+    check_output(output, inputs, "vectors file")
+    check_output(sidecar, inputs, "image list")
+    for path in paths:  # every image is safe to decode before any work starts
+        probe_image(path)
     embedder = ImageEmbedder(args.backend, batch_size=args.batch_size)
     vectors = embedder.embed_paths(paths, progress=not args.no_progress)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    np.save(args.output, vectors)
-    sidecar = args.output.with_suffix(".json")
     root = args.folder.resolve()
-    sidecar.write_text(json.dumps({
+    listing = json.dumps({
         "embedder": embedder.name, "backend": embedder.backend, "dim": embedder.dim,
         "root": str(root), "images": [p.resolve().relative_to(root).as_posix() for p in paths],
-    }, indent=1))
-    print(f"{len(paths)} images → {args.output} ({vectors.shape[0]}×{vectors.shape[1]}, "
-          f"{embedder.name}); image list → {sidecar}")
+    }, indent=1)
+    written = _save_npy(output, vectors, inputs)
+    write_text(sidecar, listing, inputs=inputs, what="image list")
+    print(shown(f"{len(paths)} images → {written} ({vectors.shape[0]}×{vectors.shape[1]}, "
+                f"{embedder.name}); image list → {sidecar}"))
     return 0
+
+
+def _save_npy(output: Path, vectors: np.ndarray, inputs: list[Path]) -> Path:
+    """``np.save`` through a temporary file, read back and compared before the rename."""
+    def verify(tmp: str) -> None:
+        back = np.load(tmp, mmap_mode="r", allow_pickle=False)
+        if back.shape != vectors.shape or back.dtype != vectors.dtype or \
+                not np.array_equal(back[-1:], vectors[-1:]):
+            raise OutputError(f"the vectors written to {shown(output)} do not read back as "
+                              f"{vectors.shape} {vectors.dtype}")
+
+    write_atomic(output, lambda fh, _tmp: np.save(fh, vectors, allow_pickle=False),
+                 inputs=inputs, verify=verify, what="vectors file", make_parents=True)
+    return output
 
 
 def _index(args: argparse.Namespace) -> int:
     from .builders import build_hnsw, build_ivf_flat, save
+    from .parsers import read_index
 
+    check_output(args.output, [args.vectors], "index")
     vectors = _load_vectors(args.vectors)
     if args.kind == "ivf_flat":
         print(f"training IVF{args.nlist},Flat on {vectors.shape[0]} vectors …", file=sys.stderr)
         built = build_ivf_flat(vectors, args.nlist, args.metric, nprobe=args.nprobe)
     else:
-        with _progress(vectors.shape[0], "hnsw", args.no_progress) as bar:
+        with _progress(vectors.shape[0], "hnsw", args.no_progress, unit="vec") as bar:
             built = build_hnsw(vectors, args.M, args.ef_construction, args.metric,
                                progress=bar.update)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    save(built, str(args.output))
-    print(f"{args.kind} index of {vectors.shape[0]} vectors ({args.metric}) → {args.output}")
+
+    def verify(tmp: str) -> None:
+        model = read_index(tmp, "faiss" if args.kind == "ivf_flat" else "hnswlib",
+                           space=None if args.kind == "ivf_flat" else args.metric)
+        if model.ntotal != vectors.shape[0] or model.dim != vectors.shape[1]:
+            raise OutputError(f"the index written to {shown(args.output)} holds "
+                              f"{model.ntotal}×{model.dim}, expected {vectors.shape[0]}×"
+                              f"{vectors.shape[1]}")
+
+    write_atomic(args.output, lambda _fh, tmp: save(built, tmp), inputs=[args.vectors],
+                 verify=verify, what="index", make_parents=True)
+    print(shown(f"{args.kind} index of {vectors.shape[0]} vectors ({args.metric}) → "
+                f"{args.output}"))
     return 0
 
 
 def _load_vectors(path: Path) -> np.ndarray:
     try:
-        vectors = np.load(path, allow_pickle=False)
+        vectors = np.load(_regular_file(path, "vectors file"), allow_pickle=False)
     except FileNotFoundError:
-        raise FederError(f"no such vectors file: {path}") from None
-    except ValueError as exc:
-        raise FederError(f"{path} is not a numpy .npy array of vectors: {exc}") from None
+        raise FederError(f"no such vectors file: {shown(path)}") from None
+    except (ValueError, EOFError, OSError) as exc:
+        raise FederError(f"{shown(path)} is not a numpy .npy array of vectors: "
+                         f"{_one_line(exc)}") from None
     if not isinstance(vectors, np.ndarray) or vectors.ndim != 2:
-        raise FederError(f"{path}: expected a 2-D array (n, d), got shape "
+        raise FederError(f"{shown(path)}: expected a 2-D array (n, d), got shape "
                          f"{getattr(vectors, 'shape', '?')}")
+    if vectors.dtype.kind not in "iuf":
+        raise FederError(f"{shown(path)}: expected numbers (float or int vectors), found "
+                         f"dtype {vectors.dtype}")
+    if vectors.shape[0] < 1 or vectors.shape[1] < 1:
+        raise FederError(f"{shown(path)}: expected at least one vector of dimension ≥ 1, got "
+                         f"shape {vectors.shape}")
     return vectors
 
 
-def _media_paths(media: Path | None) -> list[Path] | None:
+def _regular_file(path: Path, what: str) -> Path:
+    """``path`` if it is a regular file (so opening it never blocks on a FIFO)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FederError(f"no such {what}: {shown(path)}") from None
+    except OSError as exc:
+        raise FederError(f"cannot read the {what} {shown(path)}: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO, device or socket"
+        raise FederError(f"expected the {what} {shown(path)} to be a file, found {kind}")
+    return path
+
+
+def _media_paths(media: Path | None, allow_outside: bool) -> tuple[list[Path] | None, list[Path]]:
+    """``(images in id order, input files that must not be overwritten)``."""
     from .media import list_images
 
     if media is None:
-        return None
-    if media.suffix == ".json" and media.is_file():
-        listing = json.loads(media.read_text())
-        root = Path(listing["root"])
-        return [root / rel for rel in listing["images"]]
-    return list_images(media)
+        return None, []
+    if media.suffix.lower() == ".json" and not media.is_dir():
+        return _read_listing(media, allow_outside), [media]
+    return list_images(media), []
+
+
+def _read_listing(media: Path, allow_outside: bool) -> list[Path]:
+    """The images of a ``feder embed`` listing, checked: valid JSON, ``root`` a string,
+    ``images`` a list of relative paths inside ``root`` (unless ``allow_outside``)."""
+    _regular_file(media, "media listing")
+    size = media.stat().st_size
+    if size > MAX_LISTING_BYTES:
+        raise FederError(f"the media listing {shown(media)} has {size} bytes, expected at "
+                         f"most {MAX_LISTING_BYTES} (a JSON list of image paths)")
+    try:
+        listing = json.loads(media.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise FederError(f"the media listing {shown(media)} is not UTF-8 text: byte "
+                         f"{exc.start}") from None
+    except json.JSONDecodeError as exc:
+        raise FederError(f"the media listing {shown(media)} is not valid JSON: {exc.msg} at "
+                         f"line {exc.lineno} column {exc.colno}") from None
+    where = f"the media listing {shown(media)}"
+    if not isinstance(listing, dict):
+        raise FederError(f"{where}: expected a JSON object with 'root' and 'images', found "
+                         f"{type(listing).__name__}")
+    root, images = listing.get("root"), listing.get("images")
+    if not isinstance(root, str) or not root:
+        raise FederError(f"{where}: expected 'root' to be a folder name, found {root!r:.80}")
+    if not isinstance(images, list) or not all(isinstance(i, str) and i for i in images):
+        raise FederError(f"{where}: expected 'images' to be a list of relative paths (strings)")
+    base = Path(root) if Path(root).is_absolute() else media.parent / root
+    out = []
+    for position, rel in enumerate(images):
+        pure = PurePosixPath(rel)
+        if not allow_outside and (pure.is_absolute() or ".." in pure.parts or
+                                  PureWindowsPath(rel).drive):
+            raise FederError(f"{where}: image {position} ({rel!r:.120}) leaves the root "
+                             f"{shown(root)}; expected a path inside it (or pass "
+                             "--allow-outside-root)")
+        out.append(base / rel)
+    return out
 
 
 def _report(args: argparse.Namespace) -> int:
     from .federpy import FederPy
 
-    paths = _media_paths(args.media)
+    title = args.title
+    if title is not None:
+        try:
+            title.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ParameterError("--title is not valid UTF-8 text (undecodable bytes in the "
+                                 "argument)") from None
+    paths, listing = _media_paths(args.media, args.allow_outside_root)
+    inputs: list[Path] = [args.index, *listing, *(paths or [])]
+    if args.query_image is not None:
+        inputs.append(args.query_image)
+    check_output(args.output, inputs, "report")
+    _regular_file(args.index, "index file")
     fed = FederPy(str(args.index), args.source, space=args.space,
                   mediaUrls=[str(p) for p in paths] if paths else None,
-                  title=args.title or f"feder report: {args.index.name}")
+                  title=title or f"feder report: {shown(args.index.name)}")
     params: dict[str, int] = {"k": args.k}
-    if fed.index.kind == "ivf_flat":
+    from .trace import TRACERS
+
+    tracer = TRACERS.get(fed.index.kind)
+    accepted = set(tracer.params) if tracer is not None else set()
+    if "nprobe" in accepted:
         if args.nprobe is not None:
             params["nprobe"] = args.nprobe
-    else:
-        params["ef_search"] = args.ef
+    elif args.nprobe is not None:
+        _show_warning(f"--nprobe does not apply to this {fed.index.kind} index (IVF indexes "
+                      "only); ignored", FederWarning, "", 0)
+    if "ef" in accepted:
+        params["ef_search"] = args.ef if args.ef is not None else DEFAULT_EF
+    elif args.ef is not None:
+        _show_warning(f"--ef does not apply to this {fed.index.kind} index (HNSW indexes "
+                      "only); ignored", FederWarning, "", 0)
     fed.setSearchParams(params)
     searches = []
     if args.query_id is not None:
         searches.append(fed.searchById(args.query_id))
     elif args.query_image is not None:
         from .embed import ImageEmbedder
+        from .media import probe_image
 
+        probe_image(_regular_file(args.query_image, "query image"))
         vector = ImageEmbedder(args.backend).embed_path(args.query_image)
         searches.append(fed.searchByVec(vector, str(args.query_image)))
-    out = fed.export_html(args.output, searches=searches)
+    from .export import write_html
+
+    states = [w.export_state() for w in [fed.overview(), *searches]]
+    out = write_html(args.output, states, fed.session.params.title or "feder report",
+                     remote_media=args.remote_media, inputs=inputs)
     size = out.stat().st_size
-    print(f"report → {out} ({size / 1e6:.1f} MB, {fed.index.kind}, "
-          f"{len(searches)} search{'es' if len(searches) != 1 else ''})")
+    print(shown(f"report → {out} ({size / 1e6:.1f} MB, {fed.index.kind}, "
+                f"{len(searches)} search{'es' if len(searches) != 1 else ''})"))
     return 0
 
 

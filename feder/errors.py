@@ -68,3 +68,8 @@ class FederWarning(UserWarning):
 class IndexChangedError(FederError, RuntimeError):
     """The index file changed on disk (rewritten, truncated, replaced or deleted) after it was
     loaded: the loaded index no longer matches it and must be loaded again."""
+
+
+class OutputError(FederError, ValueError):
+    """An output file cannot be written: it is a directory, lies under a file, is one of the
+    inputs, or writing it failed (the previous file, if any, is left as it was)."""
