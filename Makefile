@@ -6,7 +6,8 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: test demo lint typecheck bench system-deps clean
+.PHONY: test demo lint typecheck bench system-deps js js-check clean
+NPM_STAMP := js/node_modules/.installed
 
 # torch is pinned first: an unpinned torch would pull GBs of CUDA wheels.
 $(STAMP): pyproject.toml Makefile
@@ -16,22 +17,43 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q -e ".[all,dev]"
 	touch $(STAMP)
 
-# Debian packages: chromium for the browser tests, fashion-mnist for the demo image set.
+# Debian packages: chromium for the browser tests, fashion-mnist for the demo image set,
+# Node.js and npm for the front end's build check, type check, lint and unit tests.
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/datasets/fashion-mnist ]; then \
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -d /usr/share/datasets/fashion-mnist ] || missing="$$missing dataset-fashion-mnist"; \
+	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium dataset-fashion-mnist >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "needs Debian packages chromium and dataset-fashion-mnist: sudo apt-get install chromium dataset-fashion-mnist" >&2; exit 1; \
+			echo "needs Debian packages:$$missing (sudo apt-get install$$missing)" >&2; exit 1; \
 		fi; \
 	fi
+
+# The front end's tools, pinned by js/package-lock.json (esbuild, typescript, biome).
+$(NPM_STAMP): js/package.json js/package-lock.json | system-deps
+	cd js && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
+
+# Rebuild feder/static/widget.js from js/src (commit the result).
+js: $(NPM_STAMP)
+	cd js && node build.mjs
+
+# The committed bundle equals a fresh build; JSDoc types check; the linter is clean.
+# (The node unit tests run inside pytest: tests/test_js.py writes their payload fixtures.)
+js-check: $(NPM_STAMP)
+	cd js && node build.mjs --check
+	cd js && ./node_modules/.bin/tsc --noEmit -p jsconfig.json
+	cd js && ./node_modules/.bin/biome lint src test build.mjs
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check feder tests benchmarks
 	$(VENV)/bin/mypy
 
-test: $(STAMP) system-deps lint
-	$(VENV)/bin/pytest -q
+test: $(STAMP) system-deps lint js-check
+	FEDER_REQUIRE_NODE=1 $(VENV)/bin/pytest -q
 
 demo: $(STAMP) system-deps
 	$(PY) -m feder.demo --out $(OUT)
@@ -40,4 +62,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) js/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -85,7 +85,7 @@ function inkOn(fill) {
 }
 var PALETTES = {
   light: {
-    probes: ["#0072b2", "#e69f00", "#009e73", "#56b4e9", "#d55e00", "#c9b800"],
+    probes: ["#0072b2", "#e69f00", "#009e73", "#56b4e9", "#d55e00", "#882255"],
     laterProbe: "#8a94a6",
     levels: ["#0072b2", "#009e73", "#e69f00", "#d55e00", "#56b4e9", "#c9b800", "#8a6d3b", "#6c757d"],
     size: ["#e8f0fa", "#c3d7f0", "#8cb2e0", "#5588c8", "#2f63a8", "#1b3f74"],
@@ -1244,9 +1244,10 @@ function niceTicks(lo, hi, count) {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const norm = raw / mag;
   const step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)) + 1);
   const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
-    out.push(Math.round(v / step) * step);
+  for (let k = Math.ceil(lo / step); k * step <= hi + step * 1e-9; k++) {
+    out.push(Number((k * step).toFixed(decimals)));
   }
   return out;
 }

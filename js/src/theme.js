@@ -124,7 +124,7 @@ export function inkOn(fill) {
  */
 export const PALETTES = {
   light: {
-    probes: ['#0072b2', '#e69f00', '#009e73', '#56b4e9', '#d55e00', '#c9b800'],
+    probes: ['#0072b2', '#e69f00', '#009e73', '#56b4e9', '#d55e00', '#882255'],
     laterProbe: '#8a94a6',
     levels: ['#0072b2', '#009e73', '#e69f00', '#d55e00', '#56b4e9', '#c9b800', '#8a6d3b', '#6c757d'],
     size: ['#e8f0fa', '#c3d7f0', '#8cb2e0', '#5588c8', '#2f63a8', '#1b3f74'],
