@@ -16,7 +16,10 @@ test('PointGrid finds the nearest point within reach, by edge distance', () => {
   const X = new Float32Array(n);
   const Y = new Float32Array(n);
   let seed = 7;
-  const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const rnd = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
   for (let i = 0; i < n; i++) {
     X[i] = rnd() * 400;
     Y[i] = rnd() * 300;

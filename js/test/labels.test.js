@@ -5,7 +5,10 @@ import { aroundPoint, inside, markerBox, overlaps, placeLabels } from '../src/la
 test('placed labels never overlap, never leave the bounds, never cover an obstacle', () => {
   const bounds = { x: 0, y: 0, w: 300, h: 200 };
   let seed = 3;
-  const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const rnd = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
   const requests = [];
   const obstacles = [];
   for (let i = 0; i < 150; i++) {
