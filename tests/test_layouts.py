@@ -10,13 +10,19 @@ from scipy.stats import spearmanr
 
 import feder
 from feder.layouts.cluster_map import (
+    ClusterMap,
     cluster_map,
     kd_treemap,
     nearest_members,
     power_cells,
     query_position,
 )
-from feder.layouts.geometry import clip_convex_to_rect, pca_2d, polygon_areas
+from feder.layouts.geometry import (
+    clip_convex_to_rect,
+    clip_polygons_to_rect,
+    pca_2d,
+    polygon_areas,
+)
 from feder.layouts.hnsw_graph import layered_overview, search_geometry, shown_levels
 from feder.layouts.polar import polar_layout, radial_scale
 from feder.layouts.projection import project
@@ -126,6 +132,133 @@ def test_cluster_map_with_very_few_lists(nlist: int) -> None:
                        300, 200)
     assert cmap.areas.sum() == pytest.approx(300 * 200, rel=1e-6)
     assert np.isfinite(cmap.xy).all()
+
+
+def _synthetic_lists(nlist: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Centroids and list sizes like an IVF index's: ``uniform`` data gives even lists;
+    ``clustered`` data gives blobs of centroids, skewed sizes (imbalance ≈ 2.7) and some
+    empty lists."""
+    rng = np.random.default_rng(nlist)
+    if kind == "uniform":
+        return rng.random((nlist, 32)).astype("f4"), rng.poisson(50, nlist)
+    blobs = rng.standard_normal((16, 32)) * 4
+    centroids = blobs[rng.integers(0, 16, nlist)] + rng.standard_normal((nlist, 32))
+    sizes = np.round(rng.lognormal(0.0, 1.0, nlist) * 30).astype(np.int64)
+    sizes[rng.random(nlist) < 0.05] = 0
+    return centroids.astype("f4"), sizes
+
+
+def _cells_tile_the_box(cmap: ClusterMap, probes: int = 3000) -> None:
+    """Every cell is convex and inside the box, the areas add up to the box, and random
+    points each fall in exactly one cell."""
+    xy, offsets = cmap.xy.astype(np.float64), cmap.offsets
+    w, h = cmap.width, cmap.height
+    assert xy[:, 0].min() >= -1e-3 and xy[:, 0].max() <= w + 1e-3
+    assert xy[:, 1].min() >= -1e-3 and xy[:, 1].max() <= h + 1e-3
+    assert polygon_areas(xy, offsets).sum() == pytest.approx(w * h, rel=1e-5)
+    counts = np.diff(offsets)
+    assert counts.min() >= 3
+    owner = np.repeat(np.arange(counts.size), counts)
+    nxt = np.arange(xy.shape[0]) + 1
+    wrap = nxt == offsets[1:][owner]
+    nxt[wrap] = offsets[:-1][owner][wrap]
+    edge = xy[nxt] - xy
+    turn = edge[:, 0] * edge[nxt, 1] - edge[:, 1] * edge[nxt, 0]
+    scale = np.hypot(*edge.T) * np.hypot(*edge[nxt].T)
+    sign = np.sign(np.bincount(owner, turn))  # orientation of each cell
+    assert (turn * sign[owner] >= -1e-4 * scale - 1e-6).all(), "a cell is not convex"
+    rng = np.random.default_rng(0)
+    points = rng.random((probes, 2)) * [w, h]
+    lo = np.stack([np.minimum.reduceat(xy[:, 0], offsets[:-1]),
+                   np.minimum.reduceat(xy[:, 1], offsets[:-1])], 1)
+    hi = np.stack([np.maximum.reduceat(xy[:, 0], offsets[:-1]),
+                   np.maximum.reduceat(xy[:, 1], offsets[:-1])], 1)
+    for p in points:
+        candidates = np.flatnonzero(((lo <= p) & (p <= hi)).all(1))
+        inside = 0
+        for c in candidates:
+            poly = xy[offsets[c] : offsets[c + 1]]
+            e = np.roll(poly, -1, axis=0) - poly
+            cross = (e[:, 0] * (p[1] - poly[:, 1]) - e[:, 1] * (p[0] - poly[:, 0])) * sign[c]
+            inside += bool((cross > 1e-7).all())
+        assert inside == 1, (p, inside)
+
+
+@pytest.mark.parametrize("kind", ["uniform", "clustered"])
+@pytest.mark.parametrize("nlist", [1024, 16384])
+def test_cluster_map_cells_are_a_converged_power_diagram(nlist: int, kind: str) -> None:
+    centroids, sizes = _synthetic_lists(nlist, kind)
+    cmap = cluster_map(centroids, sizes, 800, 500)
+    assert cmap.method == "power"
+    areas = polygon_areas(cmap.xy.astype(np.float64), cmap.offsets)
+    # within 1 % of the target (of the mean target for the cells smaller than the mean),
+    # and within 5 % of its own target for every cell, tiny ones included
+    assert cmap.max_area_error <= 0.01
+    wanted = sizes + 0.02 * sizes.mean()
+    wanted = wanted / wanted.sum() * 800 * 500
+    np.testing.assert_allclose(cmap.targets, wanted, rtol=1e-9)
+    assert np.max(np.abs(areas - wanted) / np.maximum(wanted, wanted.mean())) <= 0.011
+    assert np.max(np.abs(areas - wanted) / wanted) <= 0.05
+    # real cells, not the treemap's axis-aligned rectangles
+    counts = np.diff(cmap.offsets)
+    assert np.mean(counts != 4) > 0.5
+    edge = np.roll(cmap.xy, -1, axis=0) - cmap.xy
+    slanted = (np.abs(edge) > 1e-3).all(axis=1)
+    assert np.mean(slanted) > 0.5
+    _cells_tile_the_box(cmap, probes=3000 if nlist <= 1024 else 600)
+
+
+def test_cluster_map_power_diagram_is_deterministic() -> None:
+    centroids, sizes = _synthetic_lists(1024, "clustered")
+    a = cluster_map(centroids, sizes, 640, 400)
+    b = cluster_map(centroids.copy(), sizes.copy(), 640, 400)
+    assert a.method == b.method == "power"
+    np.testing.assert_array_equal(a.xy, b.xy)
+    np.testing.assert_array_equal(a.offsets, b.offsets)
+
+
+def test_cluster_map_keeps_neighbouring_lists_together_at_scale() -> None:
+    centroids, sizes = _synthetic_lists(1024, "clustered")
+    cmap = cluster_map(centroids, sizes, 800, 500)
+    rng = np.random.default_rng(1)
+    pairs = rng.integers(0, 1024, (4000, 2))
+    c = centroids.astype(np.float64)
+    vec_d = np.linalg.norm(c[pairs[:, 0]] - c[pairs[:, 1]], axis=1)
+    map_d = np.linalg.norm(cmap.centers[pairs[:, 0]] - cmap.centers[pairs[:, 1]], axis=1)
+    assert spearmanr(vec_d, map_d)[0] > 0.3
+    # each cell's nearest cell on the map holds one of its closest centroids
+    m = cmap.centers.astype(np.float64)
+    map_sq = (m**2).sum(1)[:, None] + (m**2).sum(1)[None] - 2 * m @ m.T
+    np.fill_diagonal(map_sq, np.inf)
+    nearest_on_map = map_sq.argmin(1)
+    vec_sq = (c**2).sum(1)[:, None] + (c**2).sum(1)[None] - 2 * c @ c.T
+    np.fill_diagonal(vec_sq, np.inf)
+    rank = (vec_sq < vec_sq[np.arange(1024), nearest_on_map][:, None]).sum(1)
+    assert np.median(rank) <= 64  # of 1023 other lists (random: ~511)
+
+
+@pytest.mark.parametrize("sizes", [[0, 0, 0, 0, 0], [1, 0, 0, 0, 10_000], [5, 5, 5, 5, 5]])
+def test_cluster_map_small_and_skewed_inputs_converge(sizes: list[int]) -> None:
+    rng = np.random.default_rng(len(sizes))
+    cmap = cluster_map(rng.standard_normal((5, 8)).astype("f4"), np.array(sizes), 300, 200)
+    assert cmap.method == "power" and cmap.max_area_error <= 0.01
+    _cells_tile_the_box(cmap, probes=500)
+
+
+def test_clip_polygons_to_rect_matches_the_single_polygon_clip() -> None:
+    rng = np.random.default_rng(8)
+    polys = []
+    for _ in range(40):
+        centre = rng.random(2) * [300, 200] - 50
+        angles = np.sort(rng.random(rng.integers(3, 9)) * 2 * np.pi)
+        polys.append(centre + 80 * rng.random() * np.stack([np.cos(angles), np.sin(angles)], 1))
+    offsets = np.concatenate([[0], np.cumsum([len(p) for p in polys])])
+    xy, out_offsets = clip_polygons_to_rect(np.vstack(polys), offsets, 200, 100)
+    for k, poly in enumerate(polys):
+        expected = np.asarray(clip_convex_to_rect([tuple(v) for v in poly], 200, 100))
+        got = xy[out_offsets[k] : out_offsets[k + 1]]
+        assert got.shape == expected.reshape(-1, 2).shape
+        np.testing.assert_allclose(got, expected.reshape(-1, 2), atol=1e-9)
 
 
 def test_query_position_lies_near_the_nearest_cell(ivf: feder.IVFFlatIndex) -> None:

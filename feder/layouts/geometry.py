@@ -111,3 +111,48 @@ def fit_to_box(xy: np.ndarray, width: float, height: float, margin: float = 0.05
     scale = np.min(inner / np.where(span > 0, span, 1.0))
     placed = (xy - lo) * scale
     return np.asarray(placed + (np.array([width, height]) - span * scale) / 2.0)
+
+
+def clip_polygons_to_rect(xy: np.ndarray, offsets: np.ndarray, width: float, height: float,
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Sutherland–Hodgman clip of many convex CSR polygons to ``[0, width] × [0, height]``,
+    vectorised over all vertices (one pass per box side).
+
+    ``xy``: ``(v, 2) float64``; ``offsets``: ``(p + 1,) int64``. Returns the clipped polygons
+    in the same CSR form; a polygon entirely outside keeps no vertices.
+    """
+    p = offsets.shape[0] - 1
+    for axis, bound, keep_below in ((0, 0.0, False), (0, float(width), True), (1, 0.0, False),
+                                    (1, float(height), True)):
+        counts = np.diff(offsets)
+        owner = np.repeat(np.arange(p), counts)
+        idx = np.arange(xy.shape[0])
+        prev = idx - 1
+        first = idx == offsets[:-1][owner]
+        prev[first] = offsets[1:][owner[first]] - 1
+        coord = xy[:, axis]
+        inside = coord <= bound if keep_below else coord >= bound
+        crossing = inside != inside[prev]
+        emitted = inside.astype(np.int64) + crossing
+        a = xy[prev]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (bound - a[:, axis]) / (coord - a[:, axis])
+            cut = a + t[:, None] * (xy - a)
+        cut[:, axis] = bound
+        source = np.repeat(idx, emitted)
+        rank = np.arange(source.shape[0]) - np.repeat(np.cumsum(emitted) - emitted, emitted)
+        use_cut = (rank == 0) & crossing[source]
+        xy = np.where(use_cut[:, None], cut[source], xy[source])
+        offsets = np.zeros(p + 1, np.int64)
+        np.cumsum(np.bincount(owner, emitted, minlength=p), out=offsets[1:])
+    return xy, offsets
+
+
+def csr_take(xy: np.ndarray, offsets: np.ndarray, rows: np.ndarray,
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Polygons ``rows`` of a CSR set, in that order: ``(xy, offsets)``."""
+    counts = np.diff(offsets)[rows]
+    out = np.zeros(rows.shape[0] + 1, np.int64)
+    np.cumsum(counts, out=out[1:])
+    gather = np.repeat(offsets[:-1][rows] - out[:-1], counts) + np.arange(int(out[-1]))
+    return xy[gather], out
