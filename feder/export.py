@@ -274,13 +274,27 @@ def write_html(path: str | os.PathLike[str], states: Sequence[Mapping[str, Any]]
     """Write :func:`render_html` to ``path`` (UTF-8) and return it as a :class:`~pathlib.Path`.
 
     The page is rendered first, then written to a temporary file in the target folder and
-    renamed over ``path``: a failure leaves an existing file untouched. ``inputs`` (e.g. the
-    index file) are never overwritten (:class:`~feder.errors.OutputError`)."""
+    renamed over ``path``: a failure leaves an existing file untouched. ``inputs`` and the
+    index files the states show are never overwritten (:class:`~feder.errors.OutputError`)."""
     from .atomic import write_text
 
     page = render_html(states, title, remote_media=remote_media)
-    write_text(path, page, inputs=inputs, what="report")
+    write_text(path, page, inputs=[*inputs, *_index_sources(states)], what="report")
     return Path(path)
+
+
+def _index_sources(states: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The index files the states were made from (``facts.source``): a report is never
+    written over the index it shows."""
+    out = []
+    for state in states:
+        for key in ("overview", "search"):
+            payload = state.get(key) if isinstance(state, Mapping) else None
+            facts = payload.get("facts") if isinstance(payload, Mapping) else None
+            source = facts.get("source") if isinstance(facts, Mapping) else None
+            if isinstance(source, str) and source and not source.startswith("<"):
+                out.append(source)
+    return out
 
 
 def _printable(text: str) -> str:

@@ -124,6 +124,21 @@ def test_write_html_never_overwrites_its_inputs(tmp_path: Path) -> None:
         write_html(tmp_path, _states(None))
 
 
+def test_export_html_never_overwrites_the_index_it_shows(tmp_path: Path) -> None:
+    import faiss
+
+    from feder.errors import OutputError
+
+    path = tmp_path / "faiss.index"
+    faiss.write_index(build_ivf(n=N, dim=8, nlist=4).index, str(path))
+    before = path.read_bytes()
+    fed = FederPy(str(path))
+    with pytest.raises(OutputError, match="onto the input"):
+        fed.export_html(path)
+    assert path.read_bytes() == before
+    assert fed.search(np.ones(8, np.float32)).ids.size == 5
+
+
 # --------------------------------------------------------------------------- in chromium
 
 needs_browser = pytest.mark.skipif(not chromium_available(),
