@@ -7,12 +7,13 @@ report shows them without a file server. A missing or unreadable image becomes a
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import stat
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlparse
@@ -237,38 +238,44 @@ def _bytes_per_pixel(mode: str) -> float:
     return (2.0 if ";16" in mode else 1.0) * max(bands, 1)
 
 
-def open_image(path: Path, size: int | None = None) -> Any:
+@contextlib.contextmanager
+def open_image(path: Path, size: int | None = None) -> Iterator[Any]:
     """A Pillow image opened from ``path`` (a regular file), checked before decoding:
     at most :data:`MAX_PIXELS` pixels and :data:`MAX_DECODED_BYTES` decoded bytes, JPEGs set
-    to draft (DCT-scaled) decoding near ``size``. Not loaded yet; the caller closes it.
-    Raises :class:`MediaError` saying what was found."""
+    to draft (DCT-scaled) decoding near ``size``. Not loaded yet; the file is closed when
+    the ``with`` block ends. Raises :class:`MediaError` saying what was found."""
+    name = _printable(path.name)
+    with _open_regular(path) as fh:
+        try:
+            img = _checked_image(fh, name, size)
+        except MediaError:
+            raise
+        except Exception as exc:  # Pillow raises many kinds for hostile files
+            raise MediaError(_pillow_reason(name, exc)) from None
+        with img:
+            yield img
+
+
+def _checked_image(fh: BinaryIO, name: str, size: int | None) -> Any:
     from PIL import Image
 
-    name = _printable(path.name)
-    fh = _open_regular(path)
-    try:
-        with warnings.catch_warnings():
-            # our own cap below decides; Pillow's warning would only be noise
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(fh)
+    with warnings.catch_warnings():
+        # our own cap below decides; Pillow's warning would only be noise
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        img = Image.open(fh)
+    width, height = img.size
+    if size is not None and img.format == "JPEG":
+        img.draft("RGB" if img.mode not in ("L", "1") else img.mode, (size, size))
         width, height = img.size
-        if size is not None and img.format == "JPEG":
-            img.draft("RGB" if img.mode not in ("L", "1") else img.mode, (size, size))
-            width, height = img.size
-        pixels = int(width) * int(height)
-        if width <= 0 or height <= 0:
-            raise MediaError(f"{name}: the image claims {width}×{height} pixels")
-        if pixels > MAX_PIXELS or pixels * _bytes_per_pixel(img.mode) > MAX_DECODED_BYTES:
-            raise MediaError(
-                f"{name}: the image claims {width}×{height} = {pixels:,} pixels ({img.mode}); "
-                f"feder decodes at most {MAX_PIXELS:,} pixels / "
-                f"{MAX_DECODED_BYTES >> 20} MiB (a decompression bomb?)")
-    except MediaError:
-        fh.close()
-        raise
-    except Exception as exc:  # Pillow raises many kinds for hostile files
-        fh.close()
-        raise MediaError(_pillow_reason(name, exc)) from None
+    pixels = int(width) * int(height)
+    if width <= 0 or height <= 0:
+        raise MediaError(f"{name}: the image claims {width}×{height} pixels")
+    if pixels > MAX_PIXELS or pixels * _bytes_per_pixel(img.mode) > MAX_DECODED_BYTES:
+        img.close()
+        raise MediaError(
+            f"{name}: the image claims {width}×{height} = {pixels:,} pixels ({img.mode}); "
+            f"feder decodes at most {MAX_PIXELS:,} pixels / "
+            f"{MAX_DECODED_BYTES >> 20} MiB (a decompression bomb?)")
     return img
 
 
@@ -288,11 +295,9 @@ def _pillow_reason(name: str, exc: BaseException) -> str:
 def probe_image(path: str | os.PathLike[str]) -> tuple[int, int]:
     """``(width, height)`` of a local image that is safe to decode (see :func:`open_image`);
     :class:`MediaError` otherwise. Reads the header only."""
-    img = open_image(Path(path))
-    try:
-        return img.size  # type: ignore[no-any-return]
-    finally:
-        img.close()
+    with open_image(Path(path)) as img:
+        width, height = img.size
+        return int(width), int(height)
 
 
 def thumbnail_bytes(path: Path, size: int) -> tuple[bytes, str]:
@@ -306,9 +311,8 @@ def thumbnail_bytes(path: Path, size: int) -> tuple[bytes, str]:
     except ImportError as exc:
         raise MediaError("local images need Pillow: pip install 'feder[widget]'") from exc
     name = _printable(path.name)
-    img = open_image(path, size)
     try:
-        with img:
+        with open_image(path, size) as img:
             img.load()
             img.thumbnail((size, size))
             transparent = (img.mode in ("RGBA", "LA", "P") and "transparency" in img.info) or \

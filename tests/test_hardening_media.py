@@ -256,3 +256,24 @@ def test_list_images_skips_special_files(tmp_path: Path) -> None:
     out = isolated(list_images, tmp_path)
     assert out.error is None and not out.timed_out, out
     assert [p.name for p in out.value] == ["ok.png"]
+
+
+def test_no_file_stays_open(tmp_path: Path) -> None:
+    import gc
+
+    good = _named(tmp_path, "good.jpg", jpeg_claiming(64, 48))
+    bomb = _named(tmp_path, "bomb.png", png_claiming(30_000, 30_000))
+    import warnings
+
+    gc.collect()
+    before = len(os.listdir("/proc/self/fd"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        for _ in range(30):
+            thumbnail_bytes(good, 32)
+            probe_image(good)
+            with pytest.raises(MediaError):
+                thumbnail_bytes(bomb, 32)
+        gc.collect()
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
