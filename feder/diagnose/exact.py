@@ -12,6 +12,7 @@ and ties are decided on exact values.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,14 +22,18 @@ import numpy as np
 from ..errors import QueryError, UnsupportedIndexError
 from ..index import as_model
 from ..model import HNSWIndex, IndexModel, IVFFlatIndex
-from ..trace.distances import faiss_distances, hnswlib_distances, hnswlib_normalize
+from ..trace.distances import hnswlib_normalize
 from .checks import as_queries, diagnosable_kind, positive_k
 
 _FLT_MAX = float(np.finfo(np.float32).max)
 _UNIT_ROUNDOFF = 2.0**-24
 _QUERY_CHUNK = 1024
-_BLOCK_FLOATS = 1 << 21  # ≈ 8 MB of float32 per copied block of rows
+_BLOCK_FLOATS = 1 << 18  # ≈ 1 MB of float32 per copied block of rows (stays in cache)
 _SCORE_FLOATS = 1 << 21  # ≈ 8 MB of float32 per (queries × rows) score matrix
+_VIEW_ROWS = 1 << 16  # rows per block when blocks are views (no copy to keep in cache)
+_NORMS: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
+"""model → ``(n,) float32`` squared norms of its rows, filled by the first exact search
+(4 bytes a row; later searches then read every vector once)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,9 +63,14 @@ class Truth:
 class _Store:
     """The rows of an index model as brute force sees them (subclasses: IVF, HNSW)."""
 
+    model: Any
     n: int
     dim: int
+    copies = True
+    """Blocks are copies (size them to stay in cache); else views straight into the map."""
     larger_is_closer = False
+    squared = True
+    """Keys are squared L2 (screened as ‖x‖² − 2q·x); otherwise −q·x (inner products)."""
 
     def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
         """``(start, (m, d) float32 aligned block)`` covering rows ``0..n-1`` in order; the
@@ -71,13 +81,18 @@ class _Store:
         """``(len(rows), d) float32`` contiguous copy of ``rows``."""
         raise NotImplementedError
 
-    def keys(self, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
-        """``(m,) float32`` exact keys (smaller is closer) of ``vectors`` to ``query``."""
-        raise NotImplementedError
-
-    def approx(self, scores: np.ndarray, norms: np.ndarray, q_norms: np.ndarray) -> np.ndarray:
-        """Approximate keys from ``scores = Q @ Xᵀ`` ``(c, m)`` (modified in place)."""
-        raise NotImplementedError
+    def keys(self, vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
+        """``(m,) float32`` exact keys (smaller is closer) of each row of ``vectors`` to the
+        same row of ``queries`` (both ``(m, d) float32``), with the arithmetic of
+        :func:`~feder.trace.distances.faiss_distances` / ``hnswlib_distances`` (difference
+        first for L2; einsum sums each row alone, so a value never depends on its batch)."""
+        if self.squared:
+            diff = vectors - queries
+            return np.asarray(np.einsum("ij,ij->i", diff, diff), dtype=np.float32)
+        dots = np.einsum("ij,ij->i", vectors, queries)
+        if self.larger_is_closer:  # faiss inner product, negated
+            return np.asarray(-dots, dtype=np.float32)
+        return np.asarray(np.float32(1.0) - dots, dtype=np.float32)  # hnswlib 1 − dot
 
     def to_distance(self, keys: np.ndarray) -> np.ndarray:
         return -keys if self.larger_is_closer else keys
@@ -96,11 +111,12 @@ class _IVFStore(_Store):
             raise UnsupportedIndexError(
                 f"exact search of a {index.metric} IVF_FLAT index is not supported: feder "
                 f"handles L2 and inner-product indexes ({index.source})")
-        self.index = index
+        self.index = self.model = index
         self.n = index.ntotal
         self.dim = index.dim
         self.metric = index.metric
         self.larger_is_closer = index.metric == "ip"
+        self.squared = index.metric == "l2"
         # One file check for all lists (the model's GuardedList checks on iteration).
         self.lists: list[np.ndarray] = list(index._codes)
         self.offsets = index.list_offsets
@@ -126,25 +142,16 @@ class _IVFStore(_Store):
             yield start, buf[:filled]
 
     def gather(self, rows: np.ndarray) -> np.ndarray:
-        lists = np.searchsorted(self.offsets, rows, side="right") - 1
-        within = rows - self.offsets[lists]
         out = np.empty((rows.shape[0], self.dim), np.float32)
-        for i, (lst, pos) in enumerate(zip(lists.tolist(), within.tolist(), strict=True)):
-            out[i] = self.lists[lst][pos]
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        lists = np.searchsorted(self.offsets, ordered, side="right") - 1
+        within = ordered - self.offsets[lists]
+        starts = np.flatnonzero(np.diff(lists, prepend=-1))  # one run per list
+        ends = np.append(starts[1:], rows.shape[0])
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            out[order[a:b]] = self.lists[int(lists[a])][within[a:b]]
         return out
-
-    def keys(self, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
-        d = faiss_distances(vectors, query, self.metric)
-        return -d if self.larger_is_closer else d
-
-    def approx(self, scores: np.ndarray, norms: np.ndarray, q_norms: np.ndarray) -> np.ndarray:
-        if self.metric == "ip":
-            np.negative(scores, out=scores)
-            return scores
-        scores *= np.float32(-2.0)
-        scores += norms[None, :]
-        scores += q_norms[:, None]
-        return scores
 
     def user_ids(self, rows: np.ndarray) -> np.ndarray:
         return np.asarray(self.index.ids[rows], dtype=np.int64)
@@ -152,14 +159,23 @@ class _IVFStore(_Store):
 
 class _HNSWStore(_Store):
     def __init__(self, index: HNSWIndex):
-        self.index = index
+        self.index = self.model = index
         self.n = index.ntotal
         self.dim = index.dim
         self.metric = index.metric
+        self.squared = index.metric == "l2"
         self.vectors = index.vectors  # one file check
+        # Rows at float32-aligned addresses and strides go to BLAS as they are (lda = the
+        # record size); a buffer read into memory at an odd offset is copied block by block.
+        self.copies = not (self.vectors.flags.aligned and self.vectors.strides[1] == 4
+                           and self.vectors.strides[0] % 4 == 0)
         self.deleted = index.deleted if index.num_deleted else None
 
     def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
+        if not self.copies:
+            for start in range(0, self.n, size):
+                yield start, self.vectors[start: start + size]
+            return
         buf = np.empty((min(size, max(self.n, 1)), self.dim), np.float32)
         for start in range(0, self.n, size):
             stop = min(start + size, self.n)
@@ -168,18 +184,6 @@ class _HNSWStore(_Store):
 
     def gather(self, rows: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(self.vectors[rows], dtype=np.float32)
-
-    def keys(self, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
-        return hnswlib_distances(vectors, query, self.metric)
-
-    def approx(self, scores: np.ndarray, norms: np.ndarray, q_norms: np.ndarray) -> np.ndarray:
-        if self.metric == "l2":
-            scores *= np.float32(-2.0)
-            scores += norms[None, :]
-            scores += q_norms[:, None]
-            return scores
-        np.subtract(np.float32(1.0), scores, out=scores)
-        return scores
 
     def user_ids(self, rows: np.ndarray) -> np.ndarray:
         return np.asarray(self.index.labels[rows], dtype=np.uint64)
@@ -236,41 +240,69 @@ def _truth_chunk(store: _Store, qs: np.ndarray, k: int,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Screen every block for the queries ``qs`` ``(c, d)``, then select exactly.
 
-    Keys from one matrix product differ from the exact ones by at most ``b = 4(d + 4)·u·
-    (max‖x‖² + ‖q‖² + 1)`` (``u`` = 2⁻²⁴). A row is kept while its lower bound ``key − b`` is
-    at most ``T``, the smallest ``k``-th upper bound ``key + b`` of any block seen: ``k`` rows
-    are then surely at least as close, so every dropped row is strictly outside the top ``k``
-    (ties included). The kept rows are recomputed exactly.
+    Screening keys come from one matrix product per block: ``‖x‖² − 2q·x`` (squared L2 less
+    the query's constant ``‖q‖²``) or ``−q·x`` (inner products, less hnswlib's constant 1).
+    They differ from the exact keys (less the same constant) by at most ``b = 4(d + 4)·u·
+    (max‖x‖² + ‖q‖² + 1)`` (``u`` = 2⁻²⁴; this covers the exact key's own rounding). A row
+    is kept while ``key − b ≤ T``, ``T`` being the smallest ``k``-th ``key + b`` of any block
+    seen: ``k`` rows are then surely at least as close, so every dropped row is strictly
+    outside the top ``k`` (ties included). The kept rows are recomputed exactly.
     """
     c, d = qs.shape
-    q_norms = np.einsum("ij,ij->i", qs, qs).astype(np.float32)
-    size = max(64, min(_BLOCK_FLOATS // max(d, 1), _SCORE_FLOATS // c))
+    q_norms = np.einsum("ij,ij->i", qs, qs).astype(np.float64)
+    scaled = qs * np.float32(-2.0 if store.squared else -1.0)  # exact: a power of two
+    rows = _VIEW_ROWS if not store.copies else _BLOCK_FLOATS // max(d, 1)
+    size = max(64, min(rows, _SCORE_FLOATS // c))
     threshold = np.full(c, np.inf)
     pool_q: list[np.ndarray] = []
     pool_row: list[np.ndarray] = []
     pool_low: list[np.ndarray] = []
+    all_norms = _NORMS.get(store.model)
+    cached = all_norms is not None and all_norms.shape[0] == store.n
+    if not cached:
+        all_norms = np.empty(store.n, np.float32)
+    assert all_norms is not None
+    top_norm = float(all_norms.max(initial=0.0)) if cached else 0.0
     for start, block in store.blocks(size):
         m = block.shape[0]
-        norms = np.einsum("ij,ij->i", block, block).astype(np.float32)
-        bound = 4.0 * (d + 4) * _UNIT_ROUNDOFF * (float(norms.max()) + q_norms + 1.0)
-        scores = store.approx(qs @ block.T, norms, q_norms)
+        if cached:
+            norms = all_norms[start: start + m]
+        else:
+            norms = all_norms[start: start + m] = np.einsum("ij,ij->i", block, block)
+            top_norm = float(norms.max())
+        bound = 4.0 * (d + 4) * _UNIT_ROUNDOFF * (top_norm + q_norms + 1.0)
+        scores = scaled @ block.T
+        if store.squared:
+            scores += norms[None, :]
         drop = store.excluded(start, start + m)
         if drop is not None:
             scores[:, drop] = np.inf  # deleted rows never count towards the k-th bound
-        if m >= k:
-            kth = np.partition(scores, k - 1, axis=1)[:, k - 1].astype(np.float64)
-            np.fmin(threshold, kth + bound, out=threshold)  # fmin: NaN never lowers it
-        # NaN approximations are kept (decided on exact values); deleted rows never are.
-        keep = ~(scores > (threshold + bound)[:, None])
+        keep = scores <= (threshold + bound)[:, None]
+        if not np.isfinite(bound).all():  # overflowing norms: NaN keys are decided exactly
+            keep |= np.isnan(scores)
         if drop is not None:
             keep[:, drop] = False
-        qi, ri = np.nonzero(keep)
-        if qi.size:
+        at = np.flatnonzero(keep)
+        if m >= k and at.size >= k:
+            # Only a query with k rows under its limit in this block can lower its threshold.
+            counts = np.bincount(at // m, minlength=c) if c > 1 else np.array([at.size])
+            busy = np.flatnonzero(counts >= k)
+            if busy.size:
+                sub = scores[busy]
+                kth = np.partition(sub, k - 1, axis=1)[:, k - 1]
+                threshold[busy] = np.fmin(threshold[busy], kth + bound[busy])
+                keep[busy] &= sub <= (threshold + bound)[busy, None]
+                at = np.flatnonzero(keep)
+        if at.size:
+            qi, ri = np.divmod(at, m)
             pool_q.append(qi)
             pool_row.append(ri + start)
-            pool_low.append(scores[qi, ri].astype(np.float64) - bound[qi])
+            pool_low.append(scores.ravel()[at] - bound[qi])
         if len(pool_q) > 8:  # prune what the lowered thresholds now exclude
             pool_q, pool_row, pool_low = _prune(pool_q, pool_row, pool_low, threshold)
+    if not cached:
+        all_norms.flags.writeable = False
+        _NORMS[store.model] = all_norms
     pool_q, pool_row, pool_low = _prune(pool_q, pool_row, pool_low, threshold)
     return _select(store, qs, k, pool_q[0], pool_row[0])
 
@@ -287,32 +319,36 @@ def _prune(pool_q: list[np.ndarray], pool_row: list[np.ndarray], pool_low: list[
 
 def _select(store: _Store, qs: np.ndarray, k: int, pool_q: np.ndarray, pool_row: np.ndarray,
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Exact keys of the kept rows, then the library's top-``k`` per query."""
+    """Exact keys of the kept rows, then the library's top-``k`` of each query.
+
+    Rows are ordered by (query, key, id): faiss keeps the smaller ids of equal distances
+    (its scan order), hnswlib orders equal distances by label. Keys at or beyond FLT_MAX and
+    NaN never enter a library's heap, so they never qualify."""
     c = qs.shape[0]
     rows_out = np.full((c, k), -1, np.int64)
     keys_out = np.full((c, k), _FLT_MAX, np.float32)
+    keys = store.keys(store.gather(pool_row), qs[pool_q]) if pool_row.size else \
+        np.empty(0, np.float32)
+    ok = keys < _FLT_MAX
+    q, rows, keys = pool_q[ok], pool_row[ok], keys[ok]
+    ties = store.user_ids(rows)
+    order = np.lexsort((ties, keys, q))
+    q, rows, keys, ties = q[order], rows[order], keys[order], ties[order]
+    first = np.searchsorted(q, np.arange(c + 1))
+    rank = np.arange(q.size) - first[q]
+    count = np.minimum(np.diff(first), k)
+    # Exactly tied at the k-th distance: the (k+1)-th row has the k-th row's key.
     tied = np.zeros(c, bool)
-    count = np.zeros(c, np.int64)
-    order = np.argsort(pool_q, kind="stable")
-    bounds = np.searchsorted(pool_q[order], np.arange(c + 1))
-    ip = store.larger_is_closer
-    for i in range(c):
-        rows = pool_row[order[bounds[i]: bounds[i + 1]]]
-        if rows.size == 0:
-            continue
-        keys = store.keys(store.gather(rows), qs[i])
-        ok = keys < _FLT_MAX  # NaN and ±FLT_MAX never enter a library's heap
-        rows, keys = rows[ok], keys[ok]
-        ties = store.user_ids(rows)
-        chosen = np.lexsort((ties, keys))[:k]
-        if chosen.size == k:
-            tied[i] = int(np.count_nonzero(keys <= keys[chosen[-1]])) > k
-        # faiss orders equal inner products by descending id (see trace.ivf.best_positions).
-        final = chosen[np.lexsort((~ties[chosen] if ip else ties[chosen], keys[chosen]))]
-        rows_out[i, : final.size] = rows[final]
-        keys_out[i, : final.size] = keys[final]
-        count[i] = final.size
-    return rows_out, keys_out, tied, count
+    over = np.flatnonzero(rank == k)
+    tied[q[over]] = keys[over] == keys[over - 1]
+    take = rank < k
+    q, rows, keys, ties, rank = q[take], rows[take], keys[take], ties[take], rank[take]
+    if store.larger_is_closer:  # faiss lists equal inner products by descending id
+        again = np.lexsort((~ties, keys, q))
+        rows, keys = rows[again], keys[again]
+    rows_out[q, rank] = rows
+    keys_out[q, rank] = keys
+    return rows_out, keys_out, tied, count.astype(np.int64)
 
 
 def exact_search(index: Any, queries: Any, k: int = 10) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ from ..trace.types import BeamLevel, HNSWTrace, IVFTrace, SearchTrace
 from .checks import as_queries, diagnosable_kind, positive_k
 from .coarse import list_ranks
 from .exact import Truth, exact_truth
-from .graph import level0_hops, reachable
+from .graph import cached_reachable, level0_hops, reachable
 
 LIST_NOT_PROBED = "list_not_probed"
 """IVF: the neighbour's inverted list ranks beyond ``nprobe`` by centroid distance."""
@@ -139,8 +139,10 @@ def _explain_hnsw(model: HNSWIndex, result: HNSWTrace, truth: Truth) -> Explanat
         assert isinstance(beam, BeamLevel)
         computed = np.unique(beam.visited)
         nodes = truth.rows[0][missed_at]
-        hops = level0_hops(model, computed, nodes)
-        live = None
+        live = cached_reachable(model)  # known unreachable nodes need no level-0 search
+        search = nodes if live is None else nodes[live[nodes]]
+        hops = np.full(nodes.size, -1, np.int64)
+        hops[np.isin(nodes, search)] = level0_hops(model, computed, search)
         for pos, node, hop in zip(missed_at, nodes.tolist(), hops.tolist(), strict=True):
             if hop == 0:
                 reason = TIE  # computed on level 0, yet an equal distance took its place

@@ -16,9 +16,15 @@ from ..model import HNSWIndex, LevelGraph
 _REACHABLE: weakref.WeakKeyDictionary[HNSWIndex, np.ndarray] = weakref.WeakKeyDictionary()
 
 
-def _links_from(graph: LevelGraph, nodes: np.ndarray) -> np.ndarray:
-    """``(e,) int64`` every link target of ``nodes`` (``(m,) int64`` internal ids) on
-    ``graph``'s level; nodes absent from that level contribute nothing."""
+def _links_from(graph: LevelGraph, nodes: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """``(e,)`` every link target of ``nodes`` (``(m,) int64`` internal ids, ascending) on
+    ``graph``'s level; nodes absent from that level contribute nothing. ``mask``: the same
+    nodes as an ``(n,) bool`` mask, given for large frontiers, which are then gathered with
+    one pass over the level's links instead of index arithmetic per link."""
+    if mask is not None:
+        rows = mask if graph.level == 0 else mask[graph.nodes]
+        links: np.ndarray = graph.neighbors[np.repeat(rows, np.diff(graph.offsets))]
+        return links
     if graph.level == 0:
         rows = nodes
     else:
@@ -33,21 +39,38 @@ def _links_from(graph: LevelGraph, nodes: np.ndarray) -> np.ndarray:
     if total == 0:
         return np.empty(0, np.int64)
     shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-    return graph.neighbors[shift + np.arange(total)].astype(np.int64)
+    shift += np.arange(total)
+    out: np.ndarray = graph.neighbors[shift]
+    return out
+
+
+def _frontier_mask(frontier: np.ndarray, n: int) -> np.ndarray | None:
+    """An ``(n,) bool`` mask of ``frontier`` when it is large enough to be worth one."""
+    if frontier.size * 32 < n:
+        return None
+    mask = np.zeros(n, bool)
+    mask[frontier] = True
+    return mask
 
 
 def _fresh(targets: np.ndarray, seen: np.ndarray) -> np.ndarray:
     """``(f,) int64`` the distinct ``targets`` not yet ``seen`` (``(n,) bool``), ascending;
-    marks them seen. Small frontiers are deduplicated by sorting, large ones by a mask."""
-    targets = targets[~seen[targets]]
+    marks them seen. Small target sets are deduplicated by sorting, large ones by a mask."""
     if targets.size * 64 < seen.size:
-        out = np.unique(targets)
+        targets = targets[~seen[targets]]
+        out = np.unique(targets).astype(np.int64)
     else:
         mask = np.zeros(seen.size, bool)
         mask[targets] = True
+        mask &= ~seen
         out = np.flatnonzero(mask)
     seen[out] = True
     return out
+
+
+def cached_reachable(index: HNSWIndex) -> np.ndarray | None:
+    """:func:`reachable` if it was computed for ``index`` already, else ``None``."""
+    return _REACHABLE.get(index)
 
 
 def reachable(index: HNSWIndex) -> np.ndarray:
@@ -61,7 +84,9 @@ def reachable(index: HNSWIndex) -> np.ndarray:
         frontier = np.array([index.entry_point], np.int64)
         seen[frontier] = True
         while frontier.size:
-            links = np.concatenate([_links_from(graph, frontier) for graph in index.graphs])
+            mask = _frontier_mask(frontier, index.ntotal)
+            links = np.concatenate([_links_from(graph, frontier, mask)
+                                    for graph in index.graphs])
             frontier = _fresh(links, seen)
     seen.flags.writeable = False
     _REACHABLE[index] = seen
@@ -85,5 +110,6 @@ def level0_hops(index: HNSWIndex, sources: np.ndarray, targets: np.ndarray) -> n
         hops[hit] = depth
         if frontier.size == 0 or not (hops < 0).any():
             return hops
-        frontier = _fresh(_links_from(graph, frontier), seen)
+        mask = _frontier_mask(frontier, index.ntotal)
+        frontier = _fresh(_links_from(graph, frontier, mask), seen)
         depth += 1
