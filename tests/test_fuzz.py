@@ -246,14 +246,44 @@ def format_samples() -> dict[str, bytes]:
     idmap_ivf = faiss.index_factory(6, "IDMap2,IVF4,Flat")
     idmap_ivf.train(clustered(400, 6, 12))
     idmap_ivf.add_with_ids(data, np.arange(120, dtype=np.int64) * 5 - 100)
+    hnsw = faiss.IndexHNSWFlat(6, 4)
+    hnsw.hnsw.efConstruction = 16
+    hnsw.add(data)
+    idmap_hnsw = faiss.index_factory(6, "IDMap,HNSW4", faiss.METRIC_INNER_PRODUCT)
+    idmap_hnsw.add_with_ids(data[:50], np.arange(50, dtype=np.int64) * 2)
     return {
         "flat_l2": faiss.serialize_index(flat).tobytes(),
         "idmap_flat_ip": faiss.serialize_index(idmap_flat).tobytes(),
         "idmap2_ivf": faiss.serialize_index(idmap_ivf).tobytes(),
+        "faiss_hnsw": faiss.serialize_index(hnsw).tobytes(),
+        "idmap_hnsw_ip": faiss.serialize_index(idmap_hnsw).tobytes(),
     }
 
 
-FORMAT_KINDS = ["flat_l2", "idmap_flat_ip", "idmap2_ivf"]
+FORMAT_KINDS = ["flat_l2", "idmap_flat_ip", "idmap2_ivf", "faiss_hnsw", "idmap_hnsw_ip"]
+
+
+def faiss_hnsw_fields(blob: bytes, at: int = 0) -> list[tuple[int, str, str]]:
+    """Count-like fields of an IHNf file starting at ``at``: header, the HNSW vectors'
+    counts and a sample of their items, the scalars, the storage header and float count."""
+    fields = _header_fields(at, "IHNf")
+    pos = at + 37
+    for name, item, fmt in (("assign_probas", 8, "<d"), ("cum_nneighbor", 4, "<i"),
+                            ("levels", 4, "<i"), ("offsets", 8, "<Q"),
+                            ("neighbors", 4, "<i")):
+        (count,) = struct.unpack_from("<Q", blob, pos)
+        fields.append((pos, "<Q", f"{name} count"))
+        if fmt != "<d":
+            for i in range(0, count, max(count // 6, 1)):
+                fields.append((pos + 8 + item * i, fmt, f"{name}[{i}]"))
+        pos += 8 + item * count
+    for name in ("entry_point", "max_level", "efConstruction", "efSearch"):
+        fields.append((pos, "<i", name))
+        pos += 4
+    pos += 4
+    fields += _header_fields(pos, "storage")
+    fields.append((pos + 37, "<Q", "storage float count"))
+    return fields
 
 
 def exercise_format(blob: bytes) -> str:
@@ -294,6 +324,8 @@ def _header_fields(at: int, name: str) -> list[tuple[int, str, str]]:
 def format_fields(kind: str, blob: bytes) -> list[tuple[int, str, str]]:
     """(offset, struct format, name) of the count-like fields of a :func:`format_samples`
     file, found by walking the layout with plain struct reads."""
+    if kind == "faiss_hnsw":
+        return faiss_hnsw_fields(blob)
     fields = _header_fields(0, blob[:4].decode())
     if kind == "flat_l2":
         return [*fields, (37, "<Q", "float count")]
@@ -302,6 +334,8 @@ def format_fields(kind: str, blob: bytes) -> list[tuple[int, str, str]]:
     inner = blob[37:len(blob) - 8 - 8 * ntotal]
     if kind == "idmap_flat_ip":
         return fields + _header_fields(37, "inner") + [(37 + 37, "<Q", "inner float count")]
+    if kind == "idmap_hnsw_ip":
+        return fields + faiss_hnsw_fields(blob, 37)
     return fields + [(37 + offset, fmt, f"inner {name}") for offset, fmt, name in
                      faiss_fields(inner)]
 
@@ -360,7 +394,8 @@ def test_format_extreme_counts(kind, data):
 def test_format_every_field_at_every_extreme(kind):
     base = format_samples()[kind]
     outcomes: dict[str, int] = {}
-    for offset, fmt, _name in format_fields(kind, base)[:24]:
+    fields = format_fields(kind, base)
+    for offset, fmt, _name in fields[:20] + fields[20:: max(1, (len(fields) - 20) // 12)]:
         size = struct.calcsize(fmt)
         for value in EXTREMES_U64:
             blob = bytearray(base)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..errors import IndexFormatError, TruncatedIndexError, UnsupportedIndexError
-from ..model import FlatIndex, IndexModel, IVFFlatIndex
+from ..model import FaissHNSWIndex, FlatIndex, IndexModel, IVFFlatIndex
 from ._reader import Buffer, Cursor
 
 
@@ -114,7 +114,7 @@ _TABLE: tuple[FaissFormat, ...] = (
     FaissFormat("IwEe", "IVF EDEN scalar quantizer (IndexIVFEDEN)", "ivf", _SQ),
     FaissFormat("IwEd", "IVF EDEN scalar quantizer (IndexIVFEDEN)", "ivf", _SQ),
     # graphs
-    FaissFormat("IHNf", "HNSW_FLAT (IndexHNSWFlat)", "graph", _OTHER),
+    FaissFormat("IHNf", "HNSW_FLAT (IndexHNSWFlat)", "graph"),
     FaissFormat("IHNs", "HNSW_SQ (IndexHNSWSQ)", "graph", _SQ),
     FaissFormat("IHNp", "HNSW_PQ (IndexHNSWPQ)", "graph", _PQ),
     FaissFormat("IHN2", "HNSW_2LEVEL (IndexHNSW2Level)", "graph", _OTHER),
@@ -163,8 +163,8 @@ it still reads)."""
 FAISS_FOURCCS: dict[str, str] = {f.fourcc: f.name for f in _TABLE}
 """fourcc → the index type it stands for (names only)."""
 
-SUPPORTED = "IwFl = IVF_FLAT, IxF2/IxFI/IxFl = FLAT, IxMp/IxM2 id maps around them (and " \
-    "hnswlib indexes)"
+SUPPORTED = "IwFl = IVF_FLAT, IxF2/IxFI/IxFl = FLAT, IHNf = HNSW_FLAT, IxMp/IxM2 id maps " \
+    "around them (and hnswlib indexes)"
 """What feder reads, for refusal messages."""
 
 
@@ -273,6 +273,12 @@ def _read_flat(c: Cursor, end: int) -> FlatIndex:
     return read_flat(c, end)
 
 
+def _read_hnsw(c: Cursor, end: int) -> FaissHNSWIndex:
+    from .faiss_hnsw import read_faiss_hnsw
+
+    return read_faiss_hnsw(c, end)
+
+
 def _read_idmap(c: Cursor, end: int) -> IndexModel:
     from .faiss_idmap import read_idmap
 
@@ -284,6 +290,7 @@ _READERS: dict[str, Reader] = {
     "IxF2": _read_flat,
     "IxFI": _read_flat,
     "IxFl": _read_flat,
+    "IHNf": _read_hnsw,
     "IxMp": _read_idmap,
     "IxM2": _read_idmap,
 }

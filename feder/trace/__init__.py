@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import IndexModel
+from .faiss_hnsw import trace_faiss_hnsw
 from .flat import trace_flat
 from .hnsw import trace_hnsw
 from .idmap import trace_ivf_flat_idmap
@@ -38,8 +39,12 @@ class Tracer:
     aliases: dict[str, str]
 
 
-def _default_nprobe(index: IndexModel) -> int:
-    return max(int(getattr(index, "nprobe", 1)), 1)
+_FILE_DEFAULTS = {"nprobe": "nprobe", "ef": "ef_search"}
+"""Parameter → the model attribute holding the file's own value (a ``None`` default)."""
+
+
+def _file_default(index: IndexModel, name: str) -> int:
+    return max(int(getattr(index, _FILE_DEFAULTS.get(name, name), 1)), 1)
 
 
 TRACERS: dict[str, Tracer] = {
@@ -47,6 +52,7 @@ TRACERS: dict[str, Tracer] = {
     "hnsw": Tracer(trace_hnsw, {"ef": 10}, {"ef_search": "ef", "efSearch": "ef"}),
     "flat": Tracer(trace_flat, {}, {}),
     "ivf_flat_idmap": Tracer(trace_ivf_flat_idmap, {"nprobe": None}, {}),
+    "faiss_hnsw": Tracer(trace_faiss_hnsw, {"ef": None}, {"ef_search": "ef", "efSearch": "ef"}),
 }
 """Index kind → its tracer. A new kind registers here; nothing else dispatches on kind."""
 
@@ -66,7 +72,7 @@ def search_params(index: IndexModel, params: dict[str, Any]) -> dict[str, Any]:
             out[name] = value
     for name, default in tracer.params.items():
         if name not in out:
-            out[name] = _default_nprobe(index) if default is None else default
+            out[name] = _file_default(index, name) if default is None else default
     return out
 
 
@@ -92,6 +98,7 @@ __all__ = [
     "Tracer",
     "search",
     "search_params",
+    "trace_faiss_hnsw",
     "trace_flat",
     "trace_hnsw",
     "trace_ivf_flat",
