@@ -423,3 +423,43 @@ def test_entry_paths_follow_the_greedy_descent(hnsw: feder.HNSWIndex) -> None:
         assert got == want
         # It starts at the entry point; greedy search may stop short of the node itself.
         assert got[0][0] == hnsw.entry_point and got[-1][1] == lowest
+
+
+def test_blas_limits_bounds_the_pools_and_restores_them(monkeypatch: pytest.MonkeyPatch,
+                                                        ) -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from feder import threads
+
+    before = {lib["filepath"]: lib["num_threads"] for lib in threadpoolctl.threadpool_info()}
+    with threads.blas_limits():
+        inside = threadpoolctl.threadpool_info()
+        with threads.blas_limits():  # re-entrant
+            pass
+    assert inside and all(lib["num_threads"] == 1 for lib in inside)
+    after = {lib["filepath"]: lib["num_threads"] for lib in threadpoolctl.threadpool_info()}
+    assert after == before
+    monkeypatch.setenv("FEDER_BLAS_THREADS", "0")
+    assert threads.thread_limit() is None
+    monkeypatch.setenv("FEDER_BLAS_THREADS", "2")
+    assert threads.thread_limit() == 2
+
+
+def test_blas_limits_is_a_no_op_without_threadpoolctl(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from feder import threads
+
+    real = importlib.import_module
+
+    def refuse(name: str, package: str | None = None) -> object:
+        if name == "threadpoolctl":
+            raise ImportError(name)
+        return real(name, package)
+
+    monkeypatch.setattr(threads, "_controller", None)
+    monkeypatch.setattr(threads, "_unavailable", False)
+    monkeypatch.setattr(threads.importlib, "import_module", refuse)
+    with threads.blas_limits():
+        assert threads._unavailable
+    centroids, sizes = _synthetic_lists(1024, "uniform")
+    assert cluster_map(centroids[:64], sizes[:64], 300, 200).method == "power"

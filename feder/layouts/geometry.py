@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..threads import blas_limits
+
 
 def _shoelace_terms(xy: np.ndarray, offsets: np.ndarray,
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,7 +81,8 @@ def _cross_point(a: tuple[float, float], b: tuple[float, float], axis: int, boun
 
 
 def pca_2d(x: np.ndarray) -> np.ndarray:
-    """``(n, 2) float64`` projection of ``x`` ``(n, d)`` on its two principal axes.
+    """``(n, 2) float64`` projection of ``x`` ``(n, d)`` on its two principal axes (run with
+    a bounded BLAS pool, :func:`feder.threads.blas_limits`).
 
     Signs are fixed (largest |loading| positive) so the result is deterministic; fewer than two
     samples or dimensions are padded with zeros.
@@ -90,12 +93,13 @@ def pca_2d(x: np.ndarray) -> np.ndarray:
     if n < 2:
         return out
     centered = x - x.mean(axis=0)
-    # Eigenvectors of the d×d covariance: cheap for the n ≫ d shapes feder sees.
-    _, vectors = np.linalg.eigh(centered.T @ centered)
-    axes = vectors[:, ::-1][:, :2].T
-    signs = np.sign(axes[np.arange(axes.shape[0]), np.abs(axes).argmax(axis=1)])
-    axes = axes * np.where(signs == 0, 1, signs)[:, None]
-    proj = centered @ axes.T
+    with blas_limits():  # small products: one thread, no spinning on a busy machine
+        # Eigenvectors of the d×d covariance: cheap for the n ≫ d shapes feder sees.
+        _, vectors = np.linalg.eigh(centered.T @ centered)
+        axes = vectors[:, ::-1][:, :2].T
+        signs = np.sign(axes[np.arange(axes.shape[0]), np.abs(axes).argmax(axis=1)])
+        axes = axes * np.where(signs == 0, 1, signs)[:, None]
+        proj = centered @ axes.T
     out[:, : proj.shape[1]] = proj
     return out
 
