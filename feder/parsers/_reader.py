@@ -29,12 +29,13 @@ from ..errors import IndexChangedError, IndexFormatError, TruncatedIndexError
 MAP_THRESHOLD = 256 << 20
 """Files larger than this (bytes) are memory-mapped; smaller ones are read into memory.
 
-Measured with ``benchmarks/bench_core.py --only-read-vs-map`` (fresh process, page cache
-warm, 2 cores): IVF 100k×128 (50 MiB) read 48 ms / 51 MiB RSS, mapped 3 ms / 2 MiB;
-IVF 1M×128 (498 MiB) read 262 ms / 501 MiB, mapped 13 ms / 7 MiB; HNSW 100k (63 MiB) read
-68 ms / 73 MiB, mapped 254 ms / 73 MiB (its parse touches every page anyway). Reading costs
-about 0.5 s and its size in RSS per GiB; at 256 MiB that is ≈ 0.13 s — invisible next to a
-search-proof index — while multi-GiB indexes stay mapped, paged in on demand and guarded.
+Measured with ``benchmarks/bench_core.py --only-read-vs-map`` (fresh process per run, 2
+shared cores, medians; page cache warm unless said): IVF 100k×128 (50 MiB) read 25 ms /
+51 MiB RSS, mapped 6–8 ms / 2 MiB; IVF 1M×128 (498 MiB) read 170–480 ms (1.9 s cold) /
+501 MiB, mapped 15–30 ms / 7 MiB; HNSW 100k (63 MiB) read ≈ mapped ≈ 60 ms / 74 MiB (its
+parse touches every page anyway). Reading costs its size in RSS and ≈ 0.3–1 s per GiB; at
+256 MiB that is ≲ 0.25 s and a quarter GiB — acceptable for an index that can then never
+SIGBUS — while multi-GiB indexes stay mapped, paged in on demand and guarded.
 """
 
 _SCALARS = {
@@ -203,8 +204,11 @@ def open_buffer(source: str | os.PathLike[str] | bytes | bytearray | memoryview 
             if size == 0:
                 raise TruncatedIndexError("empty file: expected an index", offset=0, source=path)
             if size <= threshold:
-                data = fh.read()
-                return Buffer(memoryview(data), path)
+                # read(2) into numpy memory (transparent huge pages where available): about
+                # twice as fast as fh.read() and, unlike a map, immune to later rewrites
+                data = np.fromfile(fh, dtype=np.uint8, count=size)
+                data.flags.writeable = False
+                return Buffer(memoryview(data), path, owner=data)
             mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except FileNotFoundError:
         raise IndexFormatError(f"no such index file: {path!r}") from None
