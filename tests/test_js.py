@@ -47,7 +47,7 @@ def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
         fed = FederPy(ivf, "faiss", width=800, height=500)
         widget = fed.setSearchParams({"k": 6, "nprobe": 3}).searchById(5)
         state = widget.export_state()
-        ov, search = state["overview"], state["search"]
+        ov = state["overview"]
         expect = {"family": "ivf", "sizes": _values(ov["sizes"]),
                   "member_offsets": _values(ov["members"]["offsets"]),
                   "member_ids": _values(ov["members"]["ids"]),

@@ -65,6 +65,8 @@ w"""
 HNSW_SEARCH = """h = FederPy(hnsw, "hnswlib", mediaUrls=paths, width=900, height=560)
 hw = h.setSearchParams({"k": 5, "ef_search": 8}).searchByVec(xb[7], paths[7])
 hw"""
+SIDE_BY_SIDE = """import ipywidgets
+ipywidgets.HBox([f.searchById(5), h.searchById(6)])"""
 
 EXECUTE = """async (code) => {
   const panel = window.jupyterapp.shell.currentWidget;
@@ -93,7 +95,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     root = tmp_path_factory.mktemp("lab")
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell(IVF_SEARCH),
-                nbformat.v4.new_code_cell(HNSW_SEARCH)]
+                nbformat.v4.new_code_cell(HNSW_SEARCH), nbformat.v4.new_code_cell(SIDE_BY_SIDE)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nbformat.write(nb, root / "feder.ipynb")
@@ -149,7 +151,7 @@ def session(lab: tuple[str, Path]) -> Iterator[tuple[Any, RequestLog]]:
             page.locator(".jp-Dialog .jp-mod-accept").click()
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         page.wait_for_function(
-            "() => document.querySelectorAll('.feder-root canvas.feder-canvas').length >= 3",
+            "() => document.querySelectorAll('.feder-root canvas.feder-canvas').length >= 5",
             timeout=120_000)
         page.wait_for_function(
             "() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
@@ -183,8 +185,8 @@ def test_cells_ran_and_every_widget_paints(session: tuple[Any, RequestLog]) -> N
     assert page.locator(".jp-OutputArea-output .ename, .jp-RenderedText[data-mime-type="
                         "'application/vnd.jupyter.error']").count() == 0
     assert errors.count() == 0, errors.all_text_contents()
-    assert page.locator(".feder-root").count() == 3
-    for i in range(3):
+    assert page.locator(".feder-root").count() == 5
+    for i in range(5):
         _root(page, i).scroll_into_view_if_needed()
         assert canvas_ink(page, index=i) > 0.02, f"widget {i} is blank"
     save_screenshot(page, "jupyter-notebook")
@@ -243,6 +245,38 @@ def test_click_selection_reaches_python(session: tuple[Any, RequestLog]) -> None
             break
         time.sleep(0.3)
     assert [int(x) for x in seen] == [want]
+
+
+def test_two_widgets_side_by_side_both_fit(session: tuple[Any, RequestLog]) -> None:
+    """Two 900 px widgets in an HBox at a 1,300 px window: both shrink to share the row."""
+    page, _ = session
+    left, right = _root(page, 3), _root(page, 4)
+    right.scroll_into_view_if_needed()
+    area = page.evaluate("""() => { const r = document.querySelectorAll('.feder-root')[4]
+        .closest('.jp-OutputArea-output').getBoundingClientRect();
+        return {x: r.x, y: r.y, width: r.width, height: r.height}; }""")
+    a, b = left.bounding_box(), right.bounding_box()
+    assert a is not None and b is not None and area is not None
+    assert a["x"] + a["width"] <= b["x"] + 1  # side by side, not overlapping
+    assert b["x"] + b["width"] <= area["x"] + area["width"] + 1  # the second is not cut off
+    assert a["width"] >= 400 and b["width"] >= 400
+    for i in (3, 4):
+        canvas = _root(page, i).locator("canvas.feder-canvas").bounding_box()
+        root = _root(page, i).bounding_box()
+        assert canvas["x"] + canvas["width"] <= root["x"] + root["width"] + 1
+        assert canvas_ink(page, index=i) > 0.02
+    save_screenshot(page, "jupyter-hbox")
+
+
+def test_slider_keys_step_the_replay(session: tuple[Any, RequestLog]) -> None:
+    page, _ = session
+    root = _root(page, 2)
+    root.scroll_into_view_if_needed()
+    slider = root.locator(".feder-slider")
+    slider.focus()
+    for key in ("Home", "ArrowRight", "ArrowRight"):  # JupyterLab binds arrows to cells
+        page.keyboard.press(key)
+    assert slider.input_value() == root.get_attribute("data-feder-pos") == "2"
 
 
 def test_no_request_left_the_machine(session: tuple[Any, RequestLog]) -> None:

@@ -1531,6 +1531,7 @@ var IVFMapScene = class extends Scene {
     this.area = new Float32Array(ov.nlist);
     this.scale = 1;
     this.grid = new PolygonGrid(this.xy, ov.cellOff, 1, 1);
+    this.thumbBoxes = [];
   }
   /**
    * @param {number} W
@@ -1663,6 +1664,7 @@ var IVFMapScene = class extends Scene {
    */
   drawThumbnails(g, skip) {
     const out = [];
+    this.thumbBoxes = [];
     const media = this.app.media;
     if (!media.shows() || media.isText) return out;
     for (let i = 0; i < this.ov.nlist; i++) {
@@ -1682,8 +1684,10 @@ var IVFMapScene = class extends Scene {
         const x = box.x + k % cols * (size + 2);
         const y = box.y + Math.floor(k / cols) * (size + 2);
         const img = media.image(mem[k]);
-        if (img) drawCover(g, img, x, y, size);
-        else {
+        if (img) {
+          drawCover(g, img, x, y, size);
+          this.thumbBoxes.push({ x, y, w: size, h: size, id: mem[k] });
+        } else {
           g.fillStyle = rgba(this.app.pal.bg, 0.5);
           g.fillRect(x, y, size, size);
         }
@@ -2442,7 +2446,7 @@ var FineScene = class extends PointsScene {
       const l = s.sectorLists[j];
       const span = (s.sectorEnd[j] - s.sectorStart[j]) * R;
       const rank = s.probeRank.get(l);
-      const text = span >= 70 && rank != null ? `list ${l} · probe #${rank + 1}` : `${l}`;
+      const text = span >= 70 && rank != null ? `list ${l} · probe #${rank + 1}` : `list ${l}`;
       const offsets = [];
       for (const extra of [14, 26, 40]) offsets.push([Math.cos(a) * (R + extra), Math.sin(a) * (R + extra)]);
       specs.push({ x: qx, y: qy, text, color: mix(this.listColor(l), pal.fg, 0.3), size: 10, weight: 600, offsets });
@@ -3191,6 +3195,16 @@ var HNSWSearchScene = class extends Scene {
       this.player.pause();
       this.player.seek(Number(slider.value));
     });
+    slider.addEventListener("keydown", (ev) => {
+      const page = Math.max(1, Math.round(this.tl.frames / 10));
+      const delta = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: page, PageDown: -page }[ev.key];
+      if (delta == null && !this.keydown(ev)) return;
+      if (delta != null) {
+        this.player.pause();
+        this.player.seek(this.player.frame + delta);
+      }
+      ev.preventDefault();
+    });
     const label = h("span", "feder-time");
     for (const el of [play, back, step, slider, label]) bar.appendChild(el);
     this.ctl = { play, back, step, slider, label };
@@ -3840,6 +3854,8 @@ var App = class {
     this.themeConnected = false;
     this.font = (size, weight = 400) => `${weight} ${size}px ${this.fontFamily}`;
     const root = h("div", "feder-root");
+    root.dataset.lmSuppressShortcuts = "true";
+    root.dataset.pSuppressShortcuts = "true";
     this.root = root;
     const header = h("div", "feder-header");
     this.titleEl = h("div", "feder-title");
@@ -3858,8 +3874,6 @@ var App = class {
     this.mainEl.append(this.stageEl, this.controlsEl, this.stripEl);
     this.bodyEl.append(this.mainEl, this.panelEl);
     root.append(header, this.bodyEl);
-    el.style.minWidth = "0";
-    el.style.maxWidth = "100%";
     el.appendChild(root);
     this.media = new MediaStore({
       send: (content) => {
@@ -3892,6 +3906,10 @@ var App = class {
       labels: () => {
         this.stage.ensureLayout();
         return this.scene ? this.scene.labelBoxes : [];
+      },
+      thumbs: () => {
+        this.stage.ensureLayout();
+        return this.scene && "thumbBoxes" in this.scene ? this.scene.thumbBoxes : [];
       },
       query: () => {
         this.stage.ensureLayout();
@@ -3996,8 +4014,9 @@ var App = class {
   fit() {
     const p = this.params();
     const parent = this.el.parentElement;
-    if (parent && !this.el.style.flex && getComputedStyle(parent).display.includes("flex")) {
-      this.el.style.flex = "1 1 0%";
+    if (parent && getComputedStyle(parent).display.includes("flex")) {
+      if (!this.el.style.flex) this.el.style.flex = "1 1 0%";
+      this.el.style.minWidth = "0";
     }
     const avail = this.available();
     const width = avail > 0 ? clamp(avail, MIN_WIDGET_WIDTH, p.width) : p.width;

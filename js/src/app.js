@@ -83,6 +83,10 @@ export class App {
     this.font = (/** @type {number} */ size, weight = 400) => `${weight} ${size}px ${this.fontFamily}`;
 
     const root = h('div', 'feder-root');
+    // Keys pressed inside the widget (slider arrows, canvas shortcuts) are ours: JupyterLab's
+    // command shortcuts (arrows move between cells) skip elements marked like this.
+    root.dataset.lmSuppressShortcuts = 'true';
+    root.dataset.pSuppressShortcuts = 'true';
     this.root = root;
     const header = h('div', 'feder-header');
     this.titleEl = h('div', 'feder-title');
@@ -101,9 +105,6 @@ export class App {
     this.mainEl.append(this.stageEl, this.controlsEl, this.stripEl);
     this.bodyEl.append(this.mainEl, this.panelEl);
     root.append(header, this.bodyEl);
-    // A host element that may shrink: in an ipywidgets HBox two widgets share the row.
-    el.style.minWidth = '0';
-    el.style.maxWidth = '100%';
     el.appendChild(root);
 
     this.media = new MediaStore({
@@ -141,6 +142,10 @@ export class App {
       labels: () => {
         this.stage.ensureLayout();
         return this.scene ? this.scene.labelBoxes : [];
+      },
+      thumbs: () => {
+        this.stage.ensureLayout();
+        return this.scene && 'thumbBoxes' in this.scene ? this.scene.thumbBoxes : [];
       },
       query: () => {
         this.stage.ensureLayout();
@@ -255,8 +260,11 @@ export class App {
   fit() {
     const p = this.params();
     const parent = this.el.parentElement;
-    if (parent && !this.el.style.flex && getComputedStyle(parent).display.includes('flex')) {
-      this.el.style.flex = '1 1 0%'; // siblings in an HBox share the row instead of overflowing it
+    if (parent && getComputedStyle(parent).display.includes('flex')) {
+      // Siblings in an HBox share the row instead of overflowing it. Set on every fit:
+      // ipywidgets rewrites the host's inline layout styles after render.
+      if (!this.el.style.flex) this.el.style.flex = '1 1 0%';
+      this.el.style.minWidth = '0';
     }
     const avail = this.available();
     const width = avail > 0 ? clamp(avail, MIN_WIDGET_WIDTH, p.width) : p.width;

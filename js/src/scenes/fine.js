@@ -102,7 +102,7 @@ export class FineScene extends PointsScene {
       const l = s.sectorLists[j];
       const span = (s.sectorEnd[j] - s.sectorStart[j]) * R;
       const rank = s.probeRank.get(l);
-      const text = span >= 70 && rank != null ? `list ${l} · probe #${rank + 1}` : `${l}`;
+      const text = span >= 70 && rank != null ? `list ${l} · probe #${rank + 1}` : `list ${l}`;
       /** @type {Array<[number, number]>} */
       const offsets = [];
       for (const extra of [14, 26, 40]) offsets.push([Math.cos(a) * (R + extra), Math.sin(a) * (R + extra)]);

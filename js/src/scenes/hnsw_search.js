@@ -167,6 +167,18 @@ export class HNSWSearchScene extends Scene {
       this.player.pause();
       this.player.seek(Number(slider.value));
     });
+    // Keys step the player directly: a notebook may take arrow keys for its own shortcuts
+    // before the slider sees them, and stepping here keeps one behaviour everywhere.
+    slider.addEventListener('keydown', (ev) => {
+      const page = Math.max(1, Math.round(this.tl.frames / 10));
+      const delta = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: page, PageDown: -page }[ev.key];
+      if (delta == null && !this.keydown(ev)) return;
+      if (delta != null) {
+        this.player.pause();
+        this.player.seek(this.player.frame + delta);
+      }
+      ev.preventDefault();
+    });
     const label = h('span', 'feder-time');
     for (const el of [play, back, step, slider, label]) bar.appendChild(el);
     this.ctl = { play, back, step, slider, label };

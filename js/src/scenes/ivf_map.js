@@ -49,6 +49,8 @@ export class IVFMapScene extends Scene {
     this.area = new Float32Array(ov.nlist);
     this.scale = 1;
     this.grid = new PolygonGrid(this.xy, ov.cellOff, 1, 1);
+    /** @type {Array<Box & {id: number}>} member thumbnails drawn by the last base drawing */
+    this.thumbBoxes = [];
   }
 
   /**
@@ -199,6 +201,7 @@ export class IVFMapScene extends Scene {
   drawThumbnails(g, skip) {
     /** @type {Box[]} */
     const out = [];
+    this.thumbBoxes = [];
     const media = this.app.media;
     if (!media.shows() || media.isText) return out;
     for (let i = 0; i < this.ov.nlist; i++) {
@@ -218,8 +221,10 @@ export class IVFMapScene extends Scene {
         const x = box.x + (k % cols) * (size + 2);
         const y = box.y + Math.floor(k / cols) * (size + 2);
         const img = media.image(mem[k]);
-        if (img) drawCover(g, img, x, y, size);
-        else {
+        if (img) {
+          drawCover(g, img, x, y, size);
+          this.thumbBoxes.push({ x, y, w: size, h: size, id: mem[k] });
+        } else {
           g.fillStyle = rgba(this.app.pal.bg, 0.5);
           g.fillRect(x, y, size, size);
         }
