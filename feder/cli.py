@@ -273,20 +273,23 @@ def _regular_file(path: Path, what: str) -> Path:
     return path
 
 
-def _media_paths(media: Path | None, allow_outside: bool) -> tuple[list[Path] | None, list[Path]]:
-    """``(images in id order, input files that must not be overwritten)``."""
+def _media_paths(media: Path | None, allow_outside: bool,
+                 ) -> tuple[list[Path | str] | None, list[Path]]:
+    """``(images in id order, input files that must not be overwritten)``; an image is a
+    local path, or an http(s) URL given in a listing."""
     from .media import list_images
 
     if media is None:
         return None, []
     if media.suffix.lower() == ".json" and not media.is_dir():
         return _read_listing(media, allow_outside), [media]
-    return list_images(media), []
+    return list[Path | str](list_images(media)), []
 
 
-def _read_listing(media: Path, allow_outside: bool) -> list[Path]:
+def _read_listing(media: Path, allow_outside: bool) -> list[Path | str]:
     """The images of a ``feder embed`` listing, checked: valid JSON, ``root`` a string,
-    ``images`` a list of relative paths inside ``root`` (unless ``allow_outside``)."""
+    ``images`` a list of relative paths inside ``root`` (unless ``allow_outside``) or
+    http(s) URLs (shown only with ``--remote-media``)."""
     _regular_file(media, "media listing")
     size = media.stat().st_size
     if size > MAX_LISTING_BYTES:
@@ -310,8 +313,11 @@ def _read_listing(media: Path, allow_outside: bool) -> list[Path]:
     if not isinstance(images, list) or not all(isinstance(i, str) and i for i in images):
         raise FederError(f"{where}: expected 'images' to be a list of relative paths (strings)")
     base = Path(root) if Path(root).is_absolute() else media.parent / root
-    out = []
+    out: list[Path | str] = []
     for position, rel in enumerate(images):
+        if rel[:8].lower().startswith(("http://", "https://")):
+            out.append(rel)
+            continue
         pure = PurePosixPath(rel)
         if not allow_outside and (pure.is_absolute() or ".." in pure.parts or
                                   PureWindowsPath(rel).drive):
@@ -333,7 +339,8 @@ def _report(args: argparse.Namespace) -> int:
             raise ParameterError("--title is not valid UTF-8 text (undecodable bytes in the "
                                  "argument)") from None
     paths, listing = _media_paths(args.media, args.allow_outside_root)
-    inputs: list[Path] = [args.index, *listing, *(paths or [])]
+    inputs: list[Path] = [args.index, *listing,
+                          *(p for p in paths or [] if isinstance(p, Path))]
     if args.query_image is not None:
         inputs.append(args.query_image)
     check_output(args.output, inputs, "report")

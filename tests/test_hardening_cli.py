@@ -252,3 +252,22 @@ def test_an_option_that_does_not_apply_is_named(work: Path, tmp_path: Path, inde
                          "-o", tmp_path / "w.html"], 0, "report →")
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("feder: warning:") and applies in lines[0]
+
+
+@pytest.mark.parametrize("remote", [False, True])
+def test_remote_media_in_a_listing_only_with_the_option(work: Path, tmp_path: Path,
+                                                         remote: bool) -> None:
+    urls = [f"https://images.example.invalid/{i}.jpg" for i in range(12)]
+    listing = tmp_path / "remote.json"
+    listing.write_text(json.dumps({"root": str(work / "photos"), "images": urls}))
+    out = tmp_path / "remote.html"
+    _check(work, ["report", "ivf.index", "--media", listing, "--query-id", "1", "-o", out,
+                  *(["--remote-media"] if remote else [])], 0, "report →")
+    page = out.read_text(encoding="utf-8")
+    csp = page.split('http-equiv="Content-Security-Policy" content="')[1].split('"')[0]
+    if remote:
+        assert "https:" in csp and "remote image" in page and "example.invalid" in page
+        assert 'data-remote-images="0"' not in page
+    else:
+        assert "https:" not in csp and 'data-remote-images="0"' in page
+        assert "loads nothing from the network" in page
