@@ -3075,6 +3075,172 @@ var Player = class {
   }
 };
 
+// src/scenes/descent.js
+function drawLadder(g, pal, font, s, st, planes) {
+  const map = (p, i) => [p.px((s.xy[2 * i] + 1) / 2, (s.xy[2 * i + 1] + 1) / 2), p.py((s.xy[2 * i + 1] + 1) / 2)];
+  s.levels.forEach((row, k) => {
+    const p = planes[k];
+    const color = levelColor(pal, row.level);
+    const current = k === st.li;
+    const reached = k <= st.li;
+    g.beginPath();
+    p.outline(g);
+    g.fillStyle = rgba(color, current ? 0.16 : reached ? 0.07 : 0.03);
+    g.fill();
+    g.strokeStyle = current ? color : rgba(color, reached ? 0.5 : 0.25);
+    g.lineWidth = current ? 1.75 : 1;
+    g.stroke();
+    const upto = k < st.li ? row.end : current ? st.applied : row.start;
+    if (reached) {
+      g.beginPath();
+      for (let e = row.start; e < upto; e++) {
+        const [x, y] = map(p, s.evDst[e]);
+        circlePath(g, x, y, 1.3);
+      }
+      g.fillStyle = rgba(color, 0.55);
+      g.fill();
+      g.beginPath();
+      if (row.level > 0) {
+        greedyPath(s, row, upto).forEach((i, j) => {
+          const [x, y] = map(p, i);
+          if (j) g.lineTo(x, y);
+          else g.moveTo(x, y);
+        });
+      } else {
+        for (let e = row.start; e < upto; e++) {
+          if (s.evOut[e] !== OUT_ACCEPTED) continue;
+          const [x0, y0] = map(p, s.evSrc[e]);
+          const [x1, y1] = map(p, s.evDst[e]);
+          g.moveTo(x0, y0);
+          g.lineTo(x1, y1);
+        }
+      }
+      g.strokeStyle = row.level > 0 ? color : rgba(color, 0.6);
+      g.lineWidth = row.level > 0 ? 1.75 : 0.8;
+      g.stroke();
+      if (row.entry >= 0) {
+        const [ex, ey] = map(p, row.entry);
+        g.beginPath();
+        circlePath(g, ex, ey, 2.8);
+        g.fillStyle = pal.fg;
+        g.fill();
+      }
+    }
+    g.font = font(10, current ? 700 : 500);
+    g.textAlign = "left";
+    g.textBaseline = "top";
+    haloText(g, `L${row.level}`, p.x + p.skew + 4, p.y + 3, current ? mix(color, pal.fg, 0.3) : pal.muted, pal.bg);
+    g.textAlign = "right";
+    haloText(g, `${fmtInt(row.visited)} visited`, p.x + p.skew + p.w - 3, p.y + 3, pal.muted, pal.bg, 2.5);
+  });
+}
+function drawNodes(g, pal, st, sx, sy, r, color) {
+  const groups = [[], [], [], [], []];
+  for (let i = 0; i < st.status.length; i++) if (st.status[i]) groups[st.status[i]].push(i);
+  g.beginPath();
+  for (const i of groups[NODE_EXAMINED]) circlePath(g, sx[i], sy[i], r);
+  g.fillStyle = pal.bg;
+  g.fill();
+  g.strokeStyle = rgba(pal.fg, 0.45);
+  g.lineWidth = 1;
+  g.stroke();
+  g.beginPath();
+  for (const i of groups[NODE_EVICTED]) circlePath(g, sx[i], sy[i], r);
+  g.fillStyle = rgba(pal.fg, 0.3);
+  g.fill();
+  g.beginPath();
+  for (const i of groups[NODE_CANDIDATE]) circlePath(g, sx[i], sy[i], r);
+  g.strokeStyle = pal.muted;
+  g.setLineDash([2, 2]);
+  g.stroke();
+  g.setLineDash([]);
+  g.beginPath();
+  for (const i of groups[NODE_ACCEPTED]) circlePath(g, sx[i], sy[i], r + 1.2);
+  g.fillStyle = color;
+  g.fill();
+  g.strokeStyle = pal.bg;
+  g.lineWidth = 1;
+  g.stroke();
+}
+function levelZooms(s, radius) {
+  return s.levels.map((row) => {
+    const rs = [];
+    let ext = row.entry >= 0 && row.entry < radius.length ? radius[row.entry] : 0;
+    for (let e = row.start; e < row.end; e++) {
+      const r = radius[s.evDst[e]];
+      rs.push(r);
+      if (row.level > 0 && s.evOut[e] === OUT_ACCEPTED && r > ext) ext = r;
+    }
+    rs.sort((a, b) => a - b);
+    if (rs.length) ext = Math.max(ext, rs[Math.min(rs.length - 1, Math.floor(rs.length * 0.85))]);
+    if (row.level === 0) {
+      for (const i of s.resultNodes) if (i >= 0) ext = Math.max(ext, radius[i]);
+    }
+    return clamp(0.94 / Math.max(ext, 0.1), 1, 6);
+  });
+}
+function drawCaption(g, font, pal, s, st, x0, color, zoom) {
+  const row = st.row;
+  const ef = s.params.ef;
+  g.font = font(12, 700);
+  g.textAlign = "left";
+  g.textBaseline = "top";
+  const kind = row.level > 0 ? "greedy search (ef = 1)" : `beam search (ef = ${ef != null ? ef : "?"})`;
+  haloText(g, `Level ${row.level} · ${kind}`, x0, 8, mix(color, pal.fg, 0.35), pal.bg);
+  g.font = font(11);
+  const line = row.level > 0 ? `${plural(st.visited, "node")} visited · ${plural(greedyPath(s, row, st.applied).length - 1, "move")}` : `${plural(st.visited, "node")} visited · beam ${fmtInt(st.beam)}${ef != null ? ` / ${ef}` : ""}`;
+  const zoomed = zoom > 1.05 ? ` · zoom ×${zoom.toFixed(1)}` : "";
+  haloText(g, `${st.done ? `${line} · top-${s.resultNodes.length} found` : line}${zoomed}`, x0, 26, pal.muted, pal.bg);
+}
+
+// src/scenes/player_controls.js
+function playerControls(player, keydown) {
+  const bar = h("div", "feder-controls-inner");
+  const play = h("button", "feder-btn feder-play");
+  play.type = "button";
+  play.addEventListener("click", () => player.toggle());
+  const back = h("button", "feder-btn feder-back", "‹");
+  back.type = "button";
+  back.title = "one event back (←)";
+  back.addEventListener("click", () => player.step(-1));
+  const step = h("button", "feder-btn feder-step", "Step ›");
+  step.type = "button";
+  step.title = "one event forward (→)";
+  step.addEventListener("click", () => player.step(1));
+  const slider = h("input", "feder-slider");
+  slider.type = "range";
+  slider.min = "0";
+  slider.max = String(player.frames - 1);
+  slider.step = "1";
+  slider.setAttribute("aria-label", "search replay position");
+  slider.addEventListener("input", () => {
+    player.pause();
+    player.seek(Number(slider.value));
+  });
+  slider.addEventListener("keydown", (ev) => {
+    const page = Math.max(1, Math.round(player.frames / 10));
+    const delta = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: page, PageDown: -page }[ev.key];
+    if (delta != null) {
+      player.pause();
+      player.seek(player.frame + delta);
+    } else if (!keydown(ev)) {
+      return;
+    }
+    ev.preventDefault();
+  });
+  const time = h("span", "feder-time");
+  bar.append(play, back, step, slider, time);
+  return {
+    bar,
+    sync(label) {
+      play.textContent = player.playing ? "❚❚ Pause" : "▶ Play";
+      play.setAttribute("aria-pressed", player.playing ? "true" : "false");
+      slider.value = String(player.frame);
+      time.textContent = label;
+    }
+  };
+}
+
 // src/scenes/hnsw_search.js
 var CAPTION_HEIGHT = 46;
 var HNSWSearchScene = class extends Scene {
@@ -3103,21 +3269,7 @@ var HNSWSearchScene = class extends Scene {
     for (let i = 0; i < this.v; i++) this.radius[i] = Math.hypot(search.xy[2 * i], search.xy[2 * i + 1]);
     this.resultRank = /* @__PURE__ */ new Map();
     for (let i = 0; i < search.resultNodes.length; i++) this.resultRank.set(search.resultNodes[i], i);
-    this.levelZoom = search.levels.map((row) => {
-      const rs = [];
-      let ext = row.entry >= 0 && row.entry < this.v ? this.radius[row.entry] : 0;
-      for (let e = row.start; e < row.end; e++) {
-        const r = this.radius[search.evDst[e]];
-        rs.push(r);
-        if (row.level > 0 && search.evOut[e] === OUT_ACCEPTED && r > ext) ext = r;
-      }
-      rs.sort((a, b) => a - b);
-      if (rs.length) ext = Math.max(ext, rs[Math.min(rs.length - 1, Math.floor(rs.length * 0.85))]);
-      if (row.level === 0) {
-        for (const i of search.resultNodes) if (i >= 0) ext = Math.max(ext, this.radius[i]);
-      }
-      return clamp(0.94 / Math.max(ext, 0.1), 1, 6);
-    });
+    this.levelZoom = levelZooms(search, this.radius);
     this.zoom = this.levelZoom.length ? this.levelZoom[this.state.li] : 1;
     this.sx = new Float32Array(this.v);
     this.sy = new Float32Array(this.v);
@@ -3173,43 +3325,9 @@ var HNSWSearchScene = class extends Scene {
     }
   }
   controls() {
-    const bar = h("div", "feder-controls-inner");
-    const play = h("button", "feder-btn feder-play");
-    play.type = "button";
-    play.addEventListener("click", () => this.player.toggle());
-    const back = h("button", "feder-btn feder-back", "‹");
-    back.type = "button";
-    back.title = "one event back (←)";
-    back.addEventListener("click", () => this.player.step(-1));
-    const step = h("button", "feder-btn feder-step", "Step ›");
-    step.type = "button";
-    step.title = "one event forward (→)";
-    step.addEventListener("click", () => this.player.step(1));
-    const slider = h("input", "feder-slider");
-    slider.type = "range";
-    slider.min = "0";
-    slider.max = String(this.tl.frames - 1);
-    slider.step = "1";
-    slider.setAttribute("aria-label", "search replay position");
-    slider.addEventListener("input", () => {
-      this.player.pause();
-      this.player.seek(Number(slider.value));
-    });
-    slider.addEventListener("keydown", (ev) => {
-      const page = Math.max(1, Math.round(this.tl.frames / 10));
-      const delta = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: page, PageDown: -page }[ev.key];
-      if (delta == null && !this.keydown(ev)) return;
-      if (delta != null) {
-        this.player.pause();
-        this.player.seek(this.player.frame + delta);
-      }
-      ev.preventDefault();
-    });
-    const label = h("span", "feder-time");
-    for (const el of [play, back, step, slider, label]) bar.appendChild(el);
-    this.ctl = { play, back, step, slider, label };
+    this.ctl = playerControls(this.player, (ev) => this.keydown(ev));
     this.syncControls();
-    return bar;
+    return this.ctl.bar;
   }
   syncControls() {
     const p = this.player;
@@ -3219,13 +3337,7 @@ var HNSWSearchScene = class extends Scene {
       federTotal: String(this.tl.frames),
       federPlaying: p.playing ? "1" : "0"
     });
-    const c = this.ctl;
-    if (c) {
-      c.play.textContent = p.playing ? "❚❚ Pause" : "▶ Play";
-      c.play.setAttribute("aria-pressed", p.playing ? "true" : "false");
-      c.slider.value = String(p.frame);
-      c.label.textContent = `${fmtInt(st.applied)} / ${fmtInt(this.s.evLevel.length)} links · level ${st.row.level}`;
-    }
+    if (this.ctl) this.ctl.sync(`${fmtInt(st.applied)} / ${fmtInt(this.s.evLevel.length)} links · level ${st.row.level}`);
     this.levelRows.forEach((row, i) => {
       row.classList.toggle("feder-current", i === st.li);
     });
@@ -3306,68 +3418,6 @@ var HNSWSearchScene = class extends Scene {
     g.fillText("Descent", 12, 12);
   }
   /** @param {CanvasRenderingContext2D} g */
-  drawLadder(g) {
-    const pal = this.app.pal;
-    const s = this.s;
-    const st = this.state;
-    const map = (p, i) => [p.px((s.xy[2 * i] + 1) / 2, (s.xy[2 * i + 1] + 1) / 2), p.py((s.xy[2 * i + 1] + 1) / 2)];
-    s.levels.forEach((row, k) => {
-      const p = this.planes[k];
-      const color = levelColor(pal, row.level);
-      const current = k === st.li;
-      const reached = k <= st.li;
-      g.beginPath();
-      p.outline(g);
-      g.fillStyle = rgba(color, current ? 0.16 : reached ? 0.07 : 0.03);
-      g.fill();
-      g.strokeStyle = current ? color : rgba(color, reached ? 0.5 : 0.25);
-      g.lineWidth = current ? 1.75 : 1;
-      g.stroke();
-      const upto = k < st.li ? row.end : k === st.li ? st.applied : row.start;
-      if (reached) {
-        g.beginPath();
-        for (let e = row.start; e < upto; e++) {
-          const [x, y] = map(p, s.evDst[e]);
-          circlePath(g, x, y, 1.3);
-        }
-        g.fillStyle = rgba(color, 0.55);
-        g.fill();
-        g.beginPath();
-        if (row.level > 0) {
-          greedyPath(s, row, upto).forEach((i, j) => {
-            const [x, y] = map(p, i);
-            if (j) g.lineTo(x, y);
-            else g.moveTo(x, y);
-          });
-        } else {
-          for (let e = row.start; e < upto; e++) {
-            if (s.evOut[e] !== OUT_ACCEPTED) continue;
-            const [x0, y0] = map(p, s.evSrc[e]);
-            const [x1, y1] = map(p, s.evDst[e]);
-            g.moveTo(x0, y0);
-            g.lineTo(x1, y1);
-          }
-        }
-        g.strokeStyle = row.level > 0 ? color : rgba(color, 0.6);
-        g.lineWidth = row.level > 0 ? 1.75 : 0.8;
-        g.stroke();
-        if (row.entry >= 0) {
-          const [ex, ey] = map(p, row.entry);
-          g.beginPath();
-          circlePath(g, ex, ey, 2.8);
-          g.fillStyle = pal.fg;
-          g.fill();
-        }
-      }
-      g.font = this.app.font(10, current ? 700 : 500);
-      g.textAlign = "left";
-      g.textBaseline = "top";
-      haloText(g, `L${row.level}`, p.x + p.skew + 4, p.y + 3, current ? mix(color, pal.fg, 0.3) : pal.muted, pal.bg);
-      g.textAlign = "right";
-      haloText(g, `${fmtInt(row.visited)} visited`, p.x + p.skew + p.w - 3, p.y + 3, pal.muted, pal.bg, 2.5);
-    });
-  }
-  /** @param {CanvasRenderingContext2D} g */
   drawOverlay(g) {
     const app = this.app;
     const pal = app.pal;
@@ -3376,7 +3426,7 @@ var HNSWSearchScene = class extends Scene {
     const row = st.row;
     const color = levelColor(pal, row.level);
     this.updateZoom();
-    if (this.ladderW) this.drawLadder(g);
+    if (this.ladderW) drawLadder(g, pal, app.font, s, st, this.planes);
     g.save();
     g.beginPath();
     g.rect(this.ladderW + 1, CAPTION_HEIGHT, this.W - this.ladderW - 1, this.H - CAPTION_HEIGHT);
@@ -3423,7 +3473,7 @@ var HNSWSearchScene = class extends Scene {
       g.fillStyle = color;
       g.fill();
     }
-    this.drawNodes(g, color);
+    drawNodes(g, pal, st, this.sx, this.sy, this.dotR, color);
     if (row.entry >= 0) {
       g.beginPath();
       diamondPath(g, this.sx[row.entry], this.sy[row.entry], 8);
@@ -3447,43 +3497,8 @@ var HNSWSearchScene = class extends Scene {
     drawQuery(g, pal, this.qx, this.qy);
     this.drawFocus(g);
     g.restore();
-    this.drawCaption(g, color);
+    drawCaption(g, app.font, pal, s, st, this.ladderW + 16, color, this.zoom * this.vp.scale);
     app.setDebugState({ federDrawn: String(st.frame) });
-  }
-  /**
-   * @param {CanvasRenderingContext2D} g
-   * @param {string} color
-   */
-  drawNodes(g, color) {
-    const pal = this.app.pal;
-    const st = this.state;
-    const r = this.dotR;
-    const groups = [[], [], [], [], []];
-    for (let i = 0; i < this.v; i++) if (st.status[i]) groups[st.status[i]].push(i);
-    g.beginPath();
-    for (const i of groups[NODE_EXAMINED]) circlePath(g, this.sx[i], this.sy[i], r);
-    g.fillStyle = pal.bg;
-    g.fill();
-    g.strokeStyle = rgba(pal.fg, 0.45);
-    g.lineWidth = 1;
-    g.stroke();
-    g.beginPath();
-    for (const i of groups[NODE_EVICTED]) circlePath(g, this.sx[i], this.sy[i], r);
-    g.fillStyle = rgba(pal.fg, 0.3);
-    g.fill();
-    g.beginPath();
-    for (const i of groups[NODE_CANDIDATE]) circlePath(g, this.sx[i], this.sy[i], r);
-    g.strokeStyle = pal.muted;
-    g.setLineDash([2, 2]);
-    g.stroke();
-    g.setLineDash([]);
-    g.beginPath();
-    for (const i of groups[NODE_ACCEPTED]) circlePath(g, this.sx[i], this.sy[i], r + 1.2);
-    g.fillStyle = color;
-    g.fill();
-    g.strokeStyle = pal.bg;
-    g.lineWidth = 1;
-    g.stroke();
   }
   /**
    * The final top-k, numbered with collision-free labels.
@@ -3533,27 +3548,6 @@ var HNSWSearchScene = class extends Scene {
       g.lineWidth = 2;
       g.stroke();
     }
-  }
-  /**
-   * @param {CanvasRenderingContext2D} g
-   * @param {string} color
-   */
-  drawCaption(g, color) {
-    const app = this.app;
-    const pal = app.pal;
-    const s = this.s;
-    const st = this.state;
-    const row = st.row;
-    const ef = s.params.ef;
-    const x0 = this.ladderW + 16;
-    g.font = app.font(12, 700);
-    g.textAlign = "left";
-    g.textBaseline = "top";
-    haloText(g, `Level ${row.level} · ${row.level > 0 ? "greedy search (ef = 1)" : `beam search (ef = ${ef != null ? ef : "?"})`}`, x0, 8, mix(color, pal.fg, 0.35), pal.bg);
-    g.font = app.font(11);
-    const line = row.level > 0 ? `${plural(st.visited, "node")} visited · ${plural(greedyPath(s, row, st.applied).length - 1, "move")}` : `${plural(st.visited, "node")} visited · beam ${fmtInt(st.beam)}${ef != null ? ` / ${ef}` : ""}`;
-    const zoom = this.zoom * this.vp.scale > 1.05 ? ` · zoom ×${(this.zoom * this.vp.scale).toFixed(1)}` : "";
-    haloText(g, `${st.done ? `${line} · top-${s.resultNodes.length} found` : line}${zoom}`, x0, 26, pal.muted, pal.bg);
   }
   // ---- interaction
   /**
