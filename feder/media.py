@@ -264,6 +264,14 @@ def _checked_image(fh: BinaryIO, name: str, size: int | None) -> Any:
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         img = Image.open(fh)
     width, height = img.size
+    if img.format == "JPEG" and (img.info.get("progressive") or img.info.get("progression")) \
+            and width * height > MAX_PIXELS:
+        # progressive JPEGs keep every DCT coefficient of the full-size image in memory,
+        # whatever the draft scale: 13,300² needs ~500 MB
+        img.close()
+        raise MediaError(f"{name}: a progressive JPEG of {width}×{height} = "
+                         f"{width * height:,} pixels; feder decodes progressive JPEGs of at "
+                         f"most {MAX_PIXELS:,} pixels (a decompression bomb?)")
     if size is not None and img.format == "JPEG":
         img.draft("RGB" if img.mode not in ("L", "1") else img.mode, (size, size))
         width, height = img.size

@@ -58,14 +58,15 @@ def small_png(color: tuple[int, int, int] = (200, 30, 30), size: int = 80) -> by
     return buf.getvalue()
 
 
-def jpeg_claiming(width: int, height: int) -> bytes:
+def jpeg_claiming(width: int, height: int, progressive: bool = False) -> bytes:
     """A real small JPEG whose SOF header is patched to claim ``width × height``."""
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.new("RGB", (64, 48), (10, 120, 200)).save(buf, format="JPEG")
+    Image.new("RGB", (256, 192), (10, 120, 200)).save(buf, format="JPEG",
+                                                      progressive=progressive)
     data = bytearray(buf.getvalue())
-    sof = data.find(b"\xff\xc0")
+    sof = data.find(b"\xff\xc2" if progressive else b"\xff\xc0")
     assert sof > 0
     data[sof + 5: sof + 9] = struct.pack(">HH", height, width)
     return bytes(data)
@@ -112,6 +113,9 @@ def _device(folder: Path) -> Path:
 HOSTILE: dict[str, Callable[[Path], Path]] = {
     "bomb-png-30000": _write(png_claiming(30_000, 30_000)),
     "jpeg-65000": lambda folder: _named(folder, "big.jpg", jpeg_claiming(65_000, 65_000)),
+    # below Pillow's own bomb limit, but ~500 MB of DCT coefficients whatever the draft scale
+    "progressive-jpeg-13300": lambda folder: _named(
+        folder, "prog.jpg", jpeg_claiming(13_300, 13_300, progressive=True)),
     "png-1x80M": _write(png_claiming(80_000_000, 1)),
     "fifo": _fifo,
     "device": _device,
@@ -185,6 +189,21 @@ def test_probe_refuses_hostile_files_quickly(tmp_path: Path, case: str) -> None:
     bad = HOSTILE[case](tmp_path)
     out = isolated(probe_image, bad)
     assert out.error is MediaError and not out.timed_out, out
+
+
+def test_a_large_progressive_jpeg_is_refused_before_decoding(tmp_path: Path) -> None:
+    path = _named(tmp_path, "prog.jpg", jpeg_claiming(13_300, 13_300, progressive=True))
+    out = isolated(thumbnail_bytes, path, 128, memory=2048 << 20)
+    assert out.error is MediaError and "progressive" in out.message, out
+    assert out.seconds < 0.5
+
+
+def test_a_large_baseline_jpeg_decodes_at_draft_scale(tmp_path: Path) -> None:
+    """13,300² claimed, baseline: DCT scaling keeps the decode small (grey where data ends)."""
+    path = _named(tmp_path, "wide.jpg", jpeg_claiming(13_300, 13_300))
+    out = isolated(thumbnail_bytes, path, 128)
+    assert out.signal is None and not out.timed_out and out.seconds < 5, out
+    assert out.error is None or issubclass(out.error, MediaError), out
 
 
 def test_the_largest_allowed_image_fits_the_budget(tmp_path: Path) -> None:
