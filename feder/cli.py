@@ -187,7 +187,8 @@ def _embed(args: argparse.Namespace) -> int:
     root = args.folder.resolve()
     listing = json.dumps({
         "embedder": embedder.name, "backend": embedder.backend, "dim": embedder.dim,
-        "root": str(root), "images": [p.resolve().relative_to(root).as_posix() for p in paths],
+        # lexical: an image that is a symlink to elsewhere keeps its name under the root
+        "root": str(root), "images": [p.relative_to(args.folder).as_posix() for p in paths],
     }, indent=1)
     written = _save_npy(output, vectors, inputs)
     write_text(sidecar, listing, inputs=inputs, what="image list")

@@ -231,6 +231,18 @@ def test_embed_writes_the_names_it_reports(work: Path, tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.npy.npy"))
 
 
+def test_embed_accepts_an_image_symlinked_from_elsewhere(work: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    _png(folder / "own.png", 30)
+    (folder / "other.png").symlink_to(work / "photos" / "img07.png")
+    out = tmp_path / "linked.npy"
+    _check(work, ["embed", folder, "-o", out, "--backend", "descriptor", "--no-progress"], 0,
+           "2 images")
+    listing = json.loads((tmp_path / "linked.json").read_text())
+    assert listing["images"] == ["other.png", "own.png"]
+
+
 def test_index_and_report_succeed_and_verify(work: Path, tmp_path: Path) -> None:
     for kind in ("ivf_flat", "hnsw"):
         out = tmp_path / f"{kind}.index"
