@@ -88,7 +88,7 @@ def write_atomic(path: PathLike, write: Callable[[IO[bytes], str], Any], *,
             raise OutputError(f"cannot create the folder of the {what} {shown(path)}: "
                               f"{exc.strerror or exc}") from None
     try:
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name[:120]}.", suffix=".part")
     except OSError as exc:
         raise OutputError(f"cannot write the {what} {shown(path)}: "
                           f"{exc.strerror or exc}") from None
