@@ -6,9 +6,10 @@ allows; anything derived (concatenations, lookups) is computed lazily and cached
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -390,6 +391,81 @@ class FaissHNSWIndex(HNSWIndex):
             f"FaissHNSWIndex(dim={self.dim}, metric={self.metric!r}, ntotal={self.ntotal}, "
             f"M={self.M}, max_level={self.max_level}, ef_search={self.ef_search}{wrapped}, "
             f"source={self.source!r})"
+        )
+
+
+class LazyLists(Sequence[np.ndarray]):
+    """Per-list arrays made by ``make(list_no)`` on first access and cached (decoded codes:
+    a large index costs nothing until its lists are looked at)."""
+
+    __slots__ = ("_cache", "_make", "_n")
+
+    def __init__(self, n: int, make: Callable[[int], np.ndarray]):
+        self._n = n
+        self._make = make
+        self._cache: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, index: int) -> np.ndarray: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[np.ndarray]: ...
+
+    def __getitem__(self, index: int | slice) -> np.ndarray | Sequence[np.ndarray]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._n))]
+        if index < 0:
+            index += self._n
+        if not 0 <= index < self._n:
+            raise IndexError(index)
+        found = self._cache.get(index)
+        if found is None:
+            found = self._cache[index] = self._make(index)
+        return found
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return (self[i] for i in range(self._n))
+
+
+@dataclass(eq=False)
+class IVFSQIndex(IVFFlatIndex):
+    """A faiss ``IndexIVFScalarQuantizer`` (``IwSq``): an IVF whose lists hold scalar-quantized
+    codes. ``list_vectors``/``vectors`` are faiss's reconstructions (decoded codes, plus the
+    list's centroid when ``by_residual``), decoded lazily per list; ``list_codes`` are the raw
+    codes and ``list_decoded`` the decoded values the search compares the query with
+    (residuals when ``by_residual``). ``codec`` decodes ``(m, code_size) uint8`` codes."""
+
+    qtype: str = "QT_8bit"
+    by_residual: bool = True
+    code_size: int = 0
+    codec: Any = field(default=None, repr=False)
+    _raw: list[np.ndarray] = field(default_factory=list, repr=False)  # (size, code_size) u8
+    _decoded: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    kind: Literal["ivf_sq"] = "ivf_sq"  # type: ignore[assignment]
+
+    def list_codes(self, list_no: int) -> np.ndarray:
+        """``(size, code_size) uint8`` the stored codes of list ``list_no`` (a view)."""
+        return self._raw[self._check_list(list_no)]
+
+    def list_decoded(self, list_no: int) -> np.ndarray:
+        """``(size, dim) float32`` decoded codes of list ``list_no`` as faiss's search sees
+        them (residuals to the centroid when ``by_residual``), cached."""
+        list_no = self._check_list(list_no)
+        found = self._decoded.get(list_no)
+        if found is None:
+            found = self._decoded[list_no] = self.codec.decode(self._raw[list_no],
+                                                               for_search=True)
+        return found
+
+    def __repr__(self) -> str:
+        return (
+            f"IVFSQIndex(dim={self.dim}, metric={self.metric!r}, ntotal={self.ntotal}, "
+            f"nlist={self.nlist}, nprobe={self.nprobe}, qtype={self.qtype}, "
+            f"by_residual={self.by_residual}, source={self.source!r})"
         )
 
 

@@ -52,7 +52,6 @@ UNSUPPORTED = [
     ("RQ2x4", "IxRq", "RQ"),
     ("RaBitQ", "Ixrq", "RaBitQ"),
     ("IVF4,PQ4x4", "IwPQ", "IVF_PQ"),
-    ("IVF4,SQ8", "IwSq", "IVF_SQ"),
     ("IVF4,PQ4x4fs", "IwPf", "fast-scan"),
     ("IVF4,RQ2x4", "IwRQ", "IVF_RQ"),
     ("IVF4,RaBitQ", "Iwrq", "RaBitQ"),

@@ -251,7 +251,17 @@ def format_samples() -> dict[str, bytes]:
     hnsw.add(data)
     idmap_hnsw = faiss.index_factory(6, "IDMap,HNSW4", faiss.METRIC_INNER_PRODUCT)
     idmap_hnsw.add_with_ids(data[:50], np.arange(50, dtype=np.int64) * 2)
+    sq8 = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatL2(6), 6, 8, faiss.ScalarQuantizer.QT_8bit)
+    sq8.train(clustered(400, 6, 13))
+    sq8.add(data)
+    sq4 = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(6), 6, 16,
+                                        faiss.ScalarQuantizer.QT_4bit,
+                                        faiss.METRIC_INNER_PRODUCT, False)
+    sq4.train(clustered(400, 6, 14))
+    sq4.add(data[:5])  # few lists filled: 'sprs' sizes
     return {
+        "ivf_sq8": faiss.serialize_index(sq8).tobytes(),
+        "ivf_sq4_ip_sprs": faiss.serialize_index(sq4).tobytes(),
         "flat_l2": faiss.serialize_index(flat).tobytes(),
         "idmap_flat_ip": faiss.serialize_index(idmap_flat).tobytes(),
         "idmap2_ivf": faiss.serialize_index(idmap_ivf).tobytes(),
@@ -260,7 +270,38 @@ def format_samples() -> dict[str, bytes]:
     }
 
 
-FORMAT_KINDS = ["flat_l2", "idmap_flat_ip", "idmap2_ivf", "faiss_hnsw", "idmap_hnsw_ip"]
+FORMAT_KINDS = ["flat_l2", "idmap_flat_ip", "idmap2_ivf", "faiss_hnsw", "idmap_hnsw_ip",
+                "ivf_sq8", "ivf_sq4_ip_sprs"]
+
+
+def ivf_sq_fields(blob: bytes) -> list[tuple[int, str, str]]:
+    """Count-like fields of an IwSq file (layout of feder/parsers/faiss_ivf_codes.py)."""
+    fields = _header_fields(0, "IwSq")
+    (metric,) = struct.unpack_from("<i", blob, 33)
+    (d,) = struct.unpack_from("<i", blob, 4)
+    pos = 37 + (4 if metric > 1 else 0)
+    (nlist,) = struct.unpack_from("<Q", blob, pos)
+    fields += [(pos, "<Q", "nlist"), (pos + 8, "<Q", "nprobe")]
+    pos += 16
+    fields += _header_fields(pos, "quantizer")
+    fields.append((pos + 37, "<Q", "quantizer float count"))
+    pos += 37 + 8 + 4 * nlist * d
+    fields += [(pos, "<B", "direct map type"), (pos + 1, "<Q", "direct map size")]
+    pos += 9
+    fields += [(pos, "<i", "qtype"), (pos + 12, "<Q", "sq d"), (pos + 20, "<Q", "sq code_size"),
+               (pos + 28, "<Q", "trained count")]
+    (n_trained,) = struct.unpack_from("<Q", blob, pos + 28)
+    pos += 36 + 4 * n_trained
+    fields += [(pos, "<Q", "code_size"), (pos + 8, "<B", "by_residual")]
+    pos += 9
+    assert blob[pos: pos + 4] == b"ilar" and blob[pos + 20: pos + 24] in (b"full", b"sprs")
+    fields += [(pos + 4, "<Q", "invlists nlist"), (pos + 12, "<Q", "invlists code size")]
+    pos += 20
+    (n_sizes,) = struct.unpack_from("<Q", blob, pos + 4)
+    fields.append((pos + 4, "<Q", "sizes count"))
+    for i in range(n_sizes):
+        fields.append((pos + 12 + 8 * i, "<Q", f"sizes[{i}]"))
+    return fields
 
 
 def faiss_hnsw_fields(blob: bytes, at: int = 0) -> list[tuple[int, str, str]]:
@@ -326,6 +367,8 @@ def format_fields(kind: str, blob: bytes) -> list[tuple[int, str, str]]:
     file, found by walking the layout with plain struct reads."""
     if kind == "faiss_hnsw":
         return faiss_hnsw_fields(blob)
+    if kind.startswith("ivf_sq"):
+        return ivf_sq_fields(blob)
     fields = _header_fields(0, blob[:4].decode())
     if kind == "flat_l2":
         return [*fields, (37, "<Q", "float count")]

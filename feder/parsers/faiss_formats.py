@@ -88,7 +88,7 @@ _TABLE: tuple[FaissFormat, ...] = (
     FaissFormat("IvPQ", "IVF_PQ (IndexIVFPQ, legacy layout)", "ivf", _PQ),
     FaissFormat("IwQR", "IVF_PQR (IndexIVFPQR)", "ivf", _PQ),
     FaissFormat("IvQR", "IVF_PQR (IndexIVFPQR, legacy layout)", "ivf", _PQ),
-    FaissFormat("IwSq", "IVF_SQ (IndexIVFScalarQuantizer)", "ivf", _SQ),
+    FaissFormat("IwSq", "IVF_SQ (IndexIVFScalarQuantizer)", "ivf"),
     FaissFormat("IwSQ", "IVF_SQ (IndexIVFScalarQuantizer, legacy layout)", "ivf", _SQ),
     FaissFormat("IvSQ", "IVF_SQ (IndexIVFScalarQuantizer, legacy layout)", "ivf", _SQ),
     FaissFormat("IwSh", "IVF_SH (IndexIVFSpectralHash)", "ivf", _OTHER),
@@ -163,8 +163,8 @@ it still reads)."""
 FAISS_FOURCCS: dict[str, str] = {f.fourcc: f.name for f in _TABLE}
 """fourcc → the index type it stands for (names only)."""
 
-SUPPORTED = "IwFl = IVF_FLAT, IxF2/IxFI/IxFl = FLAT, IHNf = HNSW_FLAT, IxMp/IxM2 id maps " \
-    "around them (and hnswlib indexes)"
+SUPPORTED = "IwFl = IVF_FLAT, IwSq = IVF_SQ, IxF2/IxFI/IxFl = FLAT, IHNf = HNSW_FLAT, " \
+    "IxMp/IxM2 id maps around them (and hnswlib indexes)"
 """What feder reads, for refusal messages."""
 
 
@@ -279,6 +279,12 @@ def _read_hnsw(c: Cursor, end: int) -> FaissHNSWIndex:
     return read_faiss_hnsw(c, end)
 
 
+def _read_ivf_sq(c: Cursor, end: int) -> IndexModel:
+    from .faiss_ivf_codes import read_ivf_sq
+
+    return read_ivf_sq(c, end)
+
+
 def _read_idmap(c: Cursor, end: int) -> IndexModel:
     from .faiss_idmap import read_idmap
 
@@ -287,6 +293,7 @@ def _read_idmap(c: Cursor, end: int) -> IndexModel:
 
 _READERS: dict[str, Reader] = {
     "IwFl": _read_ivf_flat,
+    "IwSq": _read_ivf_sq,
     "IxF2": _read_flat,
     "IxFI": _read_flat,
     "IxFl": _read_flat,

@@ -16,6 +16,7 @@ from .flat import trace_flat
 from .hnsw import trace_hnsw
 from .idmap import trace_ivf_flat_idmap
 from .ivf import trace_ivf_flat
+from .ivf_codes import trace_ivf_sq
 from .types import (
     BeamLevel,
     CoarseStep,
@@ -52,6 +53,7 @@ TRACERS: dict[str, Tracer] = {
     "hnsw": Tracer(trace_hnsw, {"ef": 10}, {"ef_search": "ef", "efSearch": "ef"}),
     "flat": Tracer(trace_flat, {}, {}),
     "ivf_flat_idmap": Tracer(trace_ivf_flat_idmap, {"nprobe": None}, {}),
+    "ivf_sq": Tracer(trace_ivf_sq, {"nprobe": None}, {}),
     "faiss_hnsw": Tracer(trace_faiss_hnsw, {"ef": None}, {"ef_search": "ef", "efSearch": "ef"}),
 }
 """Index kind → its tracer. A new kind registers here; nothing else dispatches on kind."""
@@ -102,4 +104,5 @@ __all__ = [
     "trace_flat",
     "trace_hnsw",
     "trace_ivf_flat",
+    "trace_ivf_sq",
 ]

@@ -1,0 +1,176 @@
+"""faiss IVF indexes whose lists hold codes rather than raw floats: ``IwSq`` (IVF_SQ).
+
+Every ``IndexIVF`` starts the same way (``write_ivf_header``): fourcc, index header, u64
+``nlist``, u64 ``nprobe``, the coarse quantizer (a sub-index), the direct map; the codec
+follows, then the ``ilar`` inverted lists (codes of ``code_size`` bytes, then ids, per list).
+For ``IwSq`` the codec is a ``ScalarQuantizer``, a u64 ``code_size`` and a u8 ``by_residual``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+
+from ..errors import TruncatedIndexError, UnsupportedIndexError
+from ..model import FlatIndex, IVFSQIndex, LazyLists
+from ._reader import Cursor
+from .faiss_common import IndexHeader, read_count, read_header
+from .faiss_sq import read_sq
+
+
+@dataclass(frozen=True)
+class IVFHeader:
+    fourcc: str
+    header: IndexHeader
+    nlist: int
+    nprobe: int
+    quantizer: FlatIndex
+    direct_map_type: int
+
+
+def read_ivf_header(c: Cursor, end: int) -> IVFHeader:
+    """Everything up to the codec: the cursor is just past the fourcc."""
+    buf = c.buf
+    fourcc = buf.fourcc(c.pos - 4)
+    h = read_header(c, f"{fourcc} header")
+    nlist_at = c.pos
+    nlist = c.scalar("u64", "nlist")
+    nprobe = c.scalar("u64", "nprobe")
+    if nlist == 0 or nlist * h.d * 4 > end - c.pos:
+        raise buf.fail(f"nlist = {nlist} does not fit the {end - c.pos} bytes left for "
+                       f"centroids of d = {h.d}", nlist_at)
+    q_at = c.pos
+    from .faiss_formats import read_sub_index
+
+    quantizer = read_sub_index(c, end, role=f"the coarse quantizer of {fourcc}: ")
+    if not isinstance(quantizer, FlatIndex) or quantizer.id_map_fourcc:
+        raise UnsupportedIndexError(
+            f"the coarse quantizer of {fourcc} is a {quantizer.kind} index: feder reads IVF "
+            f"with a flat quantizer (IxF2/IxFI/IxFl) (in {buf.name}, byte offset {q_at})")
+    if quantizer.dim != h.d or quantizer.ntotal != nlist:
+        raise buf.fail(f"the quantizer holds {quantizer.ntotal} centroids of dimension "
+                       f"{quantizer.dim}, expected nlist = {nlist} of {h.d}", q_at)
+    dm_at = c.pos
+    direct_map_type = c.scalar("u8", "direct map type")
+    if direct_map_type not in (0, 1, 2):
+        raise buf.fail(f"direct map type = {direct_map_type}, expected 0, 1 or 2", dm_at)
+    c.array("<i8", read_count(c, "direct map size", 8, end), "direct map array")
+    if direct_map_type == 2:
+        c.array("<i8", 2 * read_count(c, "direct map hashtable size", 16, end),
+                "direct map pairs")
+    return IVFHeader(fourcc, h, int(nlist), int(nprobe), quantizer, int(direct_map_type))
+
+
+def read_invlists(c: Cursor, end: int, nlist: int, code_size: int, ntotal: int,
+                  ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """``ilar`` lists: ``(sizes, codes per list (size, code_size) uint8, ids per list)``."""
+    buf = c.buf
+    il_at = c.pos
+    il_fourcc = c.fourcc("inverted lists fourcc")
+    if il_fourcc != "ilar":
+        kind = {"il00": "absent (il00)", "ilod": "on-disk", "ilp2": "pre-transposed (ilp2)",
+                "ilbl": "block (fast-scan)"}.get(il_fourcc, repr(il_fourcc))
+        raise UnsupportedIndexError(
+            f"inverted lists of kind {kind} are not supported: feder reads array inverted "
+            f"lists ('ilar') (in {buf.name}, byte offset {il_at})")
+    il_nlist = c.scalar("u64", "inverted lists nlist")
+    il_code_size = c.scalar("u64", "inverted lists code size")
+    if il_nlist != nlist or il_code_size != code_size:
+        raise buf.fail(f"inverted lists declare nlist = {il_nlist}, code_size = "
+                       f"{il_code_size}; expected {nlist} and {code_size}", il_at + 4)
+    sizes_at = c.pos
+    kind = c.fourcc("list sizes kind")
+    raw = c.array("<u8", read_count(c, "list sizes count", 8, end), "list sizes")
+    if kind == "full":
+        if raw.size != nlist:
+            raise buf.fail(f"'full' list sizes has {raw.size} entries, expected nlist = "
+                           f"{nlist}", sizes_at)
+        sizes = raw
+    elif kind == "sprs":
+        if raw.size % 2:
+            raise buf.fail(f"'sprs' list sizes has an odd count {raw.size}, expected (list, "
+                           "size) pairs", sizes_at)
+        pairs = raw.reshape(-1, 2)
+        nos = pairs[:, 0]
+        if nos.size and (int(nos.max()) >= nlist or np.any(nos[1:] <= nos[:-1])):
+            raise buf.fail(f"'sprs' list numbers must be increasing and below nlist = "
+                           f"{nlist}", sizes_at + 12)
+        sizes = np.zeros(nlist, np.uint64)
+        sizes[nos.astype(np.int64)] = pairs[:, 1]
+    else:
+        raise buf.fail(f"list sizes kind {kind!r}, expected 'full' or 'sprs'", sizes_at)
+    lists_at = c.pos
+    row = code_size + 8
+    left = end - lists_at
+    if int(sizes.max(initial=0)) > left // row or int(sizes.sum()) * row > left:
+        total = sizes.sum(dtype=np.float64)
+        raise TruncatedIndexError(
+            f"inverted lists announce {total:.0f} codes of {row} bytes: expected "
+            f"{total * row:.0f} bytes, found only {left} left", offset=lists_at,
+            source=buf.name)
+    sizes = sizes.astype(np.int64)
+    if int(sizes.sum()) != ntotal:
+        raise buf.fail(f"inverted lists hold {int(sizes.sum())} codes, header says ntotal = "
+                       f"{ntotal}", lists_at)
+    codes: list[np.ndarray] = []
+    ids: list[np.ndarray] = []
+    empty_codes = np.empty((0, code_size), np.uint8)
+    empty_ids = np.empty(0, np.int64)
+    for size in sizes.tolist():
+        if size == 0:
+            codes.append(empty_codes)
+            ids.append(empty_ids)
+            continue
+        codes.append(c.array("u1", size * code_size, "list codes").reshape(size, code_size))
+        ids.append(c.array("<i8", size, "list ids"))
+    return sizes, codes, ids
+
+
+def read_ivf_sq(c: Cursor, end: int) -> IVFSQIndex:
+    """Read an ``IndexIVFScalarQuantizer`` whose fourcc was just read."""
+    buf = c.buf
+    ivf = read_ivf_header(c, end)
+    h = ivf.header
+    codec = read_sq(c, h.d, end, "IVF_SQ scalar quantizer")
+    cs_at = c.pos
+    code_size = c.scalar("u64", "IVF_SQ code_size")
+    by_residual = c.scalar("u8", "IVF_SQ by_residual")
+    if code_size != codec.code_size or by_residual > 1:
+        raise buf.fail(f"IVF_SQ code_size = {code_size}, by_residual = {by_residual}: "
+                       f"expected {codec.code_size} and 0/1", cs_at)
+    sizes, codes, ids = read_invlists(c, end, ivf.nlist, codec.code_size, h.ntotal)
+    if getattr(buf, "guard", None) is not None:
+        # a memory-mapped file: copy (codes are small next to the decoded vectors)
+        codes = [np.array(a) for a in codes]
+        ids = [np.array(a) for a in ids]
+    offsets = np.zeros(ivf.nlist + 1, np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    centroids = np.array(ivf.quantizer.vectors, dtype=np.float32)
+    def reconstruct(list_no: int) -> np.ndarray:
+        values = codec.decode(codes[list_no])
+        if by_residual:
+            return np.asarray(values + centroids[list_no], dtype=np.float32)
+        return values
+
+    return IVFSQIndex(
+        dim=h.d,
+        metric=h.metric,
+        metric_type=h.metric_type,
+        metric_arg=h.metric_arg,
+        ntotal=h.ntotal,
+        nprobe=ivf.nprobe,
+        centroids=centroids,
+        list_offsets=offsets,
+        direct_map_type=ivf.direct_map_type,
+        source=buf.name,
+        _codes=cast(list[np.ndarray], LazyLists(ivf.nlist, reconstruct)),
+        _ids=ids,
+        _owner=buf.owner,
+        qtype=codec.name,
+        by_residual=bool(by_residual),
+        code_size=codec.code_size,
+        codec=codec,
+        _raw=codes,
+    )
