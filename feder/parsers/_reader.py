@@ -208,7 +208,7 @@ def open_buffer(source: str | os.PathLike[str] | bytes | bytearray | memoryview 
                 # twice as fast as fh.read() and, unlike a map, immune to later rewrites
                 data = np.fromfile(fh, dtype=np.uint8, count=size)
                 data.flags.writeable = False
-                return Buffer(memoryview(data), path, owner=data)
+                return Buffer(data.data, path, owner=data)
             mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except FileNotFoundError:
         raise IndexFormatError(f"no such index file: {path!r}") from None
