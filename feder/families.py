@@ -48,7 +48,7 @@ FAMILIES: dict[str, Family] = {
 }
 
 FAMILY_OF_KIND: dict[str, str] = {"ivf_flat": "ivf", "hnsw": "graph",
-                                  "ivf_flat_idmap": "ivf", "faiss_hnsw": "graph",
+                                  "ivf_idmap": "ivf", "faiss_hnsw": "graph",
                                   "ivf_sq": "ivf"}
 
 

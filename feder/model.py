@@ -332,23 +332,25 @@ class FlatIndex:
 
 
 @dataclass(eq=False)
-class IDMapIVFFlatIndex(IVFFlatIndex):
-    """An ``IndexIVFFlat`` inside an ``IndexIDMap``/``IndexIDMap2``: ``ids``, ``list_ids``
-    and ``vector()`` use the user's ids (``id_map[inner id]``); ``inner`` is the IVF as
-    stored, with faiss's internal ids, which the replay searches (faiss breaks ties on them)
-    before mapping its results."""
+class IDMapIVFIndex(IVFFlatIndex):
+    """An IVF index (``IndexIVFFlat``, ``IndexIVFScalarQuantizer``) inside an
+    ``IndexIDMap``/``IndexIDMap2``: ``ids``, ``list_ids`` and ``vector()`` use the user's ids
+    (``id_map[inner id]``); ``list_vectors``/``vectors`` are the inner index's (raw vectors,
+    or reconstructions of codes); ``inner`` is the IVF as stored, with faiss's internal ids,
+    which the replay searches (faiss breaks ties on them) before mapping its results."""
 
     id_map: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
     id_map_fourcc: str = "IxMp"
     inner: IVFFlatIndex | None = field(default=None, repr=False)
 
-    kind: Literal["ivf_flat_idmap"] = "ivf_flat_idmap"  # type: ignore[assignment]
+    kind: Literal["ivf_idmap"] = "ivf_idmap"  # type: ignore[assignment]
 
     def __repr__(self) -> str:
+        inner = "" if self.inner is None else f"inner={self.inner.kind!r}, "
         return (
-            f"IDMapIVFFlatIndex(dim={self.dim}, metric={self.metric!r}, ntotal={self.ntotal}, "
+            f"IDMapIVFIndex(dim={self.dim}, metric={self.metric!r}, ntotal={self.ntotal}, "
             f"nlist={self.nlist}, nprobe={self.nprobe}, id_map={self.id_map_fourcc!r}, "
-            f"source={self.source!r})"
+            f"{inner}source={self.source!r})"
         )
 
 

@@ -12,7 +12,7 @@ from conftest import build_ivf, clustered
 
 import feder
 from feder.families import FAMILIES, FAMILY_OF_KIND
-from feder.model import FlatIndex, IDMapIVFFlatIndex
+from feder.model import FlatIndex, IDMapIVFIndex
 from feder.parsers import FAISS_FORMATS
 from feder.trace import TRACERS, FlatTrace
 
@@ -257,7 +257,7 @@ def test_flat_family_and_tracer_are_registered():
     assert "flat" in TRACERS
     assert FAMILIES["flat"].search_view in dict(FAMILIES["flat"].views)
     assert {"projection", "fine"} == {v for v, _ in FAMILIES["flat"].views}
-    assert FAMILY_OF_KIND["ivf_flat_idmap"] == "ivf"
+    assert FAMILY_OF_KIND["ivf_idmap"] == "ivf"
 
 
 def test_flat_corrupt_and_truncated_files_report_offsets():
@@ -347,8 +347,8 @@ def test_idmap_ivf_flat_equals_faiss(wrapper, metric):
     ivf.nprobe = 3
     parsed = feder.load_index(blob_of(index))
     model = parsed.model
-    assert isinstance(model, IDMapIVFFlatIndex) and isinstance(model, feder.IVFFlatIndex)
-    assert parsed.kind == "ivf_flat_idmap" and model.nprobe == 3
+    assert isinstance(model, IDMapIVFIndex) and isinstance(model, feder.IVFFlatIndex)
+    assert parsed.kind == "ivf_idmap" and model.nprobe == 3
     assert FAMILY_OF_KIND[parsed.kind] == "ivf"
     np.testing.assert_array_equal(model.id_map, ids)
     centroids = ivf.quantizer.reconstruct_n(0, 16)

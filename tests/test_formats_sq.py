@@ -192,15 +192,28 @@ def test_corrupt_codec_fields_report_offsets():
         feder.load_index(blob[:-1])
 
 
-def test_sq_inside_an_id_map_is_refused_clearly():
-    index, data = build("QT_8bit", "l2", True, n=300, d=8, nlist=4)
-    wrapped = faiss.IndexIDMap(faiss.IndexIVFScalarQuantizer(
-        faiss.IndexFlatL2(8), 8, 4, SQ.QT_8bit))
-    wrapped.train(data)
-    wrapped.add_with_ids(data, np.arange(300, dtype=np.int64) + 5)
-    with pytest.raises(feder.UnsupportedIndexError, match="IxMp around a ivf_sq index"):
-        feder.load_index(wrapped)
-    assert index.ntotal == 300
+@pytest.mark.parametrize("metric", ["l2", "ip"])
+def test_sq_inside_an_id_map(metric):
+    """txtai with quantization: ``IDMap2,IVF…,SQ8`` — ids mapped, ties on internal ids."""
+    base = clustered(300, 8, 3)
+    data = np.concatenate([base, base[:100]]).astype(np.float32)
+    index = faiss.index_factory(8, "IDMap2,IVF4,SQ8", METRICS[metric])
+    index.train(clustered(2000, 8, 4))
+    ids = (np.arange(400, dtype=np.int64)[::-1] * 7 + 3)
+    index.add_with_ids(data, ids)
+    faiss.extract_index_ivf(index).nprobe = 2
+    blob = blob_of(index)
+    assert blob[:4] == b"IxM2" and blob[37:41] == b"IwSq"
+    parsed = feder.load_index(blob)
+    model = parsed.model
+    assert parsed.kind == "ivf_idmap" and isinstance(model.inner, IVFSQIndex)
+    assert FAMILY_OF_KIND["ivf_idmap"] == "ivf"
+    for k in (1, 3, 10):
+        assert_same_search(parsed, index, base[:30], k)
+    ivf = faiss.extract_index_ivf(index)
+    ivf.make_direct_map()
+    np.testing.assert_array_equal(parsed.vector(int(ids[17])), ivf.reconstruct(17))
+    assert "inner='ivf_sq'" in repr(parsed)
 
 
 @pytest.mark.parametrize("qtype", ["QT_8bit", "QT_6bit", "QT_4bit"])

@@ -17,7 +17,7 @@ from ..model import (
     FaissHNSWIndex,
     FlatIndex,
     HNSWIndex,
-    IDMapIVFFlatIndex,
+    IDMapIVFIndex,
     IndexModel,
     IVFFlatIndex,
 )
@@ -112,4 +112,4 @@ def _load_hnswlib_object(index: Any, source: str | None, space: str | None) -> H
 
 
 __all__ = ["FAISS_FORMATS", "FAISS_FOURCCS", "SOURCES", "SPACES", "FaissHNSWIndex", "FlatIndex",
-           "HNSWIndex", "IDMapIVFFlatIndex", "IVFFlatIndex", "read_index"]
+           "HNSWIndex", "IDMapIVFIndex", "IVFFlatIndex", "read_index"]

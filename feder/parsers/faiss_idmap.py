@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 
 from ..errors import UnsupportedIndexError
-from ..model import FaissHNSWIndex, FlatIndex, IDMapIVFFlatIndex, IndexModel, IVFFlatIndex
+from ..model import FaissHNSWIndex, FlatIndex, IDMapIVFIndex, IndexModel, IVFFlatIndex
 from ._reader import Cursor
 from .faiss_common import read_header
 
@@ -56,25 +56,25 @@ def wrap(inner: IndexModel, id_map: np.ndarray, fourcc: str, at: int) -> IndexMo
         return dataclasses.replace(inner, ids=id_map, id_map_fourcc=fourcc)
     if isinstance(inner, FaissHNSWIndex) and inner.id_map_fourcc is None:
         return dataclasses.replace(inner, labels=id_map, id_map_fourcc=fourcc)
-    if type(inner) is IVFFlatIndex:
+    if isinstance(inner, IVFFlatIndex) and not isinstance(inner, IDMapIVFIndex):
         return _wrap_ivf(inner, id_map, fourcc, at)
     raise UnsupportedIndexError(
         f"{fourcc} around a {inner.kind} index is not supported: feder reads id maps around "
-        f"IVF_FLAT, FLAT and HNSW_FLAT (in {inner.source}, byte offset {at})")
+        f"IVF_FLAT, IVF_SQ, FLAT and HNSW_FLAT (in {inner.source}, byte offset {at})")
 
 
-def _wrap_ivf(ivf: IVFFlatIndex, id_map: np.ndarray, fourcc: str, at: int) -> IDMapIVFFlatIndex:
+def _wrap_ivf(ivf: IVFFlatIndex, id_map: np.ndarray, fourcc: str, at: int) -> IDMapIVFIndex:
     n = id_map.shape[0]
     inner_ids = ivf.ids
     if inner_ids.size and (int(inner_ids.min()) < 0 or int(inner_ids.max()) >= n):
         from ..errors import IndexFormatError
 
         raise IndexFormatError(
-            f"the IVF_FLAT inside {fourcc} stores ids {int(inner_ids.min())} … "
+            f"the {ivf.kind} index inside {fourcc} stores ids {int(inner_ids.min())} … "
             f"{int(inner_ids.max())}: expected internal ids 0 … {n - 1} for its id map",
             offset=at, source=ivf.source)
     mapped = [id_map[ivf.list_ids(lst)] for lst in range(ivf.nlist)]
     fields = {f.name: getattr(ivf, f.name) for f in dataclasses.fields(IVFFlatIndex)
               if f.init and f.name not in ("kind", "_ids", "_blocks")}
-    return IDMapIVFFlatIndex(**fields, _ids=mapped, _blocks=ivf._blocks, id_map=id_map,
-                             id_map_fourcc=fourcc, inner=ivf)
+    return IDMapIVFIndex(**fields, _ids=mapped, _blocks=ivf._blocks, id_map=id_map,
+                         id_map_fourcc=fourcc, inner=ivf)

@@ -14,7 +14,7 @@ from ..model import IndexModel
 from .faiss_hnsw import trace_faiss_hnsw
 from .flat import trace_flat
 from .hnsw import trace_hnsw
-from .idmap import trace_ivf_flat_idmap
+from .idmap import trace_ivf_idmap
 from .ivf import trace_ivf_flat
 from .ivf_codes import trace_ivf_sq
 from .types import (
@@ -52,7 +52,7 @@ TRACERS: dict[str, Tracer] = {
     "ivf_flat": Tracer(trace_ivf_flat, {"nprobe": None}, {}),
     "hnsw": Tracer(trace_hnsw, {"ef": 10}, {"ef_search": "ef", "efSearch": "ef"}),
     "flat": Tracer(trace_flat, {}, {}),
-    "ivf_flat_idmap": Tracer(trace_ivf_flat_idmap, {"nprobe": None}, {}),
+    "ivf_idmap": Tracer(trace_ivf_idmap, {"nprobe": None}, {}),
     "ivf_sq": Tracer(trace_ivf_sq, {"nprobe": None}, {}),
     "faiss_hnsw": Tracer(trace_faiss_hnsw, {"ef": None}, {"ef_search": "ef", "efSearch": "ef"}),
 }

@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .ivf import trace_ivf_flat
 from .types import IVFTrace
 
 if TYPE_CHECKING:
-    from ..model import IDMapIVFFlatIndex
+    from ..model import IDMapIVFIndex
 
 
 def map_ids(id_map: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -24,11 +23,14 @@ def map_ids(id_map: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return out
 
 
-def trace_ivf_flat_idmap(index: IDMapIVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1,
-                         ) -> IVFTrace:
-    """Replay ``IndexIDMap(IndexIVFFlat).search(query, k)`` with ``nprobe`` lists."""
+def trace_ivf_idmap(index: IDMapIVFIndex, query: Any, k: int = 5, nprobe: int = 1) -> IVFTrace:
+    """Replay ``IndexIDMap(IndexIVF…).search(query, k)`` with ``nprobe`` lists: the inner
+    IVF (flat or SQ) is searched by its own tracer, then its results are mapped."""
+    from . import TRACERS
+
     assert index.inner is not None
-    inner = trace_ivf_flat(index.inner, query, k=k, nprobe=nprobe)
+    inner = TRACERS[index.inner.kind].run(index.inner, query, k=k, nprobe=nprobe)
+    assert isinstance(inner, IVFTrace)
     fine = inner.fine
     assert fine is not None
     return dataclasses.replace(
