@@ -267,8 +267,9 @@ def _check_owner(owner: Any) -> None:
 
 @dataclass(eq=False)
 class FlatIndex:
-    """A faiss ``IndexFlat`` (``IxF2`` L2, ``IxFI`` inner product, ``IxFl`` other metrics),
-    possibly inside an ``IndexIDMap``/``IndexIDMap2`` (``id_map_fourcc``).
+    """A faiss ``IndexFlat`` (``IxF2`` L2, ``IxFI`` inner product, ``IxFl`` other metrics) or
+    ``IndexScalarQuantizer`` (``IxSQ``: ``vectors`` are the decoded codes), possibly inside an
+    ``IndexIDMap``/``IndexIDMap2`` (``id_map_fourcc``).
 
     Row ``r`` of ``vectors`` is faiss's internal id ``r``; ``ids[r]`` is the id faiss returns
     for it (``r`` itself, or ``id_map[r]`` under an id map).
@@ -281,11 +282,15 @@ class FlatIndex:
     ntotal: int
     ids: np.ndarray  # (ntotal,) int64: arange, or the id map
     source: str
-    fourcc: str  # "IxF2" | "IxFI" | "IxFl"
+    fourcc: str  # "IxF2" | "IxFI" | "IxFl" | "IxSQ"
     id_map_fourcc: str | None = None  # "IxMp" | "IxM2" when wrapped in an id map
     _vectors: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.float32),
                                  repr=False)  # (ntotal, dim) float32 view
     _owner: Any = field(default=None, repr=False)
+    qtype: str | None = None  # the scalar quantizer type of an IxSQ (vectors = reconstructions)
+    search_vectors: np.ndarray | None = field(default=None, repr=False)
+    """IxSQ: ``(ntotal, dim) float32`` the codes decoded as faiss's distance computer sees them
+    (may differ from the reconstructions in the last bit); ``None`` for raw float storage."""
 
     kind: Literal["flat"] = "flat"
 
@@ -356,7 +361,8 @@ class IDMapIVFIndex(IVFFlatIndex):
 
 @dataclass(eq=False)
 class FaissHNSWIndex(HNSWIndex):
-    """A faiss ``IndexHNSWFlat`` (``IHNf``) in the hnswlib-shaped model the graph views use.
+    """A faiss ``IndexHNSWFlat`` (``IHNf``) or ``IndexHNSWSQ`` (``IHNs``) in the hnswlib-shaped
+    model the graph views use.
 
     faiss keeps all levels in one ``neighbors`` array (``offsets[i]`` + the cumulative
     per-level widths, ``-1`` padded); the parser turns it into one CSR :class:`LevelGraph`
@@ -375,6 +381,10 @@ class FaissHNSWIndex(HNSWIndex):
     assign_probas: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     fourcc: str = "IHNf"
     id_map_fourcc: str | None = None
+    storage_qtype: str | None = None  # IHNs: the storage's scalar quantizer type
+    search_vectors: np.ndarray | None = field(default=None, repr=False)
+    """IHNs: the storage codes decoded as faiss's distance computer sees them (``vectors``
+    are the reconstructions the views show); ``None`` for flat storage."""
 
     kind: Literal["faiss_hnsw"] = "faiss_hnsw"  # type: ignore[assignment]
 

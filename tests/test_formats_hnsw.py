@@ -276,10 +276,42 @@ def test_corrupt_files_report_offsets():
         feder.load_index(blob + b"\0\0\0\0")
 
 
-def test_sq_storage_is_refused_by_name():
-    index = faiss.index_factory(8, "HNSW4,SQ8")
+@pytest.mark.parametrize("factory", ["HNSW6,SQ8", "HNSW6,SQ4", "HNSW6,SQfp16"])
+@pytest.mark.parametrize("metric", ["l2", "ip"])
+@pytest.mark.parametrize("d", [16, 12])
+def test_hnsw_sq_storage(factory, metric, d):
+    """IHNs: the graph over scalar-quantized storage; the replay compares the query with the
+    codes as faiss's SQ distance computer decodes them."""
+    data = clustered(1500, d, 8)
+    index = faiss.index_factory(d, factory, METRICS[metric])
+    index.train(data)
+    index.add(data)
+    blob = blob_of(index)
+    assert blob[:4] == b"IHNs"
+    parsed = feder.load_index(blob)
+    model = parsed.model
+    assert isinstance(model, FaissHNSWIndex) and model.fourcc == "IHNs"
+    assert model.storage_qtype == {"SQ8": "QT_8bit", "SQ4": "QT_4bit",
+                                   "SQfp16": "QT_fp16"}[factory.split(",")[1]]
+    np.testing.assert_array_equal(model.vectors, index.storage.reconstruct_n(0, 1500))
+    expected = faiss_levels(index)
+    for level, graph in enumerate(model.graphs):
+        for node, links in list(expected[level].items())[:200]:
+            assert graph.neighbors_of(node).tolist() == links
+    assert_same_search(parsed, index, queries(data), 8)
+    assert_same_search(parsed, index, queries(data, 10), 3, ef=40)
+    stats = faiss.cvar.hnsw_stats
+    for q in queries(data, 6):
+        stats.reset()
+        index.search(q[None], 5)
+        trace = parsed.search(q, k=5)
+        assert sum(int(level.edge_dst.size) for level in trace.levels) == stats.ndis
+
+
+def test_other_storage_is_refused_by_name():
+    index = faiss.index_factory(8, "HNSW4,PQ4x4")
     x = clustered(300, 8, 1)
     index.train(x)
     index.add(x)
-    with pytest.raises(feder.UnsupportedIndexError, match="IHNs = HNSW_SQ"):
+    with pytest.raises(feder.UnsupportedIndexError, match="IHNp = HNSW_PQ"):
         feder.load_index(index)

@@ -229,3 +229,53 @@ def test_search_decodes_like_faiss_simd_path(qtype):
         trace = parsed.search(q, k=5)
         np.testing.assert_array_equal(trace.ids, ids[i])
         np.testing.assert_allclose(trace.distances, distances[i], rtol=2e-6, atol=0)
+
+
+@pytest.mark.parametrize("qtype", ["QT_8bit", "QT_4bit", "QT_fp16", "QT_8bit_uniform"])
+@pytest.mark.parametrize("metric", ["l2", "ip"])
+@pytest.mark.parametrize("d", [16, 12])
+def test_flat_sq_equals_faiss(qtype, metric, d):
+    """IxSQ (IndexScalarQuantizer, txtai's quantized flat): an exhaustive scan of codes."""
+    data = clustered(1000, d, 6)
+    index = faiss.IndexScalarQuantizer(d, getattr(SQ, qtype), METRICS[metric])
+    index.train(data)
+    index.add(data)
+    blob = blob_of(index)
+    assert blob[:4] == b"IxSQ"
+    parsed = feder.load_index(blob)
+    model = parsed.model
+    assert parsed.kind == "flat" and model.fourcc == "IxSQ" and model.qtype == qtype
+    np.testing.assert_array_equal(model.vectors, index.reconstruct_n(0, 1000))
+    np.testing.assert_array_equal(parsed.vector(5), index.reconstruct(5))
+    for k in (1, 7, 60):
+        assert_same_search(parsed, index, queries(data), k)
+    trace = parsed.search(data[0], k=4)
+    np.testing.assert_array_equal(trace.steps[0].candidate_ids[trace.steps[0].result_positions],
+                                  trace.ids)
+
+
+def test_flat_sq_ties_and_id_map():
+    base = clustered(80, 8, 2)
+    data = np.concatenate([base, base, base[:30]]).astype(np.float32)
+    for metric in ("l2", "ip"):
+        index = faiss.index_factory(8, "IDMap,SQ4", METRICS[metric])
+        index.train(data)
+        index.add_with_ids(data, np.arange(190, dtype=np.int64)[::-1] * 5)
+        parsed = feder.load_index(blob_of(index))
+        assert parsed.model.id_map_fourcc == "IxMp"
+        for k in (1, 2, 3, 6):
+            assert_same_search(parsed, index, base[:25], k)
+
+
+def test_flat_sq_corrupt_code_count():
+    index = faiss.IndexScalarQuantizer(8, SQ.QT_8bit)
+    data = clustered(20, 8, 1)
+    index.train(data)
+    index.add(data)
+    blob = blob_of(index)
+    count_at = len(blob) - 20 * 8 - 8
+    bad = bytearray(blob)
+    struct.pack_into("<Q", bad, count_at, 152)
+    with pytest.raises(feder.IndexFormatError, match="152 code bytes, expected") as info:
+        feder.load_index(bytes(bad))
+    assert info.value.offset == count_at

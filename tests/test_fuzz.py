@@ -259,7 +259,15 @@ def format_samples() -> dict[str, bytes]:
                                         faiss.METRIC_INNER_PRODUCT, False)
     sq4.train(clustered(400, 6, 14))
     sq4.add(data[:5])  # few lists filled: 'sprs' sizes
+    flat_sq = faiss.IndexScalarQuantizer(6, faiss.ScalarQuantizer.QT_8bit)
+    flat_sq.train(data)
+    flat_sq.add(data)
+    hnsw_sq = faiss.index_factory(6, "HNSW4,SQ4", faiss.METRIC_INNER_PRODUCT)
+    hnsw_sq.train(data)
+    hnsw_sq.add(data[:60])
     return {
+        "flat_sq8": faiss.serialize_index(flat_sq).tobytes(),
+        "hnsw_sq4_ip": faiss.serialize_index(hnsw_sq).tobytes(),
         "ivf_sq8": faiss.serialize_index(sq8).tobytes(),
         "ivf_sq4_ip_sprs": faiss.serialize_index(sq4).tobytes(),
         "flat_l2": faiss.serialize_index(flat).tobytes(),
@@ -271,7 +279,7 @@ def format_samples() -> dict[str, bytes]:
 
 
 FORMAT_KINDS = ["flat_l2", "idmap_flat_ip", "idmap2_ivf", "faiss_hnsw", "idmap_hnsw_ip",
-                "ivf_sq8", "ivf_sq4_ip_sprs"]
+                "ivf_sq8", "ivf_sq4_ip_sprs", "flat_sq8", "hnsw_sq4_ip"]
 
 
 def ivf_sq_fields(blob: bytes) -> list[tuple[int, str, str]]:
@@ -307,7 +315,7 @@ def ivf_sq_fields(blob: bytes) -> list[tuple[int, str, str]]:
 def faiss_hnsw_fields(blob: bytes, at: int = 0) -> list[tuple[int, str, str]]:
     """Count-like fields of an IHNf file starting at ``at``: header, the HNSW vectors'
     counts and a sample of their items, the scalars, the storage header and float count."""
-    fields = _header_fields(at, "IHNf")
+    fields = _header_fields(at, blob[at: at + 4].decode())
     pos = at + 37
     for name, item, fmt in (("assign_probas", 8, "<d"), ("cum_nneighbor", 4, "<i"),
                             ("levels", 4, "<i"), ("offsets", 8, "<Q"),
@@ -323,8 +331,24 @@ def faiss_hnsw_fields(blob: bytes, at: int = 0) -> list[tuple[int, str, str]]:
         pos += 4
     pos += 4
     fields += _header_fields(pos, "storage")
+    if blob[pos: pos + 4] == b"IxSQ":
+        return fields + sq_fields(blob, pos + 37) + [(len(blob) - 8 - _sq_bytes(blob, pos),
+                                                      "<Q", "storage code count")]
     fields.append((pos + 37, "<Q", "storage float count"))
     return fields
+
+
+def sq_fields(blob: bytes, at: int) -> list[tuple[int, str, str]]:
+    """The ScalarQuantizer record at ``at``: qtype, d, code_size, trained count."""
+    return [(at, "<i", "qtype"), (at + 12, "<Q", "sq d"), (at + 20, "<Q", "sq code_size"),
+            (at + 28, "<Q", "trained count")]
+
+
+def _sq_bytes(blob: bytes, index_at: int) -> int:
+    """Code bytes of the IxSQ starting at ``index_at`` (its codes end the file)."""
+    (ntotal,) = struct.unpack_from("<q", blob, index_at + 8)
+    (code_size,) = struct.unpack_from("<Q", blob, index_at + 37 + 20)
+    return int(ntotal * code_size)
 
 
 def exercise_format(blob: bytes) -> str:
@@ -365,8 +389,11 @@ def _header_fields(at: int, name: str) -> list[tuple[int, str, str]]:
 def format_fields(kind: str, blob: bytes) -> list[tuple[int, str, str]]:
     """(offset, struct format, name) of the count-like fields of a :func:`format_samples`
     file, found by walking the layout with plain struct reads."""
-    if kind == "faiss_hnsw":
+    if kind in ("faiss_hnsw", "hnsw_sq4_ip"):
         return faiss_hnsw_fields(blob)
+    if kind == "flat_sq8":
+        return [*_header_fields(0, "IxSQ"), *sq_fields(blob, 37),
+                (len(blob) - 8 - _sq_bytes(blob, 0), "<Q", "code count")]
     if kind.startswith("ivf_sq"):
         return ivf_sq_fields(blob)
     fields = _header_fields(0, blob[:4].decode())

@@ -47,3 +47,35 @@ def read_flat(c: Cursor, end: int) -> FlatIndex:
         _vectors=vectors,
         _owner=owner,
     )
+
+
+def read_flat_sq(c: Cursor, end: int) -> FlatIndex:
+    """Read an ``IndexScalarQuantizer`` (``IxSQ``): header, the scalar quantizer, then the
+    codes as a ``std::vector<uint8_t>`` of ``ntotal·code_size`` bytes. The codes are decoded
+    on load (reconstructions for the views, search values for the replay)."""
+    from .faiss_sq import read_sq
+
+    buf = c.buf
+    h = read_header(c, "IxSQ header")
+    codec = read_sq(c, h.d, end, "IxSQ scalar quantizer")
+    n_at = c.pos
+    n_bytes = read_count(c, "IxSQ code byte count", 1, end)
+    if n_bytes != h.ntotal * codec.code_size:
+        raise buf.fail(f"IxSQ stores {n_bytes} code bytes, expected ntotal·code_size = "
+                       f"{h.ntotal}·{codec.code_size} = {h.ntotal * codec.code_size}", n_at)
+    codes = c.array("u1", n_bytes, "IxSQ codes").reshape(h.ntotal, codec.code_size)
+    vectors = codec.decode(codes)
+    search = codec.decode(codes, for_search=True)
+    return FlatIndex(
+        dim=h.d,
+        metric=h.metric,
+        metric_type=h.metric_type,
+        metric_arg=h.metric_arg,
+        ntotal=h.ntotal,
+        ids=np.arange(h.ntotal, dtype=np.int64),
+        source=buf.name,
+        fourcc="IxSQ",
+        _vectors=vectors,
+        qtype=codec.name,
+        search_vectors=vectors if np.array_equal(search, vectors) else search,
+    )

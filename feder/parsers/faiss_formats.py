@@ -48,7 +48,7 @@ _TABLE: tuple[FaissFormat, ...] = (
     FaissFormat("IxPq", "PQ (IndexPQ)", "flat", _PQ),
     FaissFormat("IxPQ", "PQ (IndexPQ, legacy layout)", "flat", _PQ),
     FaissFormat("IxPo", "PQ (IndexPQ, legacy layout)", "flat", _PQ),
-    FaissFormat("IxSQ", "SQ (IndexScalarQuantizer)", "flat", _SQ),
+    FaissFormat("IxSQ", "SQ (IndexScalarQuantizer)", "flat"),
     FaissFormat("IPfs", "PQ fast-scan (IndexPQFastScan)", "flat", _FAST_SCAN),
     FaissFormat("IxHe", "LSH (IndexLSH)", "flat", _LSH),
     FaissFormat("IxHE", "LSH (IndexLSH, legacy layout)", "flat", _LSH),
@@ -115,7 +115,7 @@ _TABLE: tuple[FaissFormat, ...] = (
     FaissFormat("IwEd", "IVF EDEN scalar quantizer (IndexIVFEDEN)", "ivf", _SQ),
     # graphs
     FaissFormat("IHNf", "HNSW_FLAT (IndexHNSWFlat)", "graph"),
-    FaissFormat("IHNs", "HNSW_SQ (IndexHNSWSQ)", "graph", _SQ),
+    FaissFormat("IHNs", "HNSW_SQ (IndexHNSWSQ)", "graph"),
     FaissFormat("IHNp", "HNSW_PQ (IndexHNSWPQ)", "graph", _PQ),
     FaissFormat("IHN2", "HNSW_2LEVEL (IndexHNSW2Level)", "graph", _OTHER),
     FaissFormat("IHfP", "HNSW_FLAT Panorama (IndexHNSWFlatPanorama)", "graph", _OTHER),
@@ -163,8 +163,8 @@ it still reads)."""
 FAISS_FOURCCS: dict[str, str] = {f.fourcc: f.name for f in _TABLE}
 """fourcc → the index type it stands for (names only)."""
 
-SUPPORTED = "IwFl = IVF_FLAT, IwSq = IVF_SQ, IxF2/IxFI/IxFl = FLAT, IHNf = HNSW_FLAT, " \
-    "IxMp/IxM2 id maps around them (and hnswlib indexes)"
+SUPPORTED = "IwFl = IVF_FLAT, IwSq = IVF_SQ, IxF2/IxFI/IxFl = FLAT, IxSQ = SQ, IHNf = " \
+    "HNSW_FLAT, IHNs = HNSW_SQ, IxMp/IxM2 id maps around them (and hnswlib indexes)"
 """What feder reads, for refusal messages."""
 
 
@@ -273,6 +273,12 @@ def _read_flat(c: Cursor, end: int) -> FlatIndex:
     return read_flat(c, end)
 
 
+def _read_flat_sq(c: Cursor, end: int) -> FlatIndex:
+    from .faiss_flat import read_flat_sq
+
+    return read_flat_sq(c, end)
+
+
 def _read_hnsw(c: Cursor, end: int) -> FaissHNSWIndex:
     from .faiss_hnsw import read_faiss_hnsw
 
@@ -297,7 +303,9 @@ _READERS: dict[str, Reader] = {
     "IxF2": _read_flat,
     "IxFI": _read_flat,
     "IxFl": _read_flat,
+    "IxSQ": _read_flat_sq,
     "IHNf": _read_hnsw,
+    "IHNs": _read_hnsw,
     "IxMp": _read_idmap,
     "IxM2": _read_idmap,
 }

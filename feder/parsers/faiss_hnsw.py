@@ -1,4 +1,5 @@
-"""Reader for faiss ``IndexHNSWFlat`` (fourcc ``IHNf``), into the graph model the views use.
+"""Reader for faiss ``IndexHNSWFlat`` (``IHNf``) and ``IndexHNSWSQ`` (``IHNs``), into the
+graph model the views use.
 
 Layout (faiss ``impl/index_write.cpp``, ``write_HNSW``): fourcc, index header, then the HNSW
 as ``std::vector``s (a u64 count, then the items): ``assign_probas`` f64,
@@ -6,7 +7,7 @@ as ``std::vector``s (a u64 count, then the items): ``assign_probas`` f64,
 (ntotal + 1), ``neighbors`` i32 (all levels of a vector one after the other, each level
 ``cum[l+1] − cum[l]`` slots, ``-1`` padded); then i32 ``entry_point``, ``max_level``,
 ``efConstruction``, ``efSearch`` and a deprecated ``upper_beam``; then the storage sub-index
-(``IxF2``/``IxFI`` for HNSW_FLAT).
+(``IxF2``/``IxFI`` for HNSW_FLAT, ``IxSQ`` for HNSW_SQ).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _CHUNK = 1 << 16  # rows gathered at a time when packing a level into CSR
 
 
 def read_faiss_hnsw(c: Cursor, end: int) -> FaissHNSWIndex:
-    """Read an ``IndexHNSWFlat`` whose fourcc was just read (``c.pos`` is past it)."""
+    """Read an ``IndexHNSWFlat``/``IndexHNSWSQ`` whose fourcc was just read."""
     buf = c.buf
     at = c.pos - 4
     fourcc = buf.fourcc(at)
@@ -101,10 +102,12 @@ def read_faiss_hnsw(c: Cursor, end: int) -> FaissHNSWIndex:
     from .faiss_formats import read_sub_index
 
     storage = read_sub_index(c, end, role=f"the storage of {fourcc}: ")
-    if not isinstance(storage, FlatIndex):
+    expected_storage = ("IxSQ",) if fourcc == "IHNs" else ("IxF2", "IxFI")
+    if not isinstance(storage, FlatIndex) or storage.fourcc not in expected_storage:
+        found = storage.fourcc if isinstance(storage, FlatIndex) else storage.kind
         raise UnsupportedIndexError(
-            f"the storage of {fourcc} is a {storage.kind} index: feder reads HNSW over flat "
-            f"storage (in {buf.name}, byte offset {storage_at})")
+            f"the storage of {fourcc} is {found}: feder reads {fourcc} over "
+            f"{'/'.join(expected_storage)} storage (in {buf.name}, byte offset {storage_at})")
     if storage.dim != h.d or storage.ntotal != n or storage.metric != h.metric:
         raise bad(f"the storage holds {storage.ntotal} vectors of dimension {storage.dim} "
                   f"({storage.metric}), expected {n} of {h.d} ({h.metric})", storage_at)
@@ -141,6 +144,8 @@ def read_faiss_hnsw(c: Cursor, end: int) -> FaissHNSWIndex:
         cum_nneighbor_per_level=np.array(cum, dtype=np.int32),
         assign_probas=np.array(probas, dtype=np.float64),
         fourcc=fourcc,
+        storage_qtype=storage.qtype,
+        search_vectors=storage.search_vectors,
     )
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from .distances import faiss_distances
 from .flat import check_metric
 from .ivf import PAD_LIMIT
+from .ivf_codes import code_distances
 from .query import as_query, positive_int
 from .types import ADMITTED, REJECTED, BeamLevel, GreedyLevel, HNSWTrace
 
@@ -56,10 +57,13 @@ def trace_faiss_hnsw(index: FaissHNSWIndex, query: Any, k: int = 5, ef: int = 16
         return HNSWTrace(kind=index.kind, metric=index.metric, query=q, k=k, ids=ids,
                          distances=distances, params=params, larger_is_closer=larger)
 
-    vectors = index.vectors
     metric = index.metric
+    coded = index.search_vectors
+    vectors = index.vectors if coded is None else coded
 
     def dist(nodes: np.ndarray) -> np.ndarray:
+        if coded is not None:  # SQ storage: faiss's SQ distance computer
+            return code_distances(vectors[nodes], q, metric)
         return faiss_distances(vectors[nodes], q, metric)
 
     levels: list[GreedyLevel | BeamLevel] = []

@@ -31,7 +31,8 @@ def check_metric(metric: str, metric_type: int, metric_arg: float, source: str,
 
 
 def trace_flat(index: FlatIndex, query: Any, k: int = 5) -> FlatTrace:
-    """Replay ``IndexFlat.search(query, k)`` (and ``IndexIDMap`` around it).
+    """Replay ``IndexFlat.search(query, k)`` / ``IndexScalarQuantizer.search`` (and
+    ``IndexIDMap`` around them).
 
     faiss keeps the ``k`` best in a heap that admits strictly better values and breaks ties on
     the internal id (the row), so results equal faiss's including tie order; ``k`` above
@@ -43,7 +44,11 @@ def trace_flat(index: FlatIndex, query: Any, k: int = 5) -> FlatTrace:
     k = min(positive_int(k, "k"), max(index.ntotal, PAD_LIMIT))
     larger = index.metric in LARGER_IS_CLOSER
     keep = max(k, VIEW_CANDIDATES)
-    if index.ntotal:
+    if index.search_vectors is not None:  # IxSQ: faiss's SQ distance computer
+        from .ivf_codes import code_distances
+
+        d = code_distances(index.search_vectors, q, index.metric)
+    elif index.ntotal:
         vectors, norms = index.block
         d = screened_faiss_distances([vectors], norms, q, index.metric, keep)
     else:
