@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 
 from . import trace as tracer
+from .diagnose import Explanation, explain
 from .index import as_model, load_index
 from .media import MediaStore
 from .model import HNSWIndex, IndexModel, IVFFlatIndex
 from .params import default_search_params, resolve_search_params, resolve_view_params
 from .session import ViewSession
 from .trace import SearchTrace
-from .widget import FederWidget
+from .widget import FederWidget, SearchRunner, Shown
 
 
 class FederPy:
@@ -69,16 +70,15 @@ class FederPy:
 
     def searchByVec(self, vector: Any, targetMedia: Any = None,
                     widget: FederWidget | None = None) -> FederWidget:
-        """Search with a vector; ``targetMedia`` (URL/path/text) is shown as the query.
-        With ``widget``, that widget shows the new search in place (only the trace is sent)."""
-        trace = self.search(vector)
-        return self._widget(trace, None, targetMedia, widget)
+        """Search with a vector; ``targetMedia`` (an image path/URL, or a text such as "A
+        white dog.") is shown as the query. With ``widget``, that widget shows the new search
+        in place (only the trace is sent)."""
+        return self._show(vector, None, targetMedia, widget)
 
     def searchById(self, ident: Any, widget: FederWidget | None = None) -> FederWidget:
         """Search with the stored vector of an id (faiss id / hnswlib label); ``widget`` as
         in :meth:`searchByVec`."""
-        trace = self.search(self.index.vector(ident))
-        return self._widget(trace, int(ident), None, widget)
+        return self._show(self.index.vector(ident), int(ident), None, widget)
 
     def searchRandTestVec(self, seed: int | None = None) -> FederWidget:
         """Search with a random stored vector (a quick way to see the index work)."""
@@ -96,12 +96,32 @@ class FederPy:
         return write_html(path, [w.export_state() for w in widgets],
                           title or self.session.params.title or "feder report")
 
-    def _widget(self, trace: SearchTrace, target_id: int | None, target_media: Any,
-                widget: FederWidget | None = None) -> FederWidget:
-        payload = self.session.search_payload(trace, target_id, target_media)
+    def _run(self, query: Any, params: Mapping[str, int],
+             ) -> tuple[SearchTrace, Explanation | None]:
+        """One search with ``params`` (k, nprobe / ef_search), explained against the exact
+        top-k unless the view parameter ``diagnose`` is off."""
+        rest = dict(params)
+        k = rest.pop("k")
+        if not self.session.params.diagnose:
+            return tracer.search(self.index, query, k, **rest), None
+        explanation = explain(self.index, query, k, **rest)
+        return explanation.trace, explanation
+
+    def _show(self, query: Any, target_id: int | None, target_media: Any,
+              widget: FederWidget | None) -> FederWidget:
+        query = np.asarray(query)
+
+        def run(params: Mapping[str, int]) -> Shown:
+            trace, explanation = self._run(query, params)
+            payload = self.session.search_payload(trace, target_id, target_media, explanation)
+            payload["control"] = self.session.search_control(params)
+            return Shown(trace, payload, explanation)
+
+        runner = SearchRunner(self.index.kind, dict(self.search_params), run)
+        shown = runner.run(runner.params)
         if widget is not None:
-            return widget.show_search(trace, payload)
-        return FederWidget(self.session, trace=trace, search=payload)
+            return widget.show_search(shown, runner)
+        return FederWidget(self.session, shown, runner=runner)
 
     def __repr__(self) -> str:
         return f"FederPy({self.index!r}, search_params={self.search_params})"

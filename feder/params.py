@@ -66,6 +66,7 @@ class ViewParams:
     thumbSize: int = 128
     theme: str = "auto"
     title: str = ""
+    diagnose: bool = True
 
 
 VIEW_PARAMS: dict[str, tuple[Callable[[str, Any], Any], str]] = {
@@ -79,6 +80,7 @@ VIEW_PARAMS: dict[str, tuple[Callable[[str, Any], Any], str]] = {
     "thumbSize": (_int_range(16, 512), "thumbnail size in pixels for local images"),
     "theme": (_choice("auto", "light", "dark"), "colour theme"),
     "title": (_text, "heading shown above the view and in reports"),
+    "diagnose": (_flag, "compare each search with the exact top-k: recall, missed neighbours"),
 }
 
 

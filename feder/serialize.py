@@ -15,7 +15,7 @@ its JSDoc typedefs mirror the docstrings here. Overview payloads carry ``"family
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,13 +25,17 @@ from .layouts.polar import PolarLayout
 from .model import HNSWIndex, IVFFlatIndex
 from .trace import HNSWTrace, IVFTrace
 
+if TYPE_CHECKING:
+    from .diagnose import Explanation
+
 Payload = dict[str, Any]
 
 
 def array(values: Any, dtype: str) -> Payload:
     """A typed array for JS: little-endian, C-contiguous, zero-copy when already so."""
     arr = np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<"))
-    return {"dtype": dtype, "shape": list(arr.shape), "data": arr.data.cast("B")}
+    # flat first: memoryview cannot cast a view with a zero in its shape, e.g. (0, 2)
+    return {"dtype": dtype, "shape": list(arr.shape), "data": arr.reshape(-1).data.cast("B")}
 
 
 def ivf_overview(index: IVFFlatIndex, cmap: ClusterMap, members: list[np.ndarray]) -> Payload:
@@ -219,4 +223,39 @@ def hnsw_search(index: HNSWIndex, trace: HNSWTrace, geometry: SearchGeometry,
             "nodes": array(geometry.results, "int32"),
         },
         "target": target,
+    }
+
+
+MISS_REASONS = ("list_not_probed", "unreachable", "not_reached", "tie")
+"""Codes of ``diagnosis.missed.reason`` (index into this tuple)."""
+
+
+def diagnosis(explanation: Explanation, missed_xy: np.ndarray) -> Payload:
+    """Was the search right: ``recall`` (|results ∩ exact top-k| / k), ``k``, ``found``
+    (how many exact neighbours were returned); ``truth``: ``{"ids": float64 (k), "distances":
+    float32 (k)}`` the exact top-k; ``missed``: per exact neighbour not returned, in exact-rank
+    order: ``ids`` float64, ``true_rank`` int32 (1-based), ``distances`` float32, ``reason``
+    uint8 (index into ``reasons``), ``list``/``list_rank`` int32 (IVF, else −1), ``hops`` int32
+    (HNSW not_reached, else −1), ``xy`` float32 (m, 2) where the view draws it (the search
+    payload's own frame)."""
+    missed = explanation.missed
+    codes = [MISS_REASONS.index(m.reason) for m in missed]
+    return {
+        "recall": float(explanation.recall),
+        "k": int(explanation.k),
+        "found": int(np.count_nonzero(explanation.found)),
+        "reasons": list(MISS_REASONS),
+        "truth": {"ids": array(explanation.truth_ids, "float64"),
+                  "distances": array(explanation.truth_distances, "float32")},
+        "missed": {
+            "ids": array([m.id for m in missed], "float64"),
+            "true_rank": array([m.true_rank for m in missed], "int32"),
+            "distances": array([m.distance for m in missed], "float32"),
+            "reason": array(codes, "uint8"),
+            "list": array([-1 if m.list is None else m.list for m in missed], "int32"),
+            "list_rank": array([-1 if m.list_rank is None else m.list_rank for m in missed],
+                               "int32"),
+            "hops": array([-1 if m.hops is None else m.hops for m in missed], "int32"),
+            "xy": array(np.asarray(missed_xy, np.float32).reshape(len(missed), 2), "float32"),
+        },
     }

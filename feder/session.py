@@ -8,27 +8,31 @@ each search adds only its own payload. Which builder runs is looked up by index 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .families import FAMILY_OF_KIND, family_of
 from .layouts.cluster_map import ClusterMap, cluster_map, nearest_members, query_position
 from .layouts.hnsw_graph import layered_overview, search_geometry
-from .layouts.polar import polar_layout, radial_scale
+from .layouts.polar import PolarLayout, polar_layout, radial_scale
 from .layouts.projection import project
 from .media import MediaItem, MediaStore
 from .model import HNSWIndex, IndexModel, IVFFlatIndex
 from .params import HEADER_HEIGHT, MIN_DRAWING_WIDTH, PANEL_WIDTH, ViewParams
 from .serialize import Payload
+from .serialize import diagnosis as diagnosis_payload
 from .serialize import hnsw_overview as hnsw_overview_payload
 from .serialize import hnsw_search as hnsw_search_payload
 from .serialize import ivf_overview as ivf_overview_payload
 from .serialize import ivf_search as ivf_search_payload
 from .trace import BeamLevel, HNSWTrace, IVFTrace, SearchTrace
 from .trace.distances import LARGER_IS_CLOSER, faiss_distances
+
+if TYPE_CHECKING:
+    from .diagnose import Explanation
 
 
 class ViewSession:
@@ -69,25 +73,48 @@ class ViewSession:
         return _OVERVIEW[self.family.name](self)
 
     def search_payload(self, trace: SearchTrace, target_id: int | None = None,
-                       target_media: Any = None) -> Payload:
-        """The payload of one search; ``target_*`` describe the query's own image."""
+                       target_media: Any = None, explanation: Explanation | None = None,
+                       ) -> Payload:
+        """The payload of one search; ``target_*`` describe the query's own image;
+        ``explanation`` (of this trace) adds the ``diagnosis``: recall and the missed
+        neighbours, placed in the views' own frames."""
         target: Payload = {"id": target_id, "media": None}
         if target_media is not None:
             target["media"] = self.media.describe(target_media)
         elif target_id is not None and self.media.media is not None:
             target["media"] = self.media.item(target_id)
-        return _SEARCH[self.family.name](self, trace, target)
+        return _SEARCH[self.family.name](self, trace, target, explanation)
+
+    def search_control(self, params: Mapping[str, int]) -> Payload:
+        """The search parameter a view can change in place (nprobe / ef) with its current
+        value and the values offered: ``{"name", "label", "value", "values": [...]}``."""
+        index = self.index
+        if isinstance(index, IVFFlatIndex):
+            name, value, top = "nprobe", int(params["nprobe"]), index.nlist
+            values = set(range(1, top + 1)) if top <= 64 else \
+                {1 << i for i in range(top.bit_length()) if 1 << i <= top} | {top}
+        else:
+            name, value = "ef_search", int(params["ef_search"])
+            top = max(index.ntotal, int(params["k"]))
+            values = {v for v in (8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+                      if params["k"] <= v <= top} | {int(params["k"])}
+        return {"name": name, "label": "nprobe" if name == "nprobe" else "ef",
+                "value": value, "values": sorted(values | {value})}
 
     def initial_media(self, trace: SearchTrace | None, limit: int = 400,
-                      ) -> dict[str, MediaItem]:
-        """Media worth sending up front: the results, the candidates nearest the query,
-        then the overview's members. Everything else is fetched when the view asks for it
-        (or, in a report, shown as a placeholder once ``limit`` items are embedded)."""
+                      explanation: Explanation | None = None) -> dict[str, MediaItem]:
+        """Media worth sending up front: the results, the exact neighbours the search
+        missed, the candidates nearest the query, then the overview's members. Everything
+        else is fetched when the view asks for it (or, in a report, shown as a placeholder
+        once ``limit`` items are embedded)."""
         if self.media.media is None:
             return {}
         ids: list[int] = []
         if trace is not None:
             ids += trace.ids.tolist()
+        if explanation is not None:
+            ids += [m.id for m in explanation.missed]
+        if trace is not None:
             ids += _NEAREST[self.family.name](self, trace, limit).tolist()
         ids += self.overview_ids().tolist()
         unique = list(dict.fromkeys(int(i) for i in ids if int(i) >= 0))[:limit]
@@ -135,18 +162,26 @@ def _graph_overview(session: ViewSession) -> Payload:
     return hnsw_overview_payload(index, session._layered)
 
 
-def _ivf_search(session: ViewSession, trace: SearchTrace, target: Payload) -> Payload:
+def _ivf_search(session: ViewSession, trace: SearchTrace, target: Payload,
+                explanation: Explanation | None) -> Payload:
     index = session.index
     assert isinstance(index, IVFFlatIndex) and isinstance(trace, IVFTrace)
     assert trace.coarse is not None and trace.fine is not None
     coarse, fine = trace.coarse, trace.fine
     query_xy = query_position(session.cluster_map, coarse.probed_lists,
                               coarse.probed_distances, index.metric)
+    missed = np.asarray([m.distance for m in explanation.missed] if explanation else [],
+                        np.float32)
     self_d = float(faiss_distances(trace.query[None], trace.query, index.metric)[0])
-    scale = radial_scale(fine.candidate_distances, self_d, squared_l2=index.metric == "l2",
+    distances = np.concatenate([fine.candidate_distances, missed])
+    scale = radial_scale(distances, self_d, squared_l2=index.metric == "l2",
                          larger_is_closer=index.metric in LARGER_IS_CLOSER)
-    polar = polar_layout(fine.candidate_lists, fine.candidate_distances, coarse.probed_lists,
-                         scale)
+    # Missed neighbours sit at their true distances in a sector of their own (list −1):
+    # the lists they live in were not scanned.
+    lists = np.concatenate([fine.candidate_lists, np.full(missed.size, -1, np.int64)])
+    sectors = np.concatenate([coarse.probed_lists, [-1]]) if missed.size else \
+        coarse.probed_lists
+    polar = polar_layout(lists, distances, sectors, scale)
     projection = None
     params = session.params
     if params.fineSearchWithProjection and fine.candidate_rows.size:
@@ -155,14 +190,27 @@ def _ivf_search(session: ViewSession, trace: SearchTrace, target: Payload) -> Pa
                                   for lst in coarse.probed_lists.tolist()])
         projection = project(vectors, trace.query, params.projectMethod,
                              seed=params.projectSeed)
-    return ivf_search_payload(index, trace, query_xy, polar, projection, params.projectMethod,
-                              target)
+    m = fine.candidate_ids.size
+    cand_polar = PolarLayout(polar.xy[:m], polar.radius[:m], polar.sector_lists,
+                             polar.sector_start, polar.sector_end, polar.scale)
+    payload = ivf_search_payload(index, trace, query_xy, cand_polar, projection,
+                                 params.projectMethod, target)
+    if explanation is not None:
+        payload["diagnosis"] = diagnosis_payload(explanation, polar.xy[m:])
+    return payload
 
 
-def _graph_search(session: ViewSession, trace: SearchTrace, target: Payload) -> Payload:
+def _graph_search(session: ViewSession, trace: SearchTrace, target: Payload,
+                  explanation: Explanation | None) -> Payload:
     index = session.index
     assert isinstance(index, HNSWIndex) and isinstance(trace, HNSWTrace)
-    return hnsw_search_payload(index, trace, search_geometry(index, trace), target)
+    missed = np.asarray([index.internal_id(m.id) for m in explanation.missed]
+                        if explanation else [], np.int64)
+    geometry = search_geometry(index, trace, missed)
+    payload = hnsw_search_payload(index, trace, geometry, target)
+    if explanation is not None:
+        payload["diagnosis"] = diagnosis_payload(explanation, geometry.extra_xy)
+    return payload
 
 
 def _ivf_nearest_ids(session: ViewSession, trace: SearchTrace, limit: int) -> np.ndarray:
@@ -186,7 +234,7 @@ def _graph_nearest_ids(session: ViewSession, trace: SearchTrace, limit: int) -> 
 
 _OVERVIEW: dict[str, Callable[[ViewSession], Payload]] = {
     "ivf": _ivf_overview, "graph": _graph_overview}
-_SEARCH: dict[str, Callable[[ViewSession, SearchTrace, Payload], Payload]] = {
+_SEARCH: dict[str, Callable[[ViewSession, SearchTrace, Payload, Explanation | None], Payload]] = {
     "ivf": _ivf_search, "graph": _graph_search}
 _NEAREST: dict[str, Callable[[ViewSession, SearchTrace, int], np.ndarray]] = {
     "ivf": _ivf_nearest_ids, "graph": _graph_nearest_ids}

@@ -5,20 +5,71 @@ from __future__ import annotations
 
 import math
 import pathlib
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import anywidget
+import numpy as np
 import traitlets
 
-from .errors import FederError
+from .errors import FederError, ParameterError
 from .families import view_ids
 from .media import MediaItem
+from .params import resolve_search_params
 from .serialize import Payload
 from .session import ViewSession
 from .trace import SearchTrace
 
+if TYPE_CHECKING:
+    from .diagnose import Explanation
+
 STATIC = pathlib.Path(__file__).parent / "static"
 INITIAL_MEDIA = 60  # thumbnails sent with the widget; the rest are fetched when shown
+REPORT_STEPS = 12  # searches precomputed for a report's parameter control
+
+
+class Shown(NamedTuple):
+    """One search ready to show: its trace, its payload and, when diagnosed, its
+    :class:`~feder.diagnose.Explanation` against the exact top-k."""
+
+    trace: SearchTrace
+    payload: Payload
+    explanation: Explanation | None
+
+
+class SearchRunner:
+    """Re-runs one query with other search parameters: what the widget's nprobe / ef
+    control calls in the kernel, and what a report's precomputed steps come from.
+
+    ``run(params)`` → :class:`Shown` for a full parameter dict (``k`` and nprobe /
+    ef_search); ``params`` holds the ones last run.
+    """
+
+    def __init__(self, kind: str, params: dict[str, int],
+                 run: Callable[[Mapping[str, int]], Shown]):
+        self.kind = kind
+        self.params = dict(params)
+        self._run = run
+
+    def run(self, params: Mapping[str, int]) -> Shown:
+        shown = self._run(params)
+        self.params = dict(params)
+        return shown
+
+    def with_changes(self, given: Mapping[str, Any]) -> dict[str, int]:
+        """The current parameters with ``given`` validated and applied (``TypeError`` /
+        :class:`~feder.ParameterError` for unknown names or bad values)."""
+        return resolve_search_params(self.kind, dict(given), self.params)
+
+    def steps(self, control: Payload, limit: int = REPORT_STEPS) -> Payload:
+        """Searches at up to ``limit`` values of the control (the current one included), for
+        a report whose control cannot ask a kernel: ``{"name", "values", "searches"}``."""
+        values = [int(v) for v in control.get("values", [])]
+        if len(values) > limit:
+            pick = np.unique(np.linspace(0, len(values) - 1, limit).round().astype(int))
+            values = sorted({values[i] for i in pick.tolist()} | {int(control["value"])})
+        searches = [self._run({**self.params, control["name"]: v}).payload for v in values]
+        return {"name": control["name"], "values": values, "searches": searches}
 
 
 class FederWidget(anywidget.AnyWidget):
@@ -36,10 +87,14 @@ class FederWidget(anywidget.AnyWidget):
     selected_ids: Any = traitlets.List().tag(sync=True)
     selected_list = traitlets.Int(-1).tag(sync=True)
 
-    def __init__(self, session: ViewSession, trace: SearchTrace | None = None,
-                 search: Payload | None = None, view: str | None = None):
+    def __init__(self, session: ViewSession, shown: Shown | None = None,
+                 view: str | None = None, runner: SearchRunner | None = None):
         self._session = session
-        self._trace = trace
+        self._trace = shown.trace if shown else None
+        self._explanation = shown.explanation if shown else None
+        self._runner = runner
+        search = shown.payload if shown else None
+        trace = self._trace
         family = session.family
         if view is None:
             view = "overview" if search is None else family.search_view
@@ -49,19 +104,23 @@ class FederWidget(anywidget.AnyWidget):
         super().__init__(
             overview=session.overview,
             search=search or {},
-            media=self._media_state(session.initial_media(trace, INITIAL_MEDIA)),
+            media=self._media_state(session.initial_media(trace, INITIAL_MEDIA,
+                                                          self._explanation)),
             view=view,
             view_params=session.view_params(),
         )
         self.on_msg(self._on_message)
 
-    def show_search(self, trace: SearchTrace, search: Payload) -> FederWidget:
+    def show_search(self, shown: Shown, runner: SearchRunner | None = None) -> FederWidget:
         """Replace the search shown, in place: only the new trace's payload (and the media
         it needs) is sent; the overview stays where it is."""
-        self._trace = trace
-        media = self._session.initial_media(trace, INITIAL_MEDIA)
+        self._trace = shown.trace
+        self._explanation = shown.explanation
+        if runner is not None:
+            self._runner = runner
+        media = self._session.initial_media(shown.trace, INITIAL_MEDIA, shown.explanation)
         self.media = self._media_state({**self.media.get("items", {}), **media})
-        self.search = search
+        self.search = shown.payload
         if self.view == "overview":
             self.view = self._session.family.search_view
         return self
@@ -78,7 +137,36 @@ class FederWidget(anywidget.AnyWidget):
         """The search this widget shows (``None`` for an overview)."""
         return self._trace
 
+    @property
+    def explanation(self) -> Explanation | None:
+        """The search checked against the exact top-k: ``recall``, ``missed`` (with their
+        reasons). ``None`` for an overview or with ``diagnose=False``."""
+        return self._explanation
+
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Messages from the page: ``{"type": "search", "params": {...}}`` re-runs the
+        search (see :meth:`_on_search`); ``{"type": "media", ...}`` asks for thumbnails."""
+        if isinstance(content, dict) and content.get("type") == "search":
+            self._on_search(content.get("params"))
+            return
+        self._on_media(content)
+
+    def _on_search(self, given: Any) -> None:
+        """Re-run the query with other parameters (the view's nprobe / ef control); only
+        the new search payload is sent. A bad value is answered with an error message."""
+        runner = self._runner
+        try:
+            if runner is None:
+                raise ParameterError("this widget has no search to re-run")
+            if not isinstance(given, dict):
+                raise ParameterError(f"search params must be an object, got {given!r}")
+            shown = runner.run(runner.with_changes(given))
+        except (FederError, TypeError) as exc:
+            self.send({"type": "search-error", "message": str(exc)})
+            return
+        self.show_search(shown)
+
+    def _on_media(self, content: Any) -> None:
         """A ``{"type": "media", "ids": [...]}`` request from the page: always answered.
 
         Only ids that exist in the index reach the media store (so a ``mediaUrls``
@@ -111,16 +199,23 @@ class FederWidget(anywidget.AnyWidget):
         return valid, unknown
 
     def export_state(self) -> dict[str, Any]:
-        """Trait values for :mod:`feder.export`, with more thumbnails embedded."""
-        return {
+        """Trait values for :mod:`feder.export`, with more thumbnails embedded and, for a
+        search, the searches at other nprobe / ef values precomputed (``steps``): a report
+        has no kernel to ask."""
+        state = {
             "overview": self.overview,
             "search": self.search,
-            "media": self._media_state(self._session.initial_media(self._trace, limit=2000)),
+            "media": self._media_state(self._session.initial_media(
+                self._trace, 2000, self._explanation)),
             "view": self.view,
             "view_params": self.view_params,
             "selected_ids": list(self.selected_ids),
             "selected_list": self.selected_list,
         }
+        control = self.search.get("control") if self.search else None
+        if self._runner is not None and control:
+            state["steps"] = self._runner.steps(control)
+        return state
 
     def to_html(self, path: str | pathlib.Path, title: str | None = None) -> pathlib.Path:
         """Write this view as one self-contained, offline HTML file."""

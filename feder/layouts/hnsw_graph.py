@@ -165,14 +165,17 @@ class SearchGeometry:
     level_entry: np.ndarray
     results: np.ndarray
     scale: RadialScale
+    extra_xy: np.ndarray  # (x, 2) float32 positions of ``extra`` nodes, same frame
 
 
-def search_geometry(index: HNSWIndex, trace: HNSWTrace) -> SearchGeometry:
+def search_geometry(index: HNSWIndex, trace: HNSWTrace, extra: np.ndarray | None = None,
+                    ) -> SearchGeometry:
     """Radius grows with distance to the query (:func:`~feder.layouts.polar.radial_scale`:
     the query at the centre, a node at the same spot as the query only if its distance is
-    the query's own); the angle is the
-    direction of ``vector − query`` in the 2-D PCA of those directions, so nodes that lie the
-    same way from the query share a side and the descent visibly closes in on the centre."""
+    the query's own); the angle is the direction of ``vector − query`` in the 2-D PCA of
+    those directions, so nodes that lie the same way from the query share a side and the
+    descent visibly closes in on the centre. ``extra``: ``(x,) int64`` internal ids the search
+    never computed (missed neighbours) placed in the same frame (``extra_xy``)."""
     parts_src, parts_dst, parts_out, parts_evict, parts_level = [], [], [], [], []
     entries = []
     for step in trace.levels:
@@ -191,17 +194,21 @@ def search_geometry(index: HNSWIndex, trace: HNSWTrace) -> SearchGeometry:
     evicted = np.concatenate(parts_evict)
     nodes = np.unique(np.concatenate([np.asarray(entries, np.int64), src, dst,
                                       trace.result_internal]))
-    vectors = np.asarray(index.vectors[nodes], dtype=np.float32)
-    distances = hnswlib_distances(vectors, trace.query, index.metric)
+    extra = np.empty(0, np.int64) if extra is None else np.asarray(extra, np.int64)
+    placed = np.concatenate([nodes, extra])
+    vectors = np.asarray(index.vectors[placed], dtype=np.float32)
+    all_distances = hnswlib_distances(vectors, trace.query, index.metric)
+    distances = all_distances[: nodes.size]
     self_d = float(hnswlib_distances(trace.query[None], trace.query, index.metric)[0])
-    scale = radial_scale(distances, 0.0 if index.metric != "ip" else self_d,
+    scale = radial_scale(all_distances, 0.0 if index.metric != "ip" else self_d,
                          squared_l2=index.metric == "l2", larger_is_closer=False)
-    radius = scale.radius(distances)
+    radius = scale.radius(all_distances)
     directions = vectors - trace.query
     norms = np.linalg.norm(directions, axis=1, keepdims=True)
     plane = pca_2d(directions / np.where(norms > 0, norms, 1.0))
     angle = np.arctan2(plane[:, 1], plane[:, 0])
-    xy = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    all_xy = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    xy = all_xy[: nodes.size]
 
     def index_of(ids: np.ndarray) -> np.ndarray:
         return np.searchsorted(nodes, ids).astype(np.int32)
@@ -220,4 +227,5 @@ def search_geometry(index: HNSWIndex, trace: HNSWTrace) -> SearchGeometry:
         level_entry=index_of(np.asarray(entries, np.int64)),
         results=index_of(trace.result_internal),
         scale=scale,
+        extra_xy=all_xy[nodes.size:].astype(np.float32),
     )

@@ -183,6 +183,243 @@ function hoverRow(cells, on) {
   return row;
 }
 
+// src/draw.js
+var TAU = Math.PI * 2;
+function circlePath(g, x, y, r) {
+  g.moveTo(x + r, y);
+  g.arc(x, y, r, 0, TAU);
+}
+function diamondPath(g, x, y, r) {
+  g.moveTo(x, y - r);
+  g.lineTo(x + r, y);
+  g.lineTo(x, y + r);
+  g.lineTo(x - r, y);
+  g.closePath();
+}
+function haloText(g, text, x, y, fill, halo, width = 3) {
+  g.lineJoin = "round";
+  g.lineWidth = width;
+  g.strokeStyle = halo;
+  g.strokeText(text, x, y);
+  g.fillStyle = fill;
+  g.fillText(text, x, y);
+}
+var QUERY_RADIUS = 13;
+function drawQuery(g, pal, x, y) {
+  g.beginPath();
+  circlePath(g, x, y, QUERY_RADIUS);
+  g.fillStyle = rgba(pal.query, 0.16);
+  g.fill();
+  g.beginPath();
+  for (const [a, b] of [
+    [-18, -9],
+    [9, 18]
+  ]) {
+    g.moveTo(x + a, y);
+    g.lineTo(x + b, y);
+    g.moveTo(x, y + a);
+    g.lineTo(x, y + b);
+  }
+  g.strokeStyle = pal.query;
+  g.lineWidth = 1.5;
+  g.stroke();
+  g.beginPath();
+  circlePath(g, x, y, 6);
+  g.fillStyle = pal.query;
+  g.fill();
+  g.lineWidth = 2;
+  g.strokeStyle = pal.bg;
+  g.stroke();
+}
+function badge(g, pal, font, x, y, text, fill, r = 9) {
+  g.beginPath();
+  circlePath(g, x, y, r);
+  g.fillStyle = fill;
+  g.fill();
+  g.lineWidth = 1.5;
+  g.strokeStyle = pal.bg;
+  g.stroke();
+  g.font = font(r > 8 ? 10 : r > 7 ? 9 : 8, 700);
+  g.textAlign = "center";
+  g.textBaseline = "middle";
+  g.fillStyle = inkOn(fill);
+  g.fillText(text, x, y + 0.5);
+}
+function arrowHead(g, x0, y0, x1, y1, size) {
+  const a = Math.atan2(y1 - y0, x1 - x0);
+  g.moveTo(x1, y1);
+  g.lineTo(x1 - size * Math.cos(a - 0.45), y1 - size * Math.sin(a - 0.45));
+  g.lineTo(x1 - size * Math.cos(a + 0.45), y1 - size * Math.sin(a + 0.45));
+  g.closePath();
+}
+function drawRings(g, pal, cx, cy, R, rings, nonNegative) {
+  g.save();
+  g.strokeStyle = rgba(pal.fg, 0.12);
+  g.lineWidth = 1;
+  g.setLineDash([2, 4]);
+  const labels = [];
+  for (const ring of rings) {
+    g.beginPath();
+    circlePath(g, cx, cy, ring.radius * R);
+    g.stroke();
+    labels.push({ x: cx, y: cy - ring.radius * R, text: fmtTick(ring.distance, nonNegative) });
+  }
+  g.restore();
+  return labels;
+}
+
+// src/diagnosis.js
+var MISS_RADIUS = 6;
+var LIST_ROWS = 20;
+function reasonText(d, j) {
+  const reason = d.reasons[d.missReason[j]] || "unknown";
+  switch (reason) {
+    case "list_not_probed":
+      return `its list ${d.missList[j]} was not probed (nprobe ≥ ${d.missListRank[j]} scans it)`;
+    case "unreachable":
+      return "unreachable: no link path from the entry point leads to it";
+    case "not_reached":
+      return d.missHops[j] > 0 ? `not reached: ${plural(d.missHops[j], "link")} beyond the nodes the beam computed (raise ef)` : "not reached: the beam stopped before computing it (raise ef)";
+    case "tie":
+      return "tied with the k-th result; the library kept another vector at that distance";
+    default:
+      return reason;
+  }
+}
+function reasonShort(d, j) {
+  const reason = d.reasons[d.missReason[j]];
+  if (reason === "list_not_probed") return `nprobe ≥ ${d.missListRank[j]}`;
+  if (reason === "not_reached") return d.missHops[j] > 0 ? `${d.missHops[j]} hops away` : "not reached";
+  return reason || "";
+}
+function recallChip(d) {
+  const chip = h("span", `feder-recall ${d.recall >= 1 ? "feder-recall-ok" : "feder-recall-low"}`);
+  chip.textContent = `recall@${d.k} ${d.recall.toFixed(2)}`;
+  chip.title = `${d.found} of the ${d.k} exact nearest neighbours were returned`;
+  return chip;
+}
+function recallSection(app, d, nonNeg) {
+  const sec = section(`Recall@${d.k}: ${d.recall.toFixed(2)}`);
+  const missed = d.missIds.length;
+  sec.appendChild(
+    h("p", "feder-small", missed ? `${d.found} of the ${d.k} exact nearest neighbours were returned; ${plural(missed, "was", "were")} missed:` : `All ${d.k} exact nearest neighbours were returned.`)
+  );
+  const rows = h("div", "feder-rows");
+  for (let j = 0; j < missed && j < LIST_ROWS; j++) {
+    const row = h("div", "feder-row feder-miss-row");
+    row.appendChild(h("span", "feder-miss-mark", "×"));
+    const main = h("span", "feder-row-main");
+    main.appendChild(h("strong", null, `id ${fmtId(d.missIds[j])}`));
+    main.appendChild(h("span", "feder-muted", ` exact #${d.missRank[j]} · d ${fmtDist(d.missDist[j], nonNeg)}`));
+    main.appendChild(h("div", "feder-small", reasonText(d, j)));
+    row.appendChild(main);
+    const id = d.missIds[j];
+    row.addEventListener("mouseenter", () => app.hoverId(id));
+    row.addEventListener("mouseleave", () => app.setHover(null));
+    rows.appendChild(row);
+  }
+  sec.appendChild(rows);
+  return sec;
+}
+function missedCards(app, d, nonNeg, idCard2) {
+  const out = [];
+  for (let j = 0; j < d.missIds.length; j++) {
+    const c = idCard2(app, d.missIds[j], [`missed · exact #${d.missRank[j]}`, `d ${fmtDist(d.missDist[j], nonNeg)} · ${reasonShort(d, j)}`], 64);
+    c.classList.add("feder-card-missed");
+    c.dataset.missed = String(j);
+    c.title = reasonText(d, j);
+    out.push(c);
+  }
+  return out;
+}
+function drawMisses(g, pal, xs, ys) {
+  g.save();
+  g.beginPath();
+  for (let j = 0; j < xs.length; j++) circlePath(g, xs[j], ys[j], MISS_RADIUS);
+  g.fillStyle = pal.bg;
+  g.fill();
+  g.lineWidth = 2;
+  g.strokeStyle = pal.missed;
+  g.stroke();
+  g.beginPath();
+  const a = MISS_RADIUS * 0.55;
+  for (let j = 0; j < xs.length; j++) {
+    g.moveTo(xs[j] - a, ys[j] - a);
+    g.lineTo(xs[j] + a, ys[j] + a);
+    g.moveTo(xs[j] + a, ys[j] - a);
+    g.lineTo(xs[j] - a, ys[j] + a);
+  }
+  g.lineWidth = 1.5;
+  g.stroke();
+  g.restore();
+}
+function missTooltip(app, d, j, nonNeg) {
+  const id = d.missIds[j];
+  return card({
+    title: `id ${fmtId(id)} · missed`,
+    thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
+    subtitle: app.media.name(id),
+    lines: [{ text: `exact #${d.missRank[j]} · distance ${fmtDist(d.missDist[j], nonNeg)}`, color: app.pal.missed }],
+    note: reasonText(d, j)
+  });
+}
+
+// src/control.js
+function searchBar(search, host) {
+  if (!search) return null;
+  const el = h("div", "feder-searchbar");
+  const control = search.control;
+  const error = h("span", "feder-search-error");
+  error.hidden = true;
+  if (control && control.values.length > 1) {
+    const steps = host.steps();
+    const usable = steps && steps.name === control.name ? steps : null;
+    const values = usable ? usable.values : control.values;
+    const label = h("label", "feder-param");
+    label.appendChild(h("span", null, control.label));
+    const slider = h("input", "feder-param-slider");
+    slider.type = "range";
+    slider.min = "0";
+    slider.max = String(values.length - 1);
+    slider.step = "1";
+    slider.value = String(Math.max(0, nearestIndex(values, control.value)));
+    slider.setAttribute("aria-label", `${control.label} of the search`);
+    const value = h("span", "feder-param-value", String(control.value));
+    slider.addEventListener("input", () => {
+      value.textContent = String(values[Number(slider.value)]);
+    });
+    slider.addEventListener("change", () => {
+      const v = values[Number(slider.value)];
+      if (v === control.value) return;
+      error.hidden = true;
+      if (usable) {
+        host.showSearch(usable.searches[Number(slider.value)]);
+        return;
+      }
+      el.classList.add("feder-pending");
+      value.textContent = `${v}…`;
+      host.send({ type: "search", params: { [control.name]: v } });
+    });
+    label.append(slider, value);
+    el.appendChild(label);
+  }
+  if (search.diag) el.appendChild(recallChip(search.diag));
+  el.appendChild(error);
+  return {
+    el,
+    error(message) {
+      el.classList.remove("feder-pending");
+      error.textContent = message;
+      error.hidden = false;
+    }
+  };
+}
+function nearestIndex(values, v) {
+  let best = -1;
+  for (let i = 0; i < values.length; i++) if (best < 0 || Math.abs(values[i] - v) < Math.abs(values[best] - v)) best = i;
+  return best;
+}
+
 // src/media.js
 var SAFE_URL = /^(https?:|data:image\/|blob:)/i;
 var CANVAS_URL = /^(data:image\/|blob:)/i;
@@ -462,6 +699,33 @@ function obj(v) {
     v
   ) : {};
 }
+function decodeDiagnosis(raw) {
+  if (!raw || typeof raw !== "object") return null;
+  const d = obj(raw);
+  const truth = obj(d.truth);
+  const m = obj(d.missed);
+  return {
+    recall: Number(d.recall),
+    k: Number(d.k),
+    found: Number(d.found),
+    reasons: Array.isArray(d.reasons) ? d.reasons.map(String) : [],
+    truthIds: typed(truth.ids),
+    truthDist: typed(truth.distances),
+    missIds: typed(m.ids),
+    missRank: typed(m.true_rank),
+    missDist: typed(m.distances),
+    missReason: typed(m.reason),
+    missList: typed(m.list),
+    missListRank: typed(m.list_rank),
+    missHops: typed(m.hops),
+    missXY: typed(m.xy)
+  };
+}
+function decodeControl(raw) {
+  const c = obj(raw);
+  if (!c.name || !Array.isArray(c.values)) return null;
+  return { name: String(c.name), label: String(c.label || c.name), value: Number(c.value), values: c.values.map(Number) };
+}
 function decodeIVFOverview(p) {
   const sizes = typed(p.sizes);
   const cells = obj(p.cells);
@@ -524,6 +788,8 @@ function decodeIVFSearch(p) {
     resultIds: typed(results.ids),
     resultDist: typed(results.distances),
     target: obj(p.target),
+    diag: decodeDiagnosis(p.diagnosis),
+    control: decodeControl(p.control),
     probeRank,
     perList,
     top
@@ -589,7 +855,9 @@ function decodeHNSWSearch(p) {
     resultIds: typed(res.ids),
     resultDist: typed(res.distances),
     resultNodes: typed(res.nodes),
-    target: obj(p.target)
+    target: obj(p.target),
+    diag: decodeDiagnosis(p.diagnosis),
+    control: decodeControl(p.control)
   };
 }
 var OVERVIEWS = { ivf_overview: decodeIVFOverview, hnsw_overview: decodeHNSWOverview };
@@ -895,91 +1163,6 @@ var Stage = class {
     this.raf = 0;
   }
 };
-
-// src/draw.js
-var TAU = Math.PI * 2;
-function circlePath(g, x, y, r) {
-  g.moveTo(x + r, y);
-  g.arc(x, y, r, 0, TAU);
-}
-function diamondPath(g, x, y, r) {
-  g.moveTo(x, y - r);
-  g.lineTo(x + r, y);
-  g.lineTo(x, y + r);
-  g.lineTo(x - r, y);
-  g.closePath();
-}
-function haloText(g, text, x, y, fill, halo, width = 3) {
-  g.lineJoin = "round";
-  g.lineWidth = width;
-  g.strokeStyle = halo;
-  g.strokeText(text, x, y);
-  g.fillStyle = fill;
-  g.fillText(text, x, y);
-}
-var QUERY_RADIUS = 13;
-function drawQuery(g, pal, x, y) {
-  g.beginPath();
-  circlePath(g, x, y, QUERY_RADIUS);
-  g.fillStyle = rgba(pal.query, 0.16);
-  g.fill();
-  g.beginPath();
-  for (const [a, b] of [
-    [-18, -9],
-    [9, 18]
-  ]) {
-    g.moveTo(x + a, y);
-    g.lineTo(x + b, y);
-    g.moveTo(x, y + a);
-    g.lineTo(x, y + b);
-  }
-  g.strokeStyle = pal.query;
-  g.lineWidth = 1.5;
-  g.stroke();
-  g.beginPath();
-  circlePath(g, x, y, 6);
-  g.fillStyle = pal.query;
-  g.fill();
-  g.lineWidth = 2;
-  g.strokeStyle = pal.bg;
-  g.stroke();
-}
-function badge(g, pal, font, x, y, text, fill, r = 9) {
-  g.beginPath();
-  circlePath(g, x, y, r);
-  g.fillStyle = fill;
-  g.fill();
-  g.lineWidth = 1.5;
-  g.strokeStyle = pal.bg;
-  g.stroke();
-  g.font = font(r > 8 ? 10 : r > 7 ? 9 : 8, 700);
-  g.textAlign = "center";
-  g.textBaseline = "middle";
-  g.fillStyle = inkOn(fill);
-  g.fillText(text, x, y + 0.5);
-}
-function arrowHead(g, x0, y0, x1, y1, size) {
-  const a = Math.atan2(y1 - y0, x1 - x0);
-  g.moveTo(x1, y1);
-  g.lineTo(x1 - size * Math.cos(a - 0.45), y1 - size * Math.sin(a - 0.45));
-  g.lineTo(x1 - size * Math.cos(a + 0.45), y1 - size * Math.sin(a + 0.45));
-  g.closePath();
-}
-function drawRings(g, pal, cx, cy, R, rings, nonNegative) {
-  g.save();
-  g.strokeStyle = rgba(pal.fg, 0.12);
-  g.lineWidth = 1;
-  g.setLineDash([2, 4]);
-  const labels = [];
-  for (const ring of rings) {
-    g.beginPath();
-    circlePath(g, cx, cy, ring.radius * R);
-    g.stroke();
-    labels.push({ x: cx, y: cy - ring.radius * R, text: fmtTick(ring.distance, nonNegative) });
-  }
-  g.restore();
-  return labels;
-}
 
 // src/labels.js
 function aroundPoint(w, h2, r = 4) {
@@ -1496,6 +1679,15 @@ function resultsStrip(app, s) {
     strip.appendChild(card2);
   }
   if (!shown) strip.appendChild(h("p", "feder-muted", "No results."));
+  const d = s.diag;
+  if (d?.missIds.length) {
+    strip.appendChild(h("div", "feder-strip-sep"));
+    missedCards(app, d, nonNeg, idCard).forEach((card2, j) => {
+      card2.addEventListener("mouseenter", () => app.hoverId(d.missIds[j]));
+      card2.addEventListener("mouseleave", () => app.setHover(null));
+      strip.appendChild(card2);
+    });
+  }
   return strip;
 }
 
@@ -1958,6 +2150,16 @@ var CoarseScene = class extends IVFMapScene {
       g.stroke();
     }
     g.restore();
+    const missedLists = this.missedLists();
+    g.save();
+    g.setLineDash([4, 3]);
+    g.lineWidth = 2.5;
+    g.strokeStyle = pal.missed;
+    for (const list of missedLists.keys()) {
+      g.beginPath();
+      if (this.cellPath(g, list)) g.stroke();
+    }
+    g.restore();
     drawQuery(g, pal, qx, qy);
     const obstacles = [markerBox(qx, qy, QUERY_RADIUS)];
     const badges = [];
@@ -1973,7 +2175,28 @@ var CoarseScene = class extends IVFMapScene {
     for (const [r, bx, by] of badges.slice(0, 24)) {
       specs.push({ x: bx, y: by, text: `list ${s.probed[r]}`, color: mix(this.rankColor(r), pal.fg, 0.45), size: 10, weight: 600, offsets: aroundPoint(44, 14, 9) });
     }
+    for (const [list, { rank, count }] of missedLists) {
+      const text = `list ${list}: ${count} missed · nprobe ≥ ${rank}`;
+      specs.push({ x: this.cx[list], y: this.cy[list], text, color: pal.missed, size: 10, weight: 700, offsets: aroundPoint(text.length * 5.6, 14, 4) });
+    }
     this.drawLabels(g, specs, obstacles);
+  }
+  /**
+   * Lists holding exact neighbours the search missed, with the nprobe that reaches them.
+   * @returns {Map<number, {rank: number, count: number}>}
+   */
+  missedLists() {
+    const out = /* @__PURE__ */ new Map();
+    const d = this.s.diag;
+    if (!d) return out;
+    for (let j = 0; j < d.missIds.length; j++) {
+      const list = d.missList[j];
+      if (list < 0 || list >= this.ov.nlist) continue;
+      const entry = out.get(list) || { rank: d.missListRank[j], count: 0 };
+      entry.count++;
+      out.set(list, entry);
+    }
+    return out;
   }
   /** @param {number} list */
   tooltipExtra(list) {
@@ -1987,7 +2210,13 @@ var CoarseScene = class extends IVFMapScene {
     } else {
       line.appendChild(h("span", "feder-muted", `not probed · centroid distance ${fmtDist(d)}`));
     }
-    return line;
+    const missed = this.missedLists().get(list);
+    if (!missed) return line;
+    const box = h("div");
+    box.appendChild(line);
+    const warn = h("div", "feder-tt-line feder-missed-text", `${plural(missed.count, "exact neighbour")} missed here: nprobe ≥ ${missed.rank} scans this list`);
+    box.appendChild(warn);
+    return box;
   }
   panel() {
     const app = this.app;
@@ -2005,6 +2234,7 @@ var CoarseScene = class extends IVFMapScene {
     );
     sec.appendChild(h("p", "feder-muted feder-small", "The query is compared with every centroid; the nprobe nearest lists are scanned. Colours mark probes #1–6; later probes share one colour."));
     box.appendChild(sec);
+    if (s.diag) box.appendChild(recallSection(app, s.diag, nonNegativeMetric(s.metric)));
     const probes = section("Probed lists, nearest first");
     const table = h("div", "feder-rows");
     for (let r = 0; r < s.probed.length && r < PANEL_LIST_ROWS; r++) {
@@ -2084,6 +2314,13 @@ var PointsScene = class extends Scene {
     for (let i = 0; i < this.m; i++) if (search.rank[i] < 0) this.order[j++] = i;
     for (let t = search.top.length - 1; t >= 0; t--) this.order[j++] = search.top[t];
     this.grid = new PointGrid(this.sx, this.sy, null, 1, 1);
+    const misses = search.diag ? search.diag.missIds.length : 0;
+    this.bmx = new Float32Array(misses);
+    this.bmy = new Float32Array(misses);
+    this.mx = new Float32Array(misses);
+    this.my = new Float32Array(misses);
+    this.showsMisses = false;
+    this.missGrid = new PointGrid(this.mx, this.my, null, 1, 1);
     this.byId = null;
     this.title = "";
     this.caption = "";
@@ -2112,6 +2349,11 @@ var PointsScene = class extends Scene {
     }
     this.qx = vp.x(this.bqx);
     this.qy = vp.y(this.bqy);
+    for (let j = 0; j < this.mx.length; j++) {
+      this.mx[j] = vp.x(this.bmx[j]);
+      this.my[j] = vp.y(this.bmy[j]);
+    }
+    this.missGrid = new PointGrid(this.mx, this.my, null, this.W, this.H);
     const xs = new Float32Array(this.m);
     const ys = new Float32Array(this.m);
     const rr = new Float32Array(this.m);
@@ -2155,6 +2397,10 @@ var PointsScene = class extends Scene {
     g.globalAlpha = 1;
     drawQuery(g, pal, this.qx, this.qy);
     const marks = [markerBox(this.qx, this.qy, QUERY_RADIUS)];
+    if (this.showsMisses) {
+      drawMisses(g, pal, this.mx, this.my);
+      for (let j = 0; j < this.mx.length; j++) marks.push(markerBox(this.mx[j], this.my[j], MISS_RADIUS + 1));
+    }
     for (let t = s.top.length - 1; t >= 0; t--) {
       const i = s.top[t];
       g.beginPath();
@@ -2204,6 +2450,12 @@ var PointsScene = class extends Scene {
       g.stroke();
     } else if (hov && hov.kind === "list" && hov.list != null) {
       this.highlightList(g, hov.list);
+    } else if (hov && hov.kind === "miss" && hov.index != null) {
+      g.beginPath();
+      circlePath(g, this.mx[hov.index], this.my[hov.index], MISS_RADIUS + 3);
+      g.strokeStyle = pal.fg;
+      g.lineWidth = 2;
+      g.stroke();
     }
   }
   /**
@@ -2249,6 +2501,10 @@ var PointsScene = class extends Scene {
    * @param {number} y
    */
   hit(x, y) {
+    if (this.showsMisses) {
+      const j = this.missGrid.nearest(x, y, MISS_RADIUS);
+      if (j >= 0) return { key: `miss:${j}`, kind: "miss", index: j };
+    }
     const k = this.grid.nearest(x, y, 6);
     if (k < 0) return null;
     const i = this.order[k];
@@ -2257,10 +2513,16 @@ var PointsScene = class extends Scene {
   /** @param {number} id */
   hoverId(id) {
     const i = this.indexOfId(fmtId(id));
-    return i == null ? null : { key: `cand:${i}`, kind: "cand", index: i };
+    if (i != null) return { key: `cand:${i}`, kind: "cand", index: i };
+    const d = this.s.diag;
+    if (this.showsMisses && d) {
+      for (let j = 0; j < d.missIds.length; j++) if (d.missIds[j] === id) return { key: `miss:${j}`, kind: "miss", index: j };
+    }
+    return null;
   }
   /** @param {HitItem} item */
   tooltip(item) {
+    if (item.kind === "miss" && item.index != null && this.s.diag) return missTooltip(this.app, this.s.diag, item.index, this.nonNeg);
     if (item.kind !== "cand" || item.index == null) return null;
     const app = this.app;
     const s = this.s;
@@ -2309,6 +2571,7 @@ var PointsScene = class extends Scene {
     );
     sec.appendChild(h("p", "feder-muted feder-small", this.caption));
     box.appendChild(sec);
+    if (s.diag) box.appendChild(recallSection(app, s.diag, this.nonNeg));
     const lists = section("Lists");
     const rows = h("div", "feder-rows");
     for (let r = 0; r < s.probed.length && r < PANEL_LIST_ROWS2; r++) {
@@ -2402,6 +2665,14 @@ var FineScene = class extends PointsScene {
     }
     this.bqx = this.cx;
     this.bqy = this.cy;
+    const d = s.diag;
+    if (d) {
+      for (let j = 0; j < this.bmx.length; j++) {
+        this.bmx[j] = this.cx + d.missXY[2 * j] * this.R;
+        this.bmy[j] = this.cy + d.missXY[2 * j + 1] * this.R;
+      }
+      this.showsMisses = this.bmx.length > 0;
+    }
   }
   /** @param {CanvasRenderingContext2D} g */
   drawBase(g) {
@@ -2412,7 +2683,7 @@ var FineScene = class extends PointsScene {
     const qy = this.qy;
     const R = this.R * this.vp.scale;
     for (let j = 0; j < s.sectorLists.length; j++) {
-      const color = this.listColor(s.sectorLists[j]);
+      const color = s.sectorLists[j] < 0 ? pal.missed : this.listColor(s.sectorLists[j]);
       g.beginPath();
       g.moveTo(qx, qy);
       g.arc(qx, qy, R, s.sectorStart[j], s.sectorEnd[j]);
@@ -2446,10 +2717,10 @@ var FineScene = class extends PointsScene {
       const l = s.sectorLists[j];
       const span = (s.sectorEnd[j] - s.sectorStart[j]) * R;
       const rank = s.probeRank.get(l);
-      const text = span >= 70 && rank != null ? `list ${l} · probe #${rank + 1}` : `list ${l}`;
+      const text = l < 0 ? "missed · lists not probed" : span >= 70 && rank != null ? `list ${l} · probe #${rank + 1}` : `list ${l}`;
       const offsets = [];
       for (const extra of [14, 26, 40]) offsets.push([Math.cos(a) * (R + extra), Math.sin(a) * (R + extra)]);
-      specs.push({ x: qx, y: qy, text, color: mix(this.listColor(l), pal.fg, 0.3), size: 10, weight: 600, offsets });
+      specs.push({ x: qx, y: qy, text, color: mix(l < 0 ? pal.missed : this.listColor(l), pal.fg, 0.3), size: 10, weight: 600, offsets });
     }
     for (const lab of ringLabels) {
       specs.push({ x: lab.x, y: lab.y, text: lab.text, color: pal.muted, size: 9, weight: 500, offsets: [[0, -7], [0, 7], [22, -7], [-22, -7]] });
@@ -3273,6 +3544,10 @@ var HNSWSearchScene = class extends Scene {
     this.zoom = this.levelZoom.length ? this.levelZoom[this.state.li] : 1;
     this.sx = new Float32Array(this.v);
     this.sy = new Float32Array(this.v);
+    const misses = search.diag ? search.diag.missIds.length : 0;
+    this.mx = new Float32Array(misses);
+    this.my = new Float32Array(misses);
+    this.missGrid = new PointGrid(this.mx, this.my, null, 1, 1);
     this.cx = 0;
     this.cy = 0;
     this.qx = 0;
@@ -3373,6 +3648,12 @@ var HNSWSearchScene = class extends Scene {
     }
     this.qx = vp.x(this.cx);
     this.qy = vp.y(this.cy);
+    const d = s.diag;
+    for (let j = 0; j < this.mx.length && d; j++) {
+      this.mx[j] = vp.x(this.cx + d.missXY[2 * j] * k);
+      this.my[j] = vp.y(this.cy + d.missXY[2 * j + 1] * k);
+    }
+    this.missGrid = new PointGrid(this.mx, this.my, null, this.W, this.H);
     this.gridStale = true;
   }
   updateZoom() {
@@ -3494,6 +3775,7 @@ var HNSWSearchScene = class extends Scene {
       g.stroke();
     }
     if (st.done) this.drawResults(g, color);
+    if (st.done && this.mx.length) drawMisses(g, pal, this.mx, this.my);
     drawQuery(g, pal, this.qx, this.qy);
     this.drawFocus(g);
     g.restore();
@@ -3541,6 +3823,13 @@ var HNSWSearchScene = class extends Scene {
       g.stroke();
     }
     const hov = app.hover;
+    if (hov && hov.kind === "miss" && hov.index != null && this.state.done) {
+      g.beginPath();
+      circlePath(g, this.mx[hov.index], this.my[hov.index], MISS_RADIUS + 3);
+      g.strokeStyle = pal.fg;
+      g.lineWidth = 2;
+      g.stroke();
+    }
     if (hov && hov.kind === "hnode" && hov.node != null) {
       g.beginPath();
       circlePath(g, this.sx[hov.node], this.sy[hov.node], 9);
@@ -3556,6 +3845,10 @@ var HNSWSearchScene = class extends Scene {
    */
   hit(x, y) {
     if (y < CAPTION_HEIGHT) return null;
+    if (this.state.done && this.mx.length) {
+      const j = this.missGrid.nearest(x, y, MISS_RADIUS);
+      if (j >= 0) return { key: `miss:${j}`, kind: "miss", index: j };
+    }
     const k = this.hitGrid().nearest(x, y, 6);
     if (k < 0) return null;
     const node = this.hitIndex[k];
@@ -3565,6 +3858,10 @@ var HNSWSearchScene = class extends Scene {
   hoverId(id) {
     const key = fmtId(id);
     for (let i = 0; i < this.v; i++) if (fmtId(this.s.ids[i]) === key) return { key: `hnode:${i}`, kind: "hnode", node: i };
+    const d = this.s.diag;
+    if (d) {
+      for (let j = 0; j < d.missIds.length; j++) if (d.missIds[j] === id) return { key: `miss:${j}`, kind: "miss", index: j };
+    }
     return null;
   }
   /** @param {number} i */
@@ -3586,6 +3883,7 @@ var HNSWSearchScene = class extends Scene {
   }
   /** @param {HitItem} item */
   tooltip(item) {
+    if (item.kind === "miss" && item.index != null && this.s.diag) return missTooltip(this.app, this.s.diag, item.index, this.nonNeg);
     if (item.kind !== "hnode" || item.node == null) return null;
     const app = this.app;
     const i = item.node;
@@ -3624,6 +3922,7 @@ var HNSWSearchScene = class extends Scene {
       ])
     );
     box.appendChild(sec);
+    if (s.diag) box.appendChild(recallSection(this.app, s.diag, this.nonNeg));
     const lv = section("Per level");
     const table = h("table", "feder-table");
     const head = h("tr");
@@ -3855,8 +4154,9 @@ var App = class {
     this.titleEl = h("div", "feder-title");
     this.tabsEl = h("div", "feder-tabs");
     this.tabsEl.setAttribute("role", "tablist");
-    header.appendChild(this.titleEl);
-    header.appendChild(this.tabsEl);
+    this.barEl = h("div", "feder-searchbar-slot");
+    header.append(this.titleEl, this.tabsEl, this.barEl);
+    this.bar = null;
     this.bodyEl = h("div", "feder-body");
     this.mainEl = h("div", "feder-main");
     this.stageEl = h("div", "feder-stage");
@@ -3870,12 +4170,7 @@ var App = class {
     root.append(header, this.bodyEl);
     el.appendChild(root);
     this.media = new MediaStore({
-      send: (content) => {
-        try {
-          this.model.send(content);
-        } catch {
-        }
-      },
+      send: (content) => this.send(content),
       changed: () => {
         this.stage.refreshTooltip(this.hover);
         this.stage.invalidate();
@@ -3923,7 +4218,10 @@ var App = class {
     this.on("change:view_params", () => this.applyParams(false));
     this.on("change:selected_ids", () => this.readSelection(false));
     this.on("change:selected_list", () => this.readSelection(false));
-    this.on("msg:custom", (msg, buffers) => this.media.receive(msg, buffers));
+    this.on("msg:custom", (msg, buffers) => {
+      if (msg && msg.type === "search-error") this.bar?.error(String(msg.message || "the search failed"));
+      else this.media.receive(msg, buffers);
+    });
     this.mq = typeof window.matchMedia === "function" ? window.matchMedia("(prefers-color-scheme: dark)") : null;
     if (this.mq) {
       const mq = this.mq;
@@ -4090,6 +4388,16 @@ var App = class {
   hoverId(id) {
     this.setHover(this.scene ? this.scene.hoverId(id) : null);
   }
+  /**
+   * A message to the kernel (nothing happens in a report, which has none).
+   * @param {unknown} content
+   */
+  send(content) {
+    try {
+      this.model.send(content);
+    } catch {
+    }
+  }
   redraw() {
     this.stage.request();
   }
@@ -4108,6 +4416,15 @@ var App = class {
     this.ov = decodeOverview(this.model.get("overview"));
     this.search = decodeSearch(this.model.get("search"), this.ov);
     this.root.dataset.federKind = this.ov ? this.ov.kind : "none";
+    this.bar = searchBar(this.search, {
+      steps: () => {
+        const steps = this.model.get("steps");
+        return steps && Array.isArray(steps.values) && Array.isArray(steps.searches) ? steps : null;
+      },
+      showSearch: (payload) => this.model.set("search", payload),
+      send: (content) => this.send(content)
+    });
+    this.barEl.replaceChildren(...this.bar ? [this.bar.el] : []);
     this.buildTabs();
     this.view = null;
     this.setView(this.model.get("view"), false);

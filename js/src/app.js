@@ -2,6 +2,7 @@
 // panel), model events, selection, theme and sizing. Views come from views.js; each view's
 // drawing and panel from its scene.
 
+import { searchBar } from './control.js';
 import { h } from './dom.js';
 import { clamp, fmtId } from './format.js';
 import { MediaStore } from './media.js';
@@ -92,8 +93,10 @@ export class App {
     this.titleEl = h('div', 'feder-title');
     this.tabsEl = h('div', 'feder-tabs');
     this.tabsEl.setAttribute('role', 'tablist');
-    header.appendChild(this.titleEl);
-    header.appendChild(this.tabsEl);
+    this.barEl = h('div', 'feder-searchbar-slot');
+    header.append(this.titleEl, this.tabsEl, this.barEl);
+    /** @type {{el: HTMLElement, error: (message: string) => void} | null} */
+    this.bar = null;
     this.bodyEl = h('div', 'feder-body');
     this.mainEl = h('div', 'feder-main');
     this.stageEl = h('div', 'feder-stage');
@@ -108,13 +111,7 @@ export class App {
     el.appendChild(root);
 
     this.media = new MediaStore({
-      send: (content) => {
-        try {
-          this.model.send(content);
-        } catch {
-          // no kernel (a static page): placeholders stay
-        }
-      },
+      send: (content) => this.send(content),
       changed: () => {
         this.stage.refreshTooltip(this.hover);
         this.stage.invalidate();
@@ -166,7 +163,10 @@ export class App {
     this.on('change:view_params', () => this.applyParams(false));
     this.on('change:selected_ids', () => this.readSelection(false));
     this.on('change:selected_list', () => this.readSelection(false));
-    this.on('msg:custom', (msg, buffers) => this.media.receive(msg, buffers));
+    this.on('msg:custom', (msg, buffers) => {
+      if (msg && msg.type === 'search-error') this.bar?.error(String(msg.message || 'the search failed'));
+      else this.media.receive(msg, buffers);
+    });
 
     // Theme "auto": follow JupyterLab's body attribute, else the OS preference.
     this.mq = typeof window.matchMedia === 'function' ? window.matchMedia('(prefers-color-scheme: dark)') : null;
@@ -355,6 +355,18 @@ export class App {
     this.setHover(this.scene ? this.scene.hoverId(id) : null);
   }
 
+  /**
+   * A message to the kernel (nothing happens in a report, which has none).
+   * @param {unknown} content
+   */
+  send(content) {
+    try {
+      this.model.send(content);
+    } catch {
+      // no kernel: placeholders stay, precomputed steps serve the controls
+    }
+  }
+
   redraw() {
     this.stage.request();
   }
@@ -376,6 +388,15 @@ export class App {
     this.ov = decodeOverview(this.model.get('overview'));
     this.search = decodeSearch(this.model.get('search'), this.ov);
     this.root.dataset.federKind = this.ov ? this.ov.kind : 'none';
+    this.bar = searchBar(this.search, {
+      steps: () => {
+        const steps = this.model.get('steps');
+        return steps && Array.isArray(steps.values) && Array.isArray(steps.searches) ? steps : null;
+      },
+      showSearch: (payload) => this.model.set('search', payload),
+      send: (content) => this.send(content),
+    });
+    this.barEl.replaceChildren(...(this.bar ? [this.bar.el] : []));
     this.buildTabs();
     this.view = null;
     this.setView(this.model.get('view'), false);

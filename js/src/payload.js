@@ -73,6 +73,71 @@ function obj(v) {
 }
 
 /**
+ * Was the search right (feder/serialize.py `diagnosis`).
+ * @typedef {object} Diagnosis
+ * @property {number} recall |results ∩ exact top-k| / k
+ * @property {number} k
+ * @property {number} found exact neighbours returned
+ * @property {string[]} reasons names of the reason codes
+ * @property {TypedArray} truthIds the exact top-k
+ * @property {TypedArray} truthDist
+ * @property {TypedArray} missIds exact neighbours not returned, in exact-rank order
+ * @property {TypedArray} missRank 1-based exact rank
+ * @property {TypedArray} missDist
+ * @property {TypedArray} missReason index into `reasons`
+ * @property {TypedArray} missList IVF: the neighbour's list, else −1
+ * @property {TypedArray} missListRank IVF: that list's rank by centroid distance (nprobe that finds it)
+ * @property {TypedArray} missHops HNSW not_reached: level-0 links from the search, else −1
+ * @property {TypedArray} missXY (m*2) where the search view draws it
+ */
+
+/**
+ * The search parameter a view can change in place.
+ * @typedef {object} SearchControl
+ * @property {string} name nprobe | ef_search
+ * @property {string} label
+ * @property {number} value
+ * @property {number[]} values
+ */
+
+/**
+ * @param {unknown} raw
+ * @returns {Diagnosis | null}
+ */
+export function decodeDiagnosis(raw) {
+  if (!raw || typeof raw !== 'object') return null;
+  const d = obj(raw);
+  const truth = obj(d.truth);
+  const m = obj(d.missed);
+  return {
+    recall: Number(d.recall),
+    k: Number(d.k),
+    found: Number(d.found),
+    reasons: Array.isArray(d.reasons) ? d.reasons.map(String) : [],
+    truthIds: typed(truth.ids),
+    truthDist: typed(truth.distances),
+    missIds: typed(m.ids),
+    missRank: typed(m.true_rank),
+    missDist: typed(m.distances),
+    missReason: typed(m.reason),
+    missList: typed(m.list),
+    missListRank: typed(m.list_rank),
+    missHops: typed(m.hops),
+    missXY: typed(m.xy),
+  };
+}
+
+/**
+ * @param {unknown} raw
+ * @returns {SearchControl | null}
+ */
+function decodeControl(raw) {
+  const c = obj(raw);
+  if (!c.name || !Array.isArray(c.values)) return null;
+  return { name: String(c.name), label: String(c.label || c.name), value: Number(c.value), values: c.values.map(Number) };
+}
+
+/**
  * @typedef {object} IVFOverview
  * @property {'ivf_overview'} kind
  * @property {'ivf'} family
@@ -138,6 +203,8 @@ export function decodeIVFOverview(p) {
  * @property {TypedArray} resultIds
  * @property {TypedArray} resultDist
  * @property {Target} target
+ * @property {Diagnosis | null} diag
+ * @property {SearchControl | null} control
  * @property {Map<number, number>} probeRank list → 0-based probe rank
  * @property {Map<number, number>} perList list → candidates scanned
  * @property {number[]} top candidate positions of the results, best first
@@ -193,6 +260,8 @@ export function decodeIVFSearch(p) {
     resultIds: typed(results.ids),
     resultDist: typed(results.distances),
     target: obj(p.target),
+    diag: decodeDiagnosis(p.diagnosis),
+    control: decodeControl(p.control),
     probeRank,
     perList,
     top,
@@ -267,6 +336,8 @@ export function decodeHNSWOverview(p) {
  * @property {TypedArray} resultDist
  * @property {TypedArray} resultNodes
  * @property {Target} target
+ * @property {Diagnosis | null} diag
+ * @property {SearchControl | null} control
  */
 
 /**
@@ -313,6 +384,8 @@ export function decodeHNSWSearch(p) {
     resultDist: typed(res.distances),
     resultNodes: typed(res.nodes),
     target: obj(p.target),
+    diag: decodeDiagnosis(p.diagnosis),
+    control: decodeControl(p.control),
   };
 }
 

@@ -3,7 +3,8 @@
 
 import { badgeEl, factsTable, h, hoverRow, section, swatch } from '../dom.js';
 import { drawQuery, badge, QUERY_RADIUS } from '../draw.js';
-import { clamp, fmtDist, fmtInt, plural } from '../format.js';
+import { recallSection } from '../diagnosis.js';
+import { clamp, fmtDist, fmtInt, nonNegativeMetric, plural } from '../format.js';
 import { aroundPoint, markerBox } from '../labels.js';
 import { mix, probeColor, ramp, rgba } from '../theme.js';
 import { IVFMapScene } from './ivf_map.js';
@@ -91,6 +92,16 @@ export class CoarseScene extends IVFMapScene {
       g.stroke();
     }
     g.restore();
+    const missedLists = this.missedLists();
+    g.save();
+    g.setLineDash([4, 3]);
+    g.lineWidth = 2.5;
+    g.strokeStyle = pal.missed;
+    for (const list of missedLists.keys()) {
+      g.beginPath();
+      if (this.cellPath(g, list)) g.stroke();
+    }
+    g.restore();
     drawQuery(g, pal, qx, qy);
     /** @type {Box[]} */
     const obstacles = [markerBox(qx, qy, QUERY_RADIUS)];
@@ -109,7 +120,30 @@ export class CoarseScene extends IVFMapScene {
     for (const [r, bx, by] of badges.slice(0, 24)) {
       specs.push({ x: bx, y: by, text: `list ${s.probed[r]}`, color: mix(this.rankColor(r), pal.fg, 0.45), size: 10, weight: 600, offsets: aroundPoint(44, 14, 9) });
     }
+    for (const [list, { rank, count }] of missedLists) {
+      const text = `list ${list}: ${count} missed · nprobe ≥ ${rank}`;
+      specs.push({ x: this.cx[list], y: this.cy[list], text, color: pal.missed, size: 10, weight: 700, offsets: aroundPoint(text.length * 5.6, 14, 4) });
+    }
     this.drawLabels(g, specs, obstacles);
+  }
+
+  /**
+   * Lists holding exact neighbours the search missed, with the nprobe that reaches them.
+   * @returns {Map<number, {rank: number, count: number}>}
+   */
+  missedLists() {
+    /** @type {Map<number, {rank: number, count: number}>} */
+    const out = new Map();
+    const d = this.s.diag;
+    if (!d) return out;
+    for (let j = 0; j < d.missIds.length; j++) {
+      const list = d.missList[j];
+      if (list < 0 || list >= this.ov.nlist) continue;
+      const entry = out.get(list) || { rank: d.missListRank[j], count: 0 };
+      entry.count++;
+      out.set(list, entry);
+    }
+    return out;
   }
 
   /** @param {number} list */
@@ -124,7 +158,13 @@ export class CoarseScene extends IVFMapScene {
     } else {
       line.appendChild(h('span', 'feder-muted', `not probed · centroid distance ${fmtDist(d)}`));
     }
-    return line;
+    const missed = this.missedLists().get(list);
+    if (!missed) return line;
+    const box = h('div');
+    box.appendChild(line);
+    const warn = h('div', 'feder-tt-line feder-missed-text', `${plural(missed.count, 'exact neighbour')} missed here: nprobe ≥ ${missed.rank} scans this list`);
+    box.appendChild(warn);
+    return box;
   }
 
   panel() {
@@ -143,6 +183,7 @@ export class CoarseScene extends IVFMapScene {
     );
     sec.appendChild(h('p', 'feder-muted feder-small', 'The query is compared with every centroid; the nprobe nearest lists are scanned. Colours mark probes #1–6; later probes share one colour.'));
     box.appendChild(sec);
+    if (s.diag) box.appendChild(recallSection(app, s.diag, nonNegativeMetric(s.metric)));
     const probes = section('Probed lists, nearest first');
     const table = h('div', 'feder-rows');
     for (let r = 0; r < s.probed.length && r < PANEL_LIST_ROWS; r++) {

@@ -53,6 +53,14 @@ export class FineScene extends PointsScene {
     }
     this.bqx = this.cx;
     this.bqy = this.cy;
+    const d = s.diag;
+    if (d) {
+      for (let j = 0; j < this.bmx.length; j++) {
+        this.bmx[j] = this.cx + d.missXY[2 * j] * this.R;
+        this.bmy[j] = this.cy + d.missXY[2 * j + 1] * this.R;
+      }
+      this.showsMisses = this.bmx.length > 0;
+    }
   }
 
   /** @param {CanvasRenderingContext2D} g */
@@ -64,7 +72,7 @@ export class FineScene extends PointsScene {
     const qy = this.qy;
     const R = this.R * this.vp.scale;
     for (let j = 0; j < s.sectorLists.length; j++) {
-      const color = this.listColor(s.sectorLists[j]);
+      const color = s.sectorLists[j] < 0 ? pal.missed : this.listColor(s.sectorLists[j]);
       g.beginPath();
       g.moveTo(qx, qy);
       g.arc(qx, qy, R, s.sectorStart[j], s.sectorEnd[j]);
@@ -102,11 +110,11 @@ export class FineScene extends PointsScene {
       const l = s.sectorLists[j];
       const span = (s.sectorEnd[j] - s.sectorStart[j]) * R;
       const rank = s.probeRank.get(l);
-      const text = span >= 70 && rank != null ? `list ${l} · probe #${rank + 1}` : `list ${l}`;
+      const text = l < 0 ? 'missed · lists not probed' : span >= 70 && rank != null ? `list ${l} · probe #${rank + 1}` : `list ${l}`;
       /** @type {Array<[number, number]>} */
       const offsets = [];
       for (const extra of [14, 26, 40]) offsets.push([Math.cos(a) * (R + extra), Math.sin(a) * (R + extra)]);
-      specs.push({ x: qx, y: qy, text, color: mix(this.listColor(l), pal.fg, 0.3), size: 10, weight: 600, offsets });
+      specs.push({ x: qx, y: qy, text, color: mix(l < 0 ? pal.missed : this.listColor(l), pal.fg, 0.3), size: 10, weight: 600, offsets });
     }
     for (const lab of ringLabels) {
       specs.push({ x: lab.x, y: lab.y, text: lab.text, color: pal.muted, size: 9, weight: 500, offsets: [[0, -7], [0, 7], [22, -7], [-22, -7]] });

@@ -3,6 +3,7 @@
 // keys that all seek one Player. Nodes sit around the query at a radius that follows their
 // distance (the honest scale of feder/layouts/polar.py).
 
+import { drawMisses, MISS_RADIUS, missTooltip, recallSection } from '../diagnosis.js';
 import { badgeEl, card, factsTable, h, section, swatch } from '../dom.js';
 import { arrowHead, circlePath, diamondPath, drawQuery, drawRings, haloText } from '../draw.js';
 import { clamp, fmtDist, fmtId, fmtInt, nonNegativeMetric, plural } from '../format.js';
@@ -70,6 +71,11 @@ export class HNSWSearchScene extends Scene {
     this.zoom = this.levelZoom.length ? this.levelZoom[this.state.li] : 1;
     this.sx = new Float32Array(this.v);
     this.sy = new Float32Array(this.v);
+    // Missed exact neighbours (never computed on level 0), shown once the search is done.
+    const misses = search.diag ? search.diag.missIds.length : 0;
+    this.mx = new Float32Array(misses);
+    this.my = new Float32Array(misses);
+    this.missGrid = new PointGrid(this.mx, this.my, null, 1, 1);
     this.cx = 0;
     this.cy = 0;
     this.qx = 0;
@@ -185,6 +191,12 @@ export class HNSWSearchScene extends Scene {
     }
     this.qx = vp.x(this.cx);
     this.qy = vp.y(this.cy);
+    const d = s.diag;
+    for (let j = 0; j < this.mx.length && d; j++) {
+      this.mx[j] = vp.x(this.cx + d.missXY[2 * j] * k);
+      this.my[j] = vp.y(this.cy + d.missXY[2 * j + 1] * k);
+    }
+    this.missGrid = new PointGrid(this.mx, this.my, null, this.W, this.H);
     this.gridStale = true;
   }
 
@@ -314,6 +326,7 @@ export class HNSWSearchScene extends Scene {
       g.stroke();
     }
     if (st.done) this.drawResults(g, color);
+    if (st.done && this.mx.length) drawMisses(g, pal, this.mx, this.my);
     drawQuery(g, pal, this.qx, this.qy);
     this.drawFocus(g);
     g.restore();
@@ -363,6 +376,13 @@ export class HNSWSearchScene extends Scene {
       g.stroke();
     }
     const hov = app.hover;
+    if (hov && hov.kind === 'miss' && hov.index != null && this.state.done) {
+      g.beginPath();
+      circlePath(g, this.mx[hov.index], this.my[hov.index], MISS_RADIUS + 3);
+      g.strokeStyle = pal.fg;
+      g.lineWidth = 2;
+      g.stroke();
+    }
     if (hov && hov.kind === 'hnode' && hov.node != null) {
       g.beginPath();
       circlePath(g, this.sx[hov.node], this.sy[hov.node], 9);
@@ -380,6 +400,10 @@ export class HNSWSearchScene extends Scene {
    */
   hit(x, y) {
     if (y < CAPTION_HEIGHT) return null;
+    if (this.state.done && this.mx.length) {
+      const j = this.missGrid.nearest(x, y, MISS_RADIUS);
+      if (j >= 0) return { key: `miss:${j}`, kind: 'miss', index: j };
+    }
     const k = this.hitGrid().nearest(x, y, 6);
     if (k < 0) return null;
     const node = this.hitIndex[k];
@@ -390,6 +414,8 @@ export class HNSWSearchScene extends Scene {
   hoverId(id) {
     const key = fmtId(id);
     for (let i = 0; i < this.v; i++) if (fmtId(this.s.ids[i]) === key) return { key: `hnode:${i}`, kind: 'hnode', node: i };
+    const d = this.s.diag;
+    if (d) for (let j = 0; j < d.missIds.length; j++) if (d.missIds[j] === id) return { key: `miss:${j}`, kind: 'miss', index: j };
     return null;
   }
 
@@ -413,6 +439,7 @@ export class HNSWSearchScene extends Scene {
 
   /** @param {HitItem} item */
   tooltip(item) {
+    if (item.kind === 'miss' && item.index != null && this.s.diag) return missTooltip(this.app, this.s.diag, item.index, this.nonNeg);
     if (item.kind !== 'hnode' || item.node == null) return null;
     const app = this.app;
     const i = item.node;
@@ -453,6 +480,7 @@ export class HNSWSearchScene extends Scene {
       ]),
     );
     box.appendChild(sec);
+    if (s.diag) box.appendChild(recallSection(this.app, s.diag, this.nonNeg));
     const lv = section('Per level');
     const table = h('table', 'feder-table');
     const head = h('tr');

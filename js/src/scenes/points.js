@@ -3,6 +3,7 @@
 // and numbered.
 
 import { badgeEl, card, factsTable, h, hoverRow, section } from '../dom.js';
+import { drawMisses, MISS_RADIUS, missTooltip, recallSection } from '../diagnosis.js';
 import { circlePath, drawQuery, QUERY_RADIUS } from '../draw.js';
 import { fmtDist, fmtId, fmtInt, nonNegativeMetric, plural } from '../format.js';
 import { PointGrid } from '../hit.js';
@@ -48,6 +49,14 @@ export class PointsScene extends Scene {
     for (let i = 0; i < this.m; i++) if (search.rank[i] < 0) this.order[j++] = i;
     for (let t = search.top.length - 1; t >= 0; t--) this.order[j++] = search.top[t];
     this.grid = new PointGrid(this.sx, this.sy, null, 1, 1);
+    // Missed exact neighbours, where the subclass can place them (bmx/bmy at zoom 1).
+    const misses = search.diag ? search.diag.missIds.length : 0;
+    this.bmx = new Float32Array(misses);
+    this.bmy = new Float32Array(misses);
+    this.mx = new Float32Array(misses);
+    this.my = new Float32Array(misses);
+    this.showsMisses = false;
+    this.missGrid = new PointGrid(this.mx, this.my, null, 1, 1);
     /** @type {Map<string, number> | null} */
     this.byId = null;
     this.title = '';
@@ -79,6 +88,11 @@ export class PointsScene extends Scene {
     }
     this.qx = vp.x(this.bqx);
     this.qy = vp.y(this.bqy);
+    for (let j = 0; j < this.mx.length; j++) {
+      this.mx[j] = vp.x(this.bmx[j]);
+      this.my[j] = vp.y(this.bmy[j]);
+    }
+    this.missGrid = new PointGrid(this.mx, this.my, null, this.W, this.H);
     const xs = new Float32Array(this.m);
     const ys = new Float32Array(this.m);
     const rr = new Float32Array(this.m);
@@ -126,6 +140,10 @@ export class PointsScene extends Scene {
     drawQuery(g, pal, this.qx, this.qy);
     /** @type {Box[]} */
     const marks = [markerBox(this.qx, this.qy, QUERY_RADIUS)];
+    if (this.showsMisses) {
+      drawMisses(g, pal, this.mx, this.my);
+      for (let j = 0; j < this.mx.length; j++) marks.push(markerBox(this.mx[j], this.my[j], MISS_RADIUS + 1));
+    }
     for (let t = s.top.length - 1; t >= 0; t--) {
       const i = s.top[t];
       g.beginPath();
@@ -177,6 +195,12 @@ export class PointsScene extends Scene {
       g.stroke();
     } else if (hov && hov.kind === 'list' && hov.list != null) {
       this.highlightList(g, hov.list);
+    } else if (hov && hov.kind === 'miss' && hov.index != null) {
+      g.beginPath();
+      circlePath(g, this.mx[hov.index], this.my[hov.index], MISS_RADIUS + 3);
+      g.strokeStyle = pal.fg;
+      g.lineWidth = 2;
+      g.stroke();
     }
   }
 
@@ -226,6 +250,10 @@ export class PointsScene extends Scene {
    * @param {number} y
    */
   hit(x, y) {
+    if (this.showsMisses) {
+      const j = this.missGrid.nearest(x, y, MISS_RADIUS);
+      if (j >= 0) return { key: `miss:${j}`, kind: 'miss', index: j };
+    }
     const k = this.grid.nearest(x, y, 6);
     if (k < 0) return null;
     const i = this.order[k];
@@ -235,11 +263,15 @@ export class PointsScene extends Scene {
   /** @param {number} id */
   hoverId(id) {
     const i = this.indexOfId(fmtId(id));
-    return i == null ? null : { key: `cand:${i}`, kind: 'cand', index: i };
+    if (i != null) return { key: `cand:${i}`, kind: 'cand', index: i };
+    const d = this.s.diag;
+    if (this.showsMisses && d) for (let j = 0; j < d.missIds.length; j++) if (d.missIds[j] === id) return { key: `miss:${j}`, kind: 'miss', index: j };
+    return null;
   }
 
   /** @param {HitItem} item */
   tooltip(item) {
+    if (item.kind === 'miss' && item.index != null && this.s.diag) return missTooltip(this.app, this.s.diag, item.index, this.nonNeg);
     if (item.kind !== 'cand' || item.index == null) return null;
     const app = this.app;
     const s = this.s;
@@ -291,6 +323,7 @@ export class PointsScene extends Scene {
     );
     sec.appendChild(h('p', 'feder-muted feder-small', this.caption));
     box.appendChild(sec);
+    if (s.diag) box.appendChild(recallSection(app, s.diag, this.nonNeg));
     const lists = section('Lists');
     const rows = h('div', 'feder-rows');
     for (let r = 0; r < s.probed.length && r < PANEL_LIST_ROWS; r++) {

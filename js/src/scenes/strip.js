@@ -1,6 +1,7 @@
 // The results strip under a search view: the query, then every result with its distance.
 // Cards wrap to the width available, so a narrow widget shows every result.
 
+import { missedCards } from '../diagnosis.js';
 import { h } from '../dom.js';
 import { fmtDist, fmtId, nonNegativeMetric } from '../format.js';
 
@@ -69,5 +70,14 @@ export function resultsStrip(app, s) {
     strip.appendChild(card);
   }
   if (!shown) strip.appendChild(h('p', 'feder-muted', 'No results.'));
+  const d = s.diag;
+  if (d?.missIds.length) {
+    strip.appendChild(h('div', 'feder-strip-sep'));
+    missedCards(app, d, nonNeg, idCard).forEach((card, j) => {
+      card.addEventListener('mouseenter', () => app.hoverId(d.missIds[j]));
+      card.addEventListener('mouseleave', () => app.setHover(null));
+      strip.appendChild(card);
+    });
+  }
   return strip;
 }
