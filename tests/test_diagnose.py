@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import feder
 from feder.diagnose import exact as exact_module
+from feder.diagnose.lockstep import lockstep_sweep
 from feder.trace.types import BeamLevel
 
 K = 10
@@ -346,9 +347,10 @@ def test_ivf_sweep_equals_faiss_recall(metric):
     assert np.all(np.diff(s.recall) >= 0) and np.all(np.diff(s.distances) > 0)
 
 
+@pytest.mark.parametrize("delete", [0, 20])
 @pytest.mark.parametrize("space", ["l2", "ip", "cosine"])
-def test_hnsw_sweep_equals_hnswlib_recall(hnsw_factory, space):
-    case = hnsw_factory(n=2000, dim=12, space=space, M=5, ef_construction=20, delete=20)
+def test_hnsw_sweep_equals_hnswlib_recall(hnsw_factory, space, delete):
+    case = hnsw_factory(n=2000, dim=12, space=space, M=5, ef_construction=20, delete=delete)
     qs = queries(12, 80)
     idx = feder.load_index(case.path, space=space)
     truth, _ = feder.exact_search(idx, qs, k=K)
@@ -365,6 +367,25 @@ def test_hnsw_sweep_equals_hnswlib_recall(hnsw_factory, space):
     for i in (0, 7):
         levels = idx.search(qs[i], k=K, ef=EFS[0]).levels
         assert s.per_query_distances[0, i] == 2 + sum(lv.edge_dst.size for lv in levels)
+
+
+@pytest.mark.parametrize(("space", "M", "k"), [("l2", 8, 10), ("ip", 4, 5), ("cosine", 12, 1),
+                                              ("l2", 2, 30)])
+def test_lockstep_searches_equal_the_replay(hnsw_factory, space, M, k):
+    """The sweep's lockstep searches give the replay's results and work, search by search."""
+    case = hnsw_factory(n=1500, dim=10, space=space, M=M, ef_construction=30, seed=M)
+    idx = feder.load_index(case.path, space=space)
+    qs = queries(10, 90, seed=M)
+    efs = np.array([1, 7, 16, 50])
+    ids, work, replay = lockstep_sweep(idx.model, qs, k, efs)
+    assert replay.mean() < 0.05  # no ties in continuous data: nearly nothing replayed
+    for j, ef in enumerate(efs.tolist()):
+        for i, q in enumerate(qs):
+            if replay[j, i]:
+                continue
+            t = idx.search(q, k=k, ef=ef)
+            np.testing.assert_array_equal(np.sort(ids[j, i]), np.sort(t.result_internal))
+            assert work[j, i] == 2 + sum(lv.edge_dst.size for lv in t.levels)
 
 
 def grid_data(n: int, dim: int, seed: int) -> np.ndarray:
@@ -392,6 +413,27 @@ def test_ivf_sweep_with_exact_ties_equals_faiss():
         lib = np.stack([faiss_ivf_search(index, q, K, p) for q in qs])
         np.testing.assert_array_equal(s.per_query[j], recall_rows(lib, truth, K))
     assert s.recall[-1] < 1.0  # scan order decides between tied vectors: faiss too
+
+
+@pytest.mark.parametrize(("dim", "span"), [(8, 5), (5, 9)])
+def test_lockstep_flags_every_search_that_ties_decide(hnsw_factory, dim, span):
+    """On integer data (many exactly equal distances) every search the lockstep does not
+    flag for a replay equals the replay itself: ties between the closest open nodes, across
+    the beam's boundary and across the k-th result are all caught."""
+    rng = np.random.default_rng(dim)
+    data = rng.integers(-span, span + 1, (500, dim)).astype(np.float32)
+    case = hnsw_factory(data=data, M=4, ef_construction=20, seed=5)
+    idx = feder.load_index(case.path)
+    qs = rng.integers(-span, span + 1, (50, dim)).astype(np.float32) + np.float32(0.5)
+    efs = np.array([3, 8, 20])
+    for k in (1, 4):
+        ids, work, replay = lockstep_sweep(idx.model, qs, k, efs)
+        assert 0 < replay.mean() < 1
+        for j, ef in enumerate(efs.tolist()):
+            for i in np.flatnonzero(~replay[j]):
+                t = idx.search(qs[i], k=k, ef=ef)
+                np.testing.assert_array_equal(np.sort(ids[j, i]), np.sort(t.result_internal))
+                assert work[j, i] == 2 + sum(lv.edge_dst.size for lv in t.levels)
 
 
 def test_hnsw_sweep_with_exact_ties_equals_hnswlib(hnsw_factory):

@@ -15,6 +15,7 @@ from ..trace.types import BeamLevel, GreedyLevel, HNSWTrace
 from .checks import as_queries, diagnosable_kind, param_list, positive_k
 from .coarse import probe_order
 from .exact import Truth, exact_truth
+from .lockstep import lockstep_sweep
 
 DEFAULT_EF = (16, 32, 64, 128, 256)
 
@@ -133,15 +134,23 @@ def _sweep_ivf(model: IVFFlatIndex, truth: Truth, k: int, values: np.ndarray,
 
 def _sweep_hnsw(model: HNSWIndex, queries: np.ndarray, truth: Truth, k: int,
                 values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`_sweep_ivf`; ``queries`` as given (the replay normalizes cosine ones)."""
+    """Like :func:`_sweep_ivf`; ``queries`` as given (the replay normalizes cosine ones).
+
+    Without deleted elements all queries run in lockstep (:mod:`.lockstep`); searches with
+    exact ties, and every search of an index with deleted elements, are replayed."""
     nq = truth.rows.shape[0]
-    found = np.zeros((values.size, nq), np.float64)
-    work = np.zeros((values.size, nq), np.int64)
-    for i in range(nq):
-        for j, ef in enumerate(values.tolist()):
-            result = trace_hnsw(model, queries[i], k=k, ef=ef)
-            found[j, i] = np.isin(truth.rows[i], result.result_internal).sum()
-            work[j, i] = distance_computations(result)
+    if model.num_deleted == 0:
+        ids, work, replay = lockstep_sweep(model, queries, k, values)
+        hits = (ids[:, :, :, None] == truth.rows[None, :, None, :]) & (ids[:, :, :, None] >= 0)
+        found = hits.any(axis=3).sum(axis=2).astype(np.float64)
+    else:
+        found = np.zeros((values.size, nq), np.float64)
+        work = np.zeros((values.size, nq), np.int64)
+        replay = np.ones((values.size, nq), bool)
+    for j, i in zip(*np.nonzero(replay), strict=True):
+        result = trace_hnsw(model, queries[i], k=k, ef=int(values[j]))
+        found[j, i] = np.isin(truth.rows[i], result.result_internal).sum()
+        work[j, i] = distance_computations(result)
     return found, work
 
 
