@@ -10,9 +10,10 @@ same files as the other benchmarks). Everything runs on one thread: faiss
 - IVF_FLAT sweep, ``--queries`` × nprobe {1, 2, …, 64}, 100k×128 nlist 1024: ``feder.sweep``
   vs faiss building the same table (an ``IndexFlatL2`` search for the truth, then one IVF
   search of all queries per nprobe) — goal ≤ 1.0×.
-- HNSW sweep, ``--hnsw-queries`` × ef {16, …, 256}, 100k×128 M=16: ``feder.sweep`` (a replay
-  per query and ef) vs hnswlib ``knn_query`` at each ef plus a brute-force truth (faiss
-  ``IndexFlatL2``, the fastest exact search at hand) — goal ≤ 10×.
+- HNSW sweep, ``--hnsw-queries`` × ef {16, …, 256}, 100k×128 M=16: ``feder.sweep`` (all
+  queries in lockstep; searches an exact tie decides are replayed) vs hnswlib ``knn_query``
+  at each ef plus a brute-force truth (faiss ``IndexFlatL2``, the fastest exact search at
+  hand) — goal ≤ 10×.
 - ``feder.health`` on the 1M HNSW (M=16) and the 1M IVF (nlist 4096) — goals ≤ 2 s / 0.2 s;
   a fresh model each run, so the reachability BFS is included.
 - ``explain`` overhead on 1M×128 (memory-mapped): ``idx.explain(q)`` minus ``idx.search(q)``

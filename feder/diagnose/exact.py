@@ -2,13 +2,13 @@
 
 Distances are those of :mod:`feder.trace.distances` (faiss ``l2`` = squared L2, ``ip`` = inner
 product, larger first; hnswlib ``l2`` = squared L2, ``ip`` = 1 − dot, ``cosine`` = 1 − cos with
-the query normalized). The scan never copies the whole index: blocks of rows are copied into
-one aligned buffer, scored for a chunk of queries with one matrix product, and only the rows
-that can still be in a query's top ``k`` are kept. Those few are then recomputed the exact way
-(:func:`~feder.trace.distances.faiss_distances` / ``hnswlib_distances``, the replay's own
-functions), so a truth distance equals the replay's distance for the same vector bit for bit,
-and ties are decided on exact values.
-"""
+the query normalized). The scan never copies the whole index: a block of rows (a cache-sized
+copy of unaligned IVF lists, or a strided view of hnswlib's records, which BLAS reads as they
+are) is scored for a chunk of queries with one matrix product, and only the rows that can
+still be in a query's top ``k`` are kept. Those few are then recomputed with the replay's
+arithmetic (:func:`~feder.trace.distances.faiss_distances` / ``hnswlib_distances``), so a
+truth distance equals the replay's distance for the same vector bit for bit, and ties are
+decided on exact values. Squared norms of the rows are kept per model after the first scan."""
 
 from __future__ import annotations
 
@@ -73,8 +73,8 @@ class _Store:
     """Keys are squared L2 (screened as ‖x‖² − 2q·x); otherwise −q·x (inner products)."""
 
     def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
-        """``(start, (m, d) float32 aligned block)`` covering rows ``0..n-1`` in order; the
-        block is a reused buffer, valid until the next one."""
+        """``(start, (m, d) float32 block)`` covering rows ``0..n-1`` in order: a reused
+        aligned buffer (valid until the next block) or, when ``copies`` is false, a view."""
         raise NotImplementedError
 
     def gather(self, rows: np.ndarray) -> np.ndarray:
