@@ -56,14 +56,16 @@ def padded(graph: LevelGraph) -> np.ndarray:
 class LockstepHNSW:
     """Searches of an hnswlib model (no deleted elements) for query chunks, per ``ef``.
 
-    Builds padded link tables once (``n × maxM0`` int64 for level 0)."""
+    Upper levels become padded link tables (they are small); level 0 is read as CSR."""
 
     def __init__(self, index: HNSWIndex):
         self.index = index
         self.vectors = index.vectors
         self.space = index.metric
         self.upper = [(graph.nodes, padded(graph)) for graph in index.graphs[1:]]
-        self.level0 = padded(index.graphs[0])
+        base = index.graphs[0]
+        self.offsets, self.neighbors = base.offsets, base.neighbors  # level 0 stays CSR
+        self.width = max(int(np.diff(base.offsets).max(initial=0)), 1)
 
     def distances(self, nodes: np.ndarray, queries: np.ndarray) -> np.ndarray:
         """``(m,) float32`` hnswlib distance of each ``nodes[i]`` to ``queries[i]`` (``(m,
@@ -123,7 +125,7 @@ class LockstepHNSW:
         visited[np.arange(c), entry] = True
         work = work0 + 1  # hnswlib computes the level-0 entry's distance again
         tied = np.zeros(c, bool)
-        width = self.level0.shape[1]
+        width = self.width
         active = np.arange(c)
         while active.size:
             current = beam[active]
@@ -138,13 +140,18 @@ class LockstepHNSW:
             # Another open node at the same distance: hnswlib's heap decides which comes first.
             tied[active[((beam_d[active] == chosen[:, None]) & open_).sum(axis=1) > 1]] = True
             done[active, slot] = True
-            links = self.level0[current[np.arange(active.size), slot]]
-            flat = links.ravel()
-            cand = np.flatnonzero(flat >= 0)
-            rows = active[cand // width]
-            fresh = ~visited[rows, flat[cand]]
-            cand, rows = cand[fresh], rows[fresh]
-            nodes = flat[cand]
+            expand = current[np.arange(active.size), slot]
+            starts = self.offsets[expand]
+            counts = self.offsets[expand + 1] - starts
+            owner = np.repeat(np.arange(active.size), counts)
+            col = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
+            targets = self.neighbors[np.repeat(starts, counts) + col].astype(np.int64)
+            links = np.full((active.size, width), -1, np.int64)
+            links[owner, col] = targets
+            cand = owner * width + col  # position in the (active, width) grid
+            rows = active[owner]
+            fresh = ~visited[rows, targets]
+            cand, rows, nodes = cand[fresh], rows[fresh], targets[fresh]
             visited[rows, nodes] = True
             dv = self.distances(nodes, qs[rows])
             odd = ~np.isfinite(dv)  # NaN / overflow: replay these queries
@@ -152,9 +159,8 @@ class LockstepHNSW:
                 nan[rows[odd]] = True
                 dv[odd] = np.inf
             work[active] += np.bincount(cand // width, minlength=active.size)
-            d = np.full(flat.size, np.inf, np.float32)
-            d[cand] = dv
-            d = d.reshape(active.size, width)
+            d = np.full((active.size, width), np.inf, np.float32)
+            d.ravel()[cand] = dv
             # The beam keeps the `slots` closest of itself and the new distances.
             admit = (d < beam_d[active, -1:]).any(axis=1)
             upd = active[admit]
