@@ -31,7 +31,7 @@ from typing import Any
 
 STATIC = Path(__file__).parent / "static"
 STATE_KEYS = ("overview", "search", "media", "view", "view_params", "selected_ids",
-              "selected_list", "steps")
+              "selected_list", "steps", "diagnostics")
 _ALIGN = 8  # DataViews start at multiples of 8 so float64 views need no copy
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 _BOOTSTRAP = re.compile(r'<script type="module">(.*?)</script>', re.S)
@@ -112,6 +112,7 @@ def _state_entry(state: Mapping[str, Any], pool: _Buffers, remote: _Remote) -> d
         "selected_ids": list(state.get("selected_ids") or []),
         "selected_list": state.get("selected_list", -1),
         "steps": state.get("steps") or {},
+        "diagnostics": state.get("diagnostics") or {},
     }
     found: list[dict[str, Any]] = []
     clean = _split(full, [], found, pool)

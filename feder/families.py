@@ -23,18 +23,23 @@ class Family:
     search_params: dict[str, tuple[int | None, str]]
 
 
+DIAGNOSTIC_VIEWS: tuple[tuple[str, str], ...] = (
+    ("sweep", "Sweep"), ("health", "Health"), ("compare", "Compare"))
+"""Views every family has when their data is there (:meth:`feder.FederPy.sweep`,
+``health``, ``compare``); the front end hides their tabs otherwise."""
+
 FAMILIES: dict[str, Family] = {
     "ivf": Family(
         "ivf",
         (("overview", "Overview"), ("coarse", "Coarse search"), ("fine", "Fine search"),
-         ("projection", "Projection")),
+         ("projection", "Projection"), *DIAGNOSTIC_VIEWS),
         search_view="coarse",
         search_params={"k": (5, "results to return"),
                        "nprobe": (None, "inverted lists to probe (default: the file's)")},
     ),
     "graph": Family(
         "graph",
-        (("overview", "Overview"), ("search", "Search")),
+        (("overview", "Overview"), ("search", "Search"), *DIAGNOSTIC_VIEWS),
         search_view="search",
         search_params={"k": (5, "results to return"),
                        "ef_search": (16, "beam width on level 0 (alias ef)")},
@@ -49,7 +54,7 @@ FAMILIES: dict[str, Family] = {
 
 FAMILY_OF_KIND: dict[str, str] = {"ivf_flat": "ivf", "hnsw": "graph",
                                   "ivf_idmap": "ivf", "faiss_hnsw": "graph",
-                                  "ivf_sq": "ivf"}
+                                  "ivf_sq": "ivf", "ivf_pq": "ivf"}
 
 
 def family_of(kind: str) -> Family:

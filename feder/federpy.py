@@ -15,10 +15,15 @@ import numpy as np
 
 from . import trace as tracer
 from .diagnose import Explanation, explain
+from .diagnose import sweep as diagnose_sweep
+from .errors import ParameterError
 from .index import as_model, load_index
 from .media import MediaStore
 from .model import HNSWIndex, IndexModel, IVFFlatIndex
 from .params import default_search_params, resolve_search_params, resolve_view_params
+from .serialize import Payload
+from .serialize import compare as compare_payload
+from .serialize import sweep as sweep_payload
 from .session import ViewSession
 from .trace import SearchTrace
 from .widget import FederWidget, SearchRunner, Shown
@@ -87,6 +92,49 @@ class FederPy:
         rng = np.random.default_rng(seed)
         return self.searchById(int(ids[rng.integers(ids.size)]))
 
+    def health(self) -> FederWidget:
+        """The index at a glance (:func:`feder.health`): IVF list sizes on a log scale, empty
+        lists and the imbalance factor; HNSW degrees per level and unreachable nodes."""
+        return FederWidget(self.session, view="health",
+                           diagnostics={"health": self.session.health})
+
+    def sweep(self, queries: Any = None, values: Sequence[int] | None = None,
+              k: int | None = None, sample: int = 100, seed: int = 0) -> FederWidget:
+        """Recall@k against the work done (distance computations) at each nprobe (IVF) or
+        ef (HNSW) in ``values`` (default: powers of two / 16 … 256), over ``queries``
+        (``(nq, d)``; default ``sample`` stored vectors). Click a point to see the search of
+        the query with the lowest recall at that value."""
+        index = self.index
+        if queries is None:
+            rng = np.random.default_rng(seed)
+            rows = np.sort(rng.choice(index.ntotal, size=min(sample, index.ntotal),
+                                      replace=False))
+            queries = np.asarray(index.vectors[rows], np.float32)
+        k = int(self.search_params["k"] if k is None else k)
+        name = "nprobe" if isinstance(index, IVFFlatIndex) else "ef"
+        result = diagnose_sweep(index, queries, k,
+                                **({name: list(values)} if values is not None else {}))
+        qs = np.asarray(queries, np.float32).reshape(-1, index.dim)
+        worst = np.argmin(result.per_query, axis=1)
+        searches = []
+        for value, q in zip(result.params.tolist(), worst.tolist(), strict=True):
+            trace, explanation = self._run(qs[q], {"k": k, name: value})
+            searches.append(self.session.search_payload(trace, None, None, explanation))
+        payload = sweep_payload(result, searches, worst)
+        return FederWidget(self.session, view="sweep", diagnostics={"sweep": payload})
+
+    def compare(self, left: FederWidget, right: FederWidget,
+                titles: tuple[str, str] | None = None) -> FederWidget:
+        """Two searches (two parameter sets, or two indexes) side by side: their results
+        diffed (shared, only left, only right) with each one's recall."""
+        for w in (left, right):
+            if not w.search:
+                raise ParameterError("compare needs two search widgets (searchById / "
+                                     "searchByVec), got an overview")
+        names = titles or (_describe(left.search), _describe(right.search))
+        payload = compare_payload(left.search, right.search, names)
+        return FederWidget(self.session, view="compare", diagnostics={"compare": payload})
+
     def export_html(self, path: str | pathlib.Path, searches: Sequence[FederWidget] = (),
                     title: str | None = None, include_overview: bool = True) -> pathlib.Path:
         """One self-contained HTML report: the overview and any number of searches."""
@@ -126,9 +174,17 @@ class FederPy:
     def __repr__(self) -> str:
         return f"FederPy({self.index!r}, search_params={self.search_params})"
 
+
     # snake_case spellings of the same calls
     set_search_params = setSearchParams
     set_view_params = setViewParams
     search_by_vec = searchByVec
     search_by_id = searchById
     search_rand_test_vec = searchRandTestVec
+
+
+def _describe(search: Payload) -> str:
+    """``"nprobe 8"`` from a search payload's parameters."""
+    params = search.get("params", {})
+    return " · ".join(f"{name} {value}" for name, value in params.items() if name != "k") or \
+        "search"

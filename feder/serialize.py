@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .diagnose.health import Health, HNSWHealth, IVFHealth
 from .layouts.cluster_map import ClusterMap
 from .layouts.hnsw_graph import LayeredOverview, SearchGeometry
 from .layouts.polar import PolarLayout
@@ -26,7 +27,7 @@ from .model import HNSWIndex, IVFFlatIndex
 from .trace import HNSWTrace, IVFTrace
 
 if TYPE_CHECKING:
-    from .diagnose import Explanation
+    from .diagnose import Explanation, Sweep
 
 Payload = dict[str, Any]
 
@@ -259,3 +260,61 @@ def diagnosis(explanation: Explanation, missed_xy: np.ndarray) -> Payload:
             "xy": array(np.asarray(missed_xy, np.float32).reshape(len(missed), 2), "float32"),
         },
     }
+
+
+def health(report: Health) -> Payload:
+    """The index at a glance. IVF (``"family": "ivf"``): ``sizes`` int32 (nlist),
+    ``histogram``: ``{"edges": float64 (b + 1) 0, 1, 2, 4, …, "counts": int32 (b)}``,
+    ``empty_lists`` int32, ``imbalance_factor``, ``largest``/``smallest``: ``[list, size]``.
+    Graph (``"family": "graph"``): ``levels``: list (level 0 first) of ``{"level", "nodes",
+    "links", "out_degree": int32 histogram, "in_degree": int32 histogram}``;
+    ``unreachable``: float64 labels of live nodes no path from the entry point reaches;
+    ``entry_point``, ``deleted``, ``max_level``."""
+    if isinstance(report, IVFHealth):
+        factor = report.imbalance_factor
+        return {
+            "kind": "health", "family": "ivf", "ntotal": report.ntotal, "nlist": report.nlist,
+            "sizes": array(report.list_sizes, "int32"),
+            "histogram": {"edges": array(report.histogram_edges, "float64"),
+                          "counts": array(report.histogram_counts, "int32")},
+            "empty_lists": array(report.empty_lists, "int32"),
+            "imbalance_factor": float(factor) if np.isfinite(factor) else None,
+            "largest": [report.largest_list, report.largest_size],
+            "smallest": [report.smallest_list, report.smallest_size],
+        }
+    assert isinstance(report, HNSWHealth)
+    return {
+        "kind": "health", "family": "graph", "ntotal": report.ntotal,
+        "max_level": report.max_level, "entry_point": report.entry_point,
+        "deleted": report.deleted,
+        "levels": [{"level": level, "nodes": int(report.nodes_per_level[level]),
+                    "links": int(report.links_per_level[level]),
+                    "out_degree": array(report.out_degree[level], "int32"),
+                    "in_degree": array(report.in_degree[level], "int32")}
+                   for level in range(report.nodes_per_level.size)],
+        "unreachable": array(report.unreachable, "float64"),
+    }
+
+
+def sweep(result: Sweep, searches: list[Payload], worst: np.ndarray) -> Payload:
+    """Recall against work: ``param`` (``"nprobe"``/``"ef"``), ``k``, ``queries``;
+    ``values`` int32 (p), ``recall`` float64 (p) mean recall@k, ``distances`` float64 (p)
+    mean distance computations per query, ``per_query`` float32 (p, nq); ``worst`` int32 (p)
+    the query with the lowest recall at each value and ``searches``: its search payload at
+    that value (what clicking the point shows)."""
+    return {
+        "kind": "sweep", "param": result.param, "k": int(result.k),
+        "queries": int(result.per_query.shape[1]),
+        "values": array(result.params, "int32"),
+        "recall": array(result.recall, "float64"),
+        "distances": array(result.distances, "float64"),
+        "per_query": array(result.per_query, "float32"),
+        "worst": array(worst, "int32"),
+        "searches": searches,
+    }
+
+
+def compare(left: Payload, right: Payload, titles: tuple[str, str]) -> Payload:
+    """Two searches side by side: ``left``/``right`` are their search payloads, ``titles``
+    what to call them; the front end diffs the results (shared / only left / only right)."""
+    return {"kind": "compare", "titles": list(titles), "left": left, "right": right}

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .diagnose.health import health as index_health
 from .families import FAMILY_OF_KIND, family_of
 from .layouts.cluster_map import ClusterMap, cluster_map, nearest_members, query_position
 from .layouts.hnsw_graph import layered_overview, search_geometry
@@ -24,6 +25,7 @@ from .model import HNSWIndex, IndexModel, IVFFlatIndex
 from .params import HEADER_HEIGHT, MIN_DRAWING_WIDTH, PANEL_WIDTH, ViewParams
 from .serialize import Payload
 from .serialize import diagnosis as diagnosis_payload
+from .serialize import health as health_payload
 from .serialize import hnsw_overview as hnsw_overview_payload
 from .serialize import hnsw_search as hnsw_search_payload
 from .serialize import ivf_overview as ivf_overview_payload
@@ -84,6 +86,12 @@ class ViewSession:
         elif target_id is not None and self.media.media is not None:
             target["media"] = self.media.item(target_id)
         return _SEARCH[self.family.name](self, trace, target, explanation)
+
+    @cached_property
+    def health(self) -> Payload:
+        """The health payload (:func:`feder.health`): IVF list balance / HNSW degrees and
+        unreachable nodes."""
+        return health_payload(index_health(self.index))
 
     def search_control(self, params: Mapping[str, int]) -> Payload:
         """The search parameter a view can change in place (nprobe / ef) with its current

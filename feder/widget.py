@@ -65,9 +65,14 @@ class SearchRunner:
         """Searches at up to ``limit`` values of the control (the current one included), for
         a report whose control cannot ask a kernel: ``{"name", "values", "searches"}``."""
         values = [int(v) for v in control.get("values", [])]
+        current = int(control["value"])
+        if len(values) > limit:  # powers of two first (the usual nprobe / ef grid), then thin
+            round_ = [v for v in values if v & (v - 1) == 0 or v in (values[-1], current)]
+            values = round_ if len(round_) <= limit else values
         if len(values) > limit:
-            pick = np.unique(np.linspace(0, len(values) - 1, limit).round().astype(int))
-            values = sorted({values[i] for i in pick.tolist()} | {int(control["value"])})
+            others = [v for v in values if v != current]
+            pick = np.unique(np.linspace(0, len(others) - 1, limit - 1).round().astype(int))
+            values = sorted({others[i] for i in pick.tolist()} | {current})
         searches = [self._run({**self.params, control["name"]: v}).payload for v in values]
         return {"name": control["name"], "values": values, "searches": searches}
 
@@ -84,11 +89,13 @@ class FederWidget(anywidget.AnyWidget):
     media = traitlets.Dict().tag(sync=True)
     view = traitlets.Unicode("overview").tag(sync=True)
     view_params = traitlets.Dict().tag(sync=True)
+    diagnostics = traitlets.Dict().tag(sync=True)
     selected_ids: Any = traitlets.List().tag(sync=True)
     selected_list = traitlets.Int(-1).tag(sync=True)
 
     def __init__(self, session: ViewSession, shown: Shown | None = None,
-                 view: str | None = None, runner: SearchRunner | None = None):
+                 view: str | None = None, runner: SearchRunner | None = None,
+                 diagnostics: Payload | None = None):
         self._session = session
         self._trace = shown.trace if shown else None
         self._explanation = shown.explanation if shown else None
@@ -108,6 +115,7 @@ class FederWidget(anywidget.AnyWidget):
                                                           self._explanation)),
             view=view,
             view_params=session.view_params(),
+            diagnostics=diagnostics or {},
         )
         self.on_msg(self._on_message)
 
@@ -211,6 +219,7 @@ class FederWidget(anywidget.AnyWidget):
             "view_params": self.view_params,
             "selected_ids": list(self.selected_ids),
             "selected_list": self.selected_list,
+            "diagnostics": self.diagnostics,
         }
         control = self.search.get("control") if self.search else None
         if self._runner is not None and control:

@@ -197,7 +197,7 @@ def test_polar_radius_follows_distance_from_an_absolute_zero(browser: Any,
             dist = dict(zip(fine.candidate_ids.tolist(), fine.candidate_distances.tolist(),
                             strict=True))
             pairs = sorted((dist[int(t["id"])], float(np.hypot(t["x"] - qx, t["y"] - qy)))
-                           for t in targets)
+                           for t in targets if t["kind"] == "cand")
             radii = [r for _, r in pairs]
             assert len(radii) == fine.candidate_ids.size
             assert all(b >= a - 0.6 for a, b in itertools.pairwise(radii)), \
@@ -214,8 +214,9 @@ def test_polar_radius_follows_distance_from_an_absolute_zero(browser: Any,
         assert int(best["id"]) == 17 and np.hypot(best["x"] - qx, best["y"] - qy) < 0.5
         _show(page, 2, "fine")
         targets, (qx, qy) = _radii(page, 2)
-        nearest = min(np.hypot(t["x"] - qx, t["y"] - qy) for t in targets)
-        farthest = max(np.hypot(t["x"] - qx, t["y"] - qy) for t in targets)
+        cands = [t for t in targets if t["kind"] == "cand"]
+        nearest = min(np.hypot(t["x"] - qx, t["y"] - qy) for t in cands)
+        farthest = max(np.hypot(t["x"] - qx, t["y"] - qy) for t in cands)
         assert nearest > 0.5 * farthest
     finally:
         context.close()

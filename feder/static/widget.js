@@ -879,6 +879,48 @@ function decodeSearch(payload, overview) {
     decode(p)
   ) : null;
 }
+function decodeDiagnostics(raw) {
+  const d = obj(raw);
+  const sw = d.sweep ? obj(d.sweep) : null;
+  const he = d.health ? obj(d.health) : null;
+  const cmp = d.compare ? obj(d.compare) : null;
+  const hist = he ? obj(he.histogram) : {};
+  return {
+    sweep: sw ? {
+      param: String(sw.param),
+      k: Number(sw.k),
+      queries: Number(sw.queries),
+      values: typed(sw.values),
+      recall: typed(sw.recall),
+      distances: typed(sw.distances),
+      perQuery: typed(sw.per_query),
+      worst: typed(sw.worst),
+      searches: Array.isArray(sw.searches) ? sw.searches : []
+    } : null,
+    health: he ? {
+      family: he.family === "graph" ? "graph" : "ivf",
+      ntotal: Number(he.ntotal),
+      sizes: typed(he.sizes),
+      edges: typed(hist.edges),
+      counts: typed(hist.counts),
+      emptyLists: typed(he.empty_lists),
+      imbalance: he.imbalance_factor == null ? null : Number(he.imbalance_factor),
+      largest: Array.isArray(he.largest) ? he.largest.map(Number) : [-1, 0],
+      smallest: Array.isArray(he.smallest) ? he.smallest.map(Number) : [-1, 0],
+      levels: (Array.isArray(he.levels) ? he.levels : []).map((l) => ({
+        level: Number(l.level),
+        nodes: Number(l.nodes),
+        links: Number(l.links),
+        out: typed(l.out_degree),
+        in: typed(l.in_degree)
+      })),
+      unreachable: typed(he.unreachable),
+      entryPoint: he.entry_point == null ? null : Number(he.entry_point),
+      deleted: Number(he.deleted || 0)
+    } : null,
+    compare: cmp?.left && cmp.right ? { titles: (cmp.titles || ["left", "right"]).map(String), left: obj(cmp.left), right: obj(cmp.right) } : null
+  };
+}
 
 // src/stage.js
 var DRAG_THRESHOLD = 4;
@@ -1863,10 +1905,10 @@ var IVFMapScene = class extends Scene {
       if (skip?.(i) || this.area[i] < 2400 || this.cx[i] < 0 || this.cy[i] < 0 || this.cx[i] > this.W || this.cy[i] > this.H) continue;
       const mem = this.members(i);
       if (!mem.length) continue;
-      const side = Math.sqrt(this.area[i]);
-      const size = Math.max(18, Math.min(44, Math.floor(side / 3.4)));
-      const cols = Math.min(mem.length, side > 7 * size ? 3 : 2);
-      const rows = Math.min(Math.ceil(Math.min(mem.length, 4) / cols), side > 6 * size ? 2 : 1);
+      const side2 = Math.sqrt(this.area[i]);
+      const size = Math.max(18, Math.min(44, Math.floor(side2 / 3.4)));
+      const cols = Math.min(mem.length, side2 > 7 * size ? 3 : 2);
+      const rows = Math.min(Math.ceil(Math.min(mem.length, 4) / cols), side2 > 6 * size ? 2 : 1);
       const count = Math.min(mem.length, cols * rows);
       const w = cols * size + (cols - 1) * 2;
       const hh = rows * size + (rows - 1) * 2;
@@ -2621,6 +2663,8 @@ var PointsScene = class extends Scene {
     for (let i = 0; i < this.m && out.length < limit; i++) {
       if (s.rank[i] < 0) out.push({ x: this.sx[i], y: this.sy[i], kind: "cand", id: s.ids[i], rank: -1 });
     }
+    const d = s.diag;
+    if (this.showsMisses && d) for (let j = 0; j < this.mx.length; j++) out.push({ x: this.mx[j], y: this.my[j], kind: "miss", id: d.missIds[j], rank: d.missRank[j] - 1 });
     return out;
   }
 };
@@ -3979,7 +4023,467 @@ var HNSWSearchScene = class extends Scene {
       const i = this.hitIndex[k];
       if (this.sy[i] >= CAPTION_HEIGHT) out.push({ x: this.sx[i], y: this.sy[i], kind: "hnode", id: s.ids[i] });
     }
+    const d = s.diag;
+    if (this.state.done && d) for (let j = 0; j < this.mx.length; j++) out.push({ x: this.mx[j], y: this.my[j], kind: "miss", id: d.missIds[j], rank: d.missRank[j] - 1 });
     return out;
+  }
+};
+
+// src/scenes/compare.js
+function side(search, title) {
+  const results = search.results || {};
+  const ids = typed(results.ids);
+  const dist = typed(results.distances);
+  const out = { title, ids: (
+    /** @type {number[]} */
+    []
+  ), dist: (
+    /** @type {number[]} */
+    []
+  ), diag: decodeDiagnosis(search.diagnosis), metric: String(search.metric || "") };
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] < 0) continue;
+    out.ids.push(ids[i]);
+    out.dist.push(dist[i]);
+  }
+  return out;
+}
+function diffResults(left, right) {
+  const inRight = new Set(right);
+  const inLeft = new Set(left);
+  return {
+    shared: left.filter((id) => inRight.has(id)),
+    onlyLeft: left.filter((id) => !inRight.has(id)),
+    onlyRight: right.filter((id) => !inLeft.has(id))
+  };
+}
+var CompareScene = class extends Scene {
+  /**
+   * @param {SceneHost} app
+   * @param {ComparePayload} cmp
+   */
+  constructor(app, cmp) {
+    super(app);
+    this.sides = [side(cmp.left, cmp.titles[0]), side(cmp.right, cmp.titles[1])];
+    this.diff = diffResults(this.sides[0].ids, this.sides[1].ids);
+    this.points = [];
+    this.grid = new PointGrid([], [], null, 1, 1);
+  }
+  place() {
+    const vp = this.vp;
+    const xs = [this.W * 0.3, this.W * 0.7];
+    const rows = Math.max(this.sides[0].ids.length, this.sides[1].ids.length, 1);
+    const step = Math.min(34, (this.H - 90) / rows);
+    this.points = [];
+    this.sides.forEach((s, k) => {
+      for (let r = 0; r < s.ids.length; r++) this.points.push({ x: vp.x(xs[k]), y: vp.y(70 + r * step), side: k, rank: r });
+    });
+    this.grid = new PointGrid(
+      this.points.map((p) => p.x),
+      this.points.map((p) => p.y),
+      null,
+      this.W,
+      this.H
+    );
+  }
+  /** @param {number} k */
+  color(k) {
+    return this.app.pal.probes[k];
+  }
+  /**
+   * @param {number} sideIndex
+   * @param {number} id
+   */
+  pointOf(sideIndex, id) {
+    const rank = this.sides[sideIndex].ids.indexOf(id);
+    return this.points.find((p) => p.side === sideIndex && p.rank === rank);
+  }
+  /** @param {CanvasRenderingContext2D} g */
+  drawBase(g) {
+    const app = this.app;
+    const pal = app.pal;
+    g.lineWidth = 1.5;
+    for (const id of this.diff.shared) {
+      const a = this.pointOf(0, id);
+      const b = this.pointOf(1, id);
+      if (!a || !b) continue;
+      g.beginPath();
+      g.moveTo(a.x, a.y);
+      g.lineTo(b.x, b.y);
+      g.strokeStyle = rgba(pal.fg, 0.35);
+      g.stroke();
+    }
+    const labels = [];
+    this.sides.forEach((s, k) => {
+      const only = new Set(k ? this.diff.onlyRight : this.diff.onlyLeft);
+      const truth = s.diag ? new Set(Array.from(s.diag.truthIds)) : null;
+      const nonNeg = nonNegativeMetric(s.metric);
+      for (const p of this.points.filter((q) => q.side === k)) {
+        const id = s.ids[p.rank];
+        g.beginPath();
+        circlePath(g, p.x, p.y, 6);
+        g.fillStyle = only.has(id) ? this.color(k) : pal.bg;
+        g.fill();
+        g.lineWidth = 1.5;
+        g.strokeStyle = only.has(id) ? pal.bg : pal.fg;
+        g.stroke();
+        if (truth?.has(id)) {
+          g.beginPath();
+          circlePath(g, p.x, p.y, 9.5);
+          g.strokeStyle = pal.probes[2];
+          g.lineWidth = 2;
+          g.stroke();
+        }
+        const text = `#${p.rank + 1} id ${fmtId(id)} · ${fmtDist(s.dist[p.rank], nonNeg)}`;
+        labels.push({ x: p.x, y: p.y, text, color: only.has(id) ? this.color(k) : pal.fg, size: 10, weight: only.has(id) ? 700 : 500, offsets: k ? [[70, 0]] : [[-70, 0]] });
+      }
+      g.font = app.font(12, 700);
+      g.fillStyle = this.color(k);
+      g.textAlign = "center";
+      g.textBaseline = "top";
+      const x = this.W * (k ? 0.7 : 0.3);
+      g.fillText(s.title, x, 12);
+      g.font = app.font(11);
+      g.fillStyle = pal.muted;
+      g.fillText(s.diag ? `recall@${s.diag.k} ${s.diag.recall.toFixed(2)}` : `${fmtInt(s.ids.length)} results`, x, 30);
+    });
+    this.drawLabels(g, labels);
+  }
+  /** @param {CanvasRenderingContext2D} g */
+  drawOverlay(g) {
+    const hov = this.app.hover;
+    if (hov?.kind !== "cmp" || hov.index == null) return;
+    const p = this.points[hov.index];
+    const id = this.sides[p.side].ids[p.rank];
+    g.strokeStyle = this.app.pal.fg;
+    g.lineWidth = 2;
+    for (const k of [0, 1]) {
+      const q = this.pointOf(k, id);
+      if (!q) continue;
+      g.beginPath();
+      circlePath(g, q.x, q.y, 10);
+      g.stroke();
+    }
+  }
+  /**
+   * @param {number} x
+   * @param {number} y
+   */
+  hit(x, y) {
+    const i = this.grid.nearest(x, y, 8);
+    return i < 0 ? null : { key: `cmp:${i}`, kind: "cmp", index: i };
+  }
+  /** @param {HitItem} item */
+  tooltip(item) {
+    if (item.kind !== "cmp" || item.index == null) return null;
+    const p = this.points[item.index];
+    const id = this.sides[p.side].ids[p.rank];
+    const lines = this.sides.map((s) => {
+      const r = s.ids.indexOf(id);
+      return { text: r >= 0 ? `${s.title}: #${r + 1}, d ${fmtDist(s.dist[r], nonNegativeMetric(s.metric))}` : `${s.title}: not returned`, color: this.color(this.sides.indexOf(s)) };
+    });
+    return card({ title: `id ${fmtId(id)}`, thumb: this.app.media.shows() ? this.app.media.thumb(id, { size: 72 }) : null, lines });
+  }
+  /** @param {HitItem | null} item */
+  click(item) {
+    if (item?.kind !== "cmp" || item.index == null) {
+      this.app.select([], -1);
+      return;
+    }
+    const p = this.points[item.index];
+    this.app.select([this.sides[p.side].ids[p.rank]], -1);
+  }
+  panel() {
+    const box = h("div");
+    const sec = section("Compare");
+    sec.appendChild(
+      factsTable([
+        ...this.sides.map((s) => (
+          /** @type {const} */
+          [s.title, s.diag ? `recall@${s.diag.k} ${s.diag.recall.toFixed(3)}` : `${s.ids.length} results`]
+        )),
+        ["returned by both", fmtInt(this.diff.shared.length)],
+        [`only ${this.sides[0].title}`, fmtInt(this.diff.onlyLeft.length)],
+        [`only ${this.sides[1].title}`, fmtInt(this.diff.onlyRight.length)]
+      ])
+    );
+    sec.appendChild(h("p", "feder-muted feder-small", "Lines join ids both searches returned; filled dots were returned by one side only; green rings mark the exact nearest neighbours."));
+    box.appendChild(sec);
+    return box;
+  }
+  strip() {
+    const strip = h("div", "feder-strip-inner");
+    [this.diff.onlyLeft, this.diff.onlyRight].forEach((ids, k) => {
+      for (const id of ids) {
+        const c = idCard(this.app, id, [`only ${this.sides[k].title}`, `id ${fmtId(id)}`], 56, () => this.app.select([id], -1));
+        c.style.borderColor = this.color(k);
+        strip.appendChild(c);
+      }
+    });
+    if (!strip.childElementCount) strip.appendChild(h("p", "feder-muted", "Both searches returned the same results."));
+    return strip;
+  }
+  /** @param {number} [limit] */
+  targets(limit = 40) {
+    return this.points.slice(0, limit).map((p) => ({ x: p.x, y: p.y, kind: "cmp", id: this.sides[p.side].ids[p.rank], rank: p.rank, level: p.side }));
+  }
+};
+
+// src/chart.js
+function linearAxis(lo, hi, a, b, count = 5) {
+  const span = hi - lo || 1;
+  return { at: (v) => a + (v - lo) / span * (b - a), ticks: niceTicks(lo, hi, count), label: (v) => fmtTick(v) };
+}
+function logAxis(lo, hi, a, b) {
+  const l0 = Math.log10(Math.max(lo, 1e-12));
+  const l1 = Math.log10(Math.max(hi, lo * 1.0001, 1e-12));
+  const span = l1 - l0 || 1;
+  const ticks = [];
+  for (let e = Math.floor(l0); e <= Math.ceil(l1); e++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      if (v >= lo * 0.999 && v <= hi * 1.001) ticks.push(v);
+    }
+  }
+  return {
+    at: (v) => a + (Math.log10(Math.max(v, 1e-12)) - l0) / span * (b - a),
+    ticks,
+    label: (v) => v >= 1e4 ? v.toExponential(0) : String(v)
+  };
+}
+function drawAxes(g, pal, font, box, xAxis, yAxis, xTitle, yTitle) {
+  g.save();
+  g.strokeStyle = rgba(pal.fg, 0.08);
+  g.lineWidth = 1;
+  g.beginPath();
+  for (const t of xAxis.ticks) {
+    const x = Math.round(xAxis.at(t)) + 0.5;
+    g.moveTo(x, box.y0);
+    g.lineTo(x, box.y1);
+  }
+  for (const t of yAxis.ticks) {
+    const y = Math.round(yAxis.at(t)) + 0.5;
+    g.moveTo(box.x0, y);
+    g.lineTo(box.x1, y);
+  }
+  g.stroke();
+  g.strokeStyle = rgba(pal.fg, 0.35);
+  g.beginPath();
+  g.moveTo(box.x0, box.y0);
+  g.lineTo(box.x0, box.y1);
+  g.lineTo(box.x1, box.y1);
+  g.stroke();
+  g.fillStyle = pal.muted;
+  g.font = font(10);
+  g.textAlign = "center";
+  g.textBaseline = "top";
+  for (const t of xAxis.ticks) g.fillText(xAxis.label(t), xAxis.at(t), box.y1 + 4);
+  g.textAlign = "right";
+  g.textBaseline = "middle";
+  for (const t of yAxis.ticks) g.fillText(yAxis.label(t), box.x0 - 5, yAxis.at(t));
+  g.font = font(11, 600);
+  g.textAlign = "center";
+  g.textBaseline = "bottom";
+  g.fillText(xTitle, (box.x0 + box.x1) / 2, box.y1 + 32);
+  g.save();
+  g.translate(box.x0 - 40, (box.y0 + box.y1) / 2);
+  g.rotate(-Math.PI / 2);
+  g.textBaseline = "middle";
+  g.fillText(yTitle, 0, 0);
+  g.restore();
+  g.restore();
+}
+
+// src/scenes/health.js
+var UNREACHABLE_ROWS = 200;
+var HealthScene = class extends Scene {
+  /**
+   * @param {SceneHost} app
+   * @param {HealthPayload} he
+   */
+  constructor(app, he) {
+    super(app);
+    this.he = he;
+    this.box = { x0: 0, y0: 0, x1: 1, y1: 1 };
+    this.yAxis = null;
+    this.bars = [];
+  }
+  place() {
+    this.bars = this.he.family === "ivf" ? this.ivfBars() : this.graphBars();
+  }
+  /** One bar per size bin [edges[i], edges[i+1]). */
+  ivfBars() {
+    const he = this.he;
+    const n = he.counts.length;
+    this.box = { x0: 64, y0: 44, x1: this.W - 20, y1: this.H - 52 };
+    let top = 1;
+    for (const c of he.counts) top = Math.max(top, c);
+    this.yAxis = linearAxis(0, top, this.box.y1, this.box.y0, 5);
+    const slot = (this.box.x1 - this.box.x0) / Math.max(n, 1);
+    const bars = [];
+    for (let i = 0; i < n; i++) {
+      const lo = he.edges[i];
+      const hi = he.edges[i + 1] - 1;
+      const label = lo >= hi ? fmtInt(lo) : `${fmtInt(lo)}–${fmtInt(hi)}`;
+      const y = this.yAxis.at(he.counts[i]);
+      bars.push({ x: this.box.x0 + i * slot + 2, y, w: Math.max(slot - 4, 1), h: this.box.y1 - y, label, count: he.counts[i], what: `lists of ${label} vectors` });
+    }
+    return bars;
+  }
+  /** Per level (top first): out-degree bars left, in-degree bars right. */
+  graphBars() {
+    const levels = [...this.he.levels].reverse();
+    const rowH = (this.H - 40) / Math.max(levels.length, 1);
+    const half = (this.W - 60) / 2;
+    const bars = [];
+    levels.forEach((lv, r) => {
+      const y1 = 34 + (r + 1) * rowH - 18;
+      const y0 = 34 + r * rowH + 16;
+      for (
+        const [side2, hist] of
+        /** @type {const} */
+        [
+          [0, lv.out],
+          [1, lv.in]
+        ]
+      ) {
+        let top = 1;
+        for (const c of hist) top = Math.max(top, c);
+        const x0 = 40 + side2 * (half + 10);
+        const slot = half / Math.max(hist.length, 1);
+        for (let d = 0; d < hist.length; d++) {
+          const hh = hist[d] / top * (y1 - y0);
+          bars.push({ x: x0 + d * slot, y: y1 - hh, w: Math.max(slot - 1, 1), h: hh, label: `L${lv.level} ${side2 ? "in" : "out"} ${d}`, count: hist[d], what: `level ${lv.level} nodes with ${d} ${side2 ? "incoming" : "outgoing"} links` });
+        }
+      }
+    });
+    return bars;
+  }
+  /** @param {CanvasRenderingContext2D} g */
+  drawBase(g) {
+    const app = this.app;
+    const pal = app.pal;
+    const he = this.he;
+    g.font = app.font(12, 700);
+    g.fillStyle = pal.fg;
+    g.textAlign = "left";
+    g.textBaseline = "top";
+    if (he.family === "ivf" && this.yAxis) {
+      g.fillText(`List sizes: ${plural(he.sizes.length, "list")}, imbalance ${he.imbalance == null ? "—" : he.imbalance.toFixed(2)}`, 12, 10);
+      const xAxis = { at: (v) => v, ticks: [], label: String };
+      drawAxes(g, pal, app.font, this.box, xAxis, this.yAxis, "vectors per list (bins double in width)", "lists");
+      g.fillStyle = pal.size[3];
+      for (const b of this.bars) g.fillRect(b.x, b.y, b.w, b.h);
+      if (he.counts.length && he.counts[0] > 0) {
+        const b = this.bars[0];
+        g.fillStyle = pal.missed;
+        g.fillRect(b.x, b.y, b.w, b.h);
+      }
+      g.fillStyle = pal.muted;
+      g.font = app.font(10);
+      g.textAlign = "center";
+      g.textBaseline = "top";
+      const step = Math.ceil(this.bars.length / Math.max(1, Math.floor((this.box.x1 - this.box.x0) / 56)));
+      this.bars.forEach((b, i) => {
+        if (i % step === 0) g.fillText(b.label, b.x + b.w / 2, this.box.y1 + 4);
+      });
+      return;
+    }
+    g.fillText(`Degrees per level · ${plural(he.unreachable.length, "unreachable node")}`, 12, 10);
+    const levels = [...he.levels].reverse();
+    const rowH = (this.H - 40) / Math.max(levels.length, 1);
+    g.font = app.font(10, 600);
+    levels.forEach((lv, r) => {
+      g.fillStyle = levelColor(pal, lv.level);
+      g.fillText(`Level ${lv.level} · ${plural(lv.nodes, "node")} · out-degree`, 40, 34 + r * rowH + 2);
+      g.fillText("in-degree", 40 + (this.W - 60) / 2 + 10, 34 + r * rowH + 2);
+    });
+    for (const b of this.bars) {
+      const level = Number(b.label.slice(1, b.label.indexOf(" ")));
+      g.fillStyle = rgba(levelColor(pal, level), 0.8);
+      g.fillRect(b.x, b.y, b.w, b.h);
+    }
+  }
+  /** @param {CanvasRenderingContext2D} g */
+  drawOverlay(g) {
+    const hov = this.app.hover;
+    if (hov?.kind !== "bar" || hov.index == null) return;
+    const b = this.bars[hov.index];
+    g.strokeStyle = this.app.pal.fg;
+    g.lineWidth = 2;
+    g.strokeRect(b.x - 1, Math.min(b.y, this.H - 20) - 1, b.w + 2, Math.max(b.h, 2) + 2);
+  }
+  /**
+   * @param {number} x
+   * @param {number} y
+   */
+  hit(x, y) {
+    for (let i = 0; i < this.bars.length; i++) {
+      const b = this.bars[i];
+      if (x >= b.x && x <= b.x + b.w && y >= Math.min(b.y, b.y + b.h - 12) && y <= b.y + b.h + 2) return { key: `bar:${i}`, kind: "bar", index: i };
+    }
+    return null;
+  }
+  /** @param {HitItem} item */
+  tooltip(item) {
+    if (item.kind !== "bar" || item.index == null) return null;
+    const b = this.bars[item.index];
+    return card({ title: plural(b.count, "node"), lines: [{ text: b.what }] });
+  }
+  panel() {
+    const he = this.he;
+    const app = this.app;
+    const box = h("div");
+    const sec = section("Index health");
+    if (he.family === "ivf") {
+      sec.appendChild(
+        factsTable([
+          ["vectors", fmtInt(he.ntotal)],
+          ["lists", fmtInt(he.sizes.length)],
+          ["imbalance factor", he.imbalance == null ? "—" : he.imbalance.toFixed(3)],
+          ["largest list", he.largest[0] >= 0 ? `#${he.largest[0]} · ${fmtInt(he.largest[1])}` : "—"],
+          ["smallest list", he.smallest[0] >= 0 ? `#${he.smallest[0]} · ${fmtInt(he.smallest[1])}` : "—"],
+          ["empty lists", fmtInt(he.emptyLists.length)]
+        ])
+      );
+      sec.appendChild(h("p", "feder-muted feder-small", "Imbalance factor nlist · Σ size² / ntotal², as faiss computes it: 1.0 is perfectly even; a search costs about that many times the work of an even split."));
+      if (he.emptyLists.length) sec.appendChild(h("p", "feder-small", `Empty lists: ${Array.from(he.emptyLists.slice(0, 40), String).join(", ")}${he.emptyLists.length > 40 ? ", …" : ""}`));
+      box.appendChild(sec);
+      return box;
+    }
+    sec.appendChild(
+      factsTable([
+        ["elements", fmtInt(he.ntotal)],
+        ["deleted", fmtInt(he.deleted)],
+        ["entry point", he.entryPoint != null ? `id ${fmtId(he.entryPoint)}` : "—"],
+        ["unreachable", fmtInt(he.unreachable.length)],
+        ...he.levels.map((lv) => (
+          /** @type {const} */
+          [`level ${lv.level}`, `${fmtInt(lv.nodes)} nodes · ${fmtInt(lv.links)} links`]
+        ))
+      ])
+    );
+    box.appendChild(sec);
+    const lost = section("Unreachable nodes");
+    if (!he.unreachable.length) {
+      lost.appendChild(h("p", "feder-muted", "Every live node can be reached from the entry point."));
+    } else {
+      lost.appendChild(h("p", "feder-small", "No directed path from the entry point leads to these nodes: no search can return them. Click one to select it."));
+      const rows = h("div", "feder-rows");
+      for (let i = 0; i < he.unreachable.length && i < UNREACHABLE_ROWS; i++) {
+        const id = he.unreachable[i];
+        const row = hoverRow([h("span", "feder-row-main", `id ${fmtId(id)}`)], { click: () => app.select([id], -1) });
+        if (app.selKeys.has(fmtId(id))) row.classList.add("feder-current");
+        rows.appendChild(row);
+      }
+      lost.appendChild(rows);
+    }
+    box.appendChild(lost);
+    return box;
+  }
+  /** @param {number} [limit] */
+  targets(limit = 40) {
+    return this.bars.slice(0, limit).map((b, i) => ({ x: b.x + b.w / 2, y: b.y + b.h / 2, kind: "bar", rank: i }));
   }
 };
 
@@ -4068,8 +4572,198 @@ var ProjectionScene = class extends PointsScene {
   }
 };
 
+// src/scenes/sweep.js
+var SweepScene = class extends Scene {
+  /**
+   * @param {SceneHost & SweepHost} app
+   * @param {SweepPayload} sw
+   */
+  constructor(app, sw) {
+    super(app);
+    this.sw = sw;
+    this.host = app;
+    this.p = sw.values.length;
+    this.nq = this.p ? sw.perQuery.length / this.p : 0;
+    this.px = new Float32Array(this.p);
+    this.py = new Float32Array(this.p);
+    this.box = { x0: 0, y0: 0, x1: 1, y1: 1 };
+    this.grid = new PointGrid(this.px, this.py, null, 1, 1);
+  }
+  /** The parameter's user name. */
+  get name() {
+    return this.sw.param === "ef" ? "ef" : "nprobe";
+  }
+  place() {
+    const sw = this.sw;
+    const box = { x0: 64, y0: 40, x1: this.W - 24, y1: this.H - 48 };
+    this.box = box;
+    let lo = Infinity;
+    let hi = 0;
+    for (const d of sw.distances) {
+      lo = Math.min(lo, d);
+      hi = Math.max(hi, d);
+    }
+    const vp = this.vp;
+    const xa = logAxis(Math.max(1, lo * 0.8), Math.max(hi * 1.25, lo * 2), box.x0, box.x1);
+    const ya = linearAxis(0, 1, box.y1, box.y0, 5);
+    this.xAxis = { ...xa, at: (v) => vp.x(xa.at(v)) };
+    this.yAxis = { ...ya, at: (v) => vp.y(ya.at(v)) };
+    for (let i = 0; i < this.p; i++) {
+      this.px[i] = this.xAxis.at(sw.distances[i]);
+      this.py[i] = this.yAxis.at(sw.recall[i]);
+    }
+    this.grid = new PointGrid(this.px, this.py, null, this.W, this.H);
+  }
+  /** @param {CanvasRenderingContext2D} g */
+  drawBase(g) {
+    const app = this.app;
+    const pal = app.pal;
+    const sw = this.sw;
+    if (!this.xAxis || !this.yAxis) return;
+    drawAxes(g, pal, app.font, this.box, this.xAxis, this.yAxis, "distance computations per query (mean, log scale)", `recall@${sw.k}`);
+    g.beginPath();
+    for (let i = 0; i < this.p; i++) {
+      for (let q = 0; q < this.nq; q++) {
+        const jitter = q * 0.618034 % 1 * 10 - 5;
+        circlePath(g, this.px[i] + jitter, this.yAxis.at(sw.perQuery[i * this.nq + q]), 1.6);
+      }
+    }
+    g.fillStyle = rgba(pal.probes[0], 0.3);
+    g.fill();
+    g.beginPath();
+    for (let i = 0; i < this.p; i++) {
+      if (i) g.lineTo(this.px[i], this.py[i]);
+      else g.moveTo(this.px[i], this.py[i]);
+    }
+    g.strokeStyle = pal.probes[0];
+    g.lineWidth = 2;
+    g.stroke();
+    g.beginPath();
+    for (let i = 0; i < this.p; i++) circlePath(g, this.px[i], this.py[i], 5);
+    g.fillStyle = pal.probes[0];
+    g.fill();
+    g.strokeStyle = pal.bg;
+    g.lineWidth = 1.5;
+    g.stroke();
+    const specs = [];
+    for (let i = 0; i < this.p; i++) {
+      specs.push({ x: this.px[i], y: this.py[i], text: `${this.name} ${sw.values[i]}`, color: pal.fg, size: 10, weight: 600 });
+    }
+    this.drawLabels(g, specs, [], { x: this.box.x0 + 2, y: 2, w: this.W - this.box.x0 - 4, h: this.box.y1 - 2 });
+    g.font = app.font(12, 700);
+    g.fillStyle = pal.fg;
+    g.textAlign = "left";
+    g.textBaseline = "top";
+    g.fillText(`Recall@${sw.k} against work, ${fmtInt(sw.queries)} queries`, 12, 10);
+  }
+  /** @param {CanvasRenderingContext2D} g */
+  drawOverlay(g) {
+    const hov = this.app.hover;
+    if (hov?.kind !== "sweep" || hov.index == null) return;
+    g.beginPath();
+    circlePath(g, this.px[hov.index], this.py[hov.index], 9);
+    g.strokeStyle = this.app.pal.fg;
+    g.lineWidth = 2;
+    g.stroke();
+  }
+  /**
+   * @param {number} x
+   * @param {number} y
+   */
+  hit(x, y) {
+    const i = this.grid.nearest(x, y, 8);
+    return i < 0 ? null : { key: `sweep:${i}`, kind: "sweep", index: i };
+  }
+  /** @param {HitItem} item */
+  tooltip(item) {
+    if (item.kind !== "sweep" || item.index == null) return null;
+    const i = item.index;
+    const sw = this.sw;
+    const worst = sw.worst[i];
+    return card({
+      title: `${this.name} ${sw.values[i]}`,
+      lines: [
+        { text: `recall@${sw.k} ${sw.recall[i].toFixed(3)} (mean of ${fmtInt(sw.queries)})` },
+        { text: `${fmtInt(Math.round(sw.distances[i]))} distance computations per query` },
+        { text: `worst: query #${worst}, recall ${sw.perQuery[i * this.nq + worst].toFixed(2)}` }
+      ],
+      note: "click to open that search"
+    });
+  }
+  /** @param {HitItem | null} item */
+  click(item) {
+    if (item && item.kind === "sweep" && item.index != null) this.host.openSweepSearch(item.index);
+  }
+  panel() {
+    const sw = this.sw;
+    const box = h("div");
+    const sec = section("Sweep");
+    sec.appendChild(
+      factsTable([
+        ["parameter", this.name],
+        ["k", fmtInt(sw.k)],
+        ["queries", fmtInt(sw.queries)]
+      ])
+    );
+    sec.appendChild(h("p", "feder-muted feder-small", `Higher ${this.name} scans more and finds more: each point is one value, its recall against the distances it computed. Click a point (or a row) for the search of its worst query.`));
+    box.appendChild(sec);
+    const rows = section(`Recall@${sw.k} by ${this.name}`);
+    const table = h("div", "feder-rows");
+    for (let i = 0; i < this.p; i++) {
+      const item = { key: `sweep:${i}`, kind: "sweep", index: i };
+      table.appendChild(
+        hoverRow(
+          [h("span", "feder-row-main", `${this.name} ${sw.values[i]}`), h("span", "feder-num", sw.recall[i].toFixed(3)), h("span", "feder-muted", fmtInt(Math.round(sw.distances[i])))],
+          { enter: () => this.app.setHover(item), leave: () => this.app.setHover(null), click: () => this.click(item) }
+        )
+      );
+    }
+    rows.appendChild(table);
+    box.appendChild(rows);
+    return box;
+  }
+  /** @param {number} [limit] */
+  targets(limit = 40) {
+    const out = [];
+    for (let i = 0; i < this.p && i < limit; i++) out.push({ x: this.px[i], y: this.py[i], kind: "sweep", rank: i });
+    return out;
+  }
+};
+
 // src/views.js
 var NO_SEARCH = "no search yet";
+var DIAGNOSTICS = {
+  sweep: {
+    label: "Sweep",
+    optional: true,
+    unavailable: (_ov, _s, d) => d.sweep ? null : "no sweep: FederPy.sweep(queries)",
+    make: (app, _ov, _s, d) => new SweepScene(
+      app,
+      /** @type {import('./payload.js').SweepPayload} */
+      d.sweep
+    )
+  },
+  health: {
+    label: "Health",
+    optional: true,
+    unavailable: (_ov, _s, d) => d.health ? null : "no health report: FederPy.health()",
+    make: (app, _ov, _s, d) => new HealthScene(
+      app,
+      /** @type {import('./payload.js').HealthPayload} */
+      d.health
+    )
+  },
+  compare: {
+    label: "Compare",
+    optional: true,
+    unavailable: (_ov, _s, d) => d.compare ? null : "nothing to compare: FederPy.compare(a, b)",
+    make: (app, _ov, _s, d) => new CompareScene(
+      app,
+      /** @type {import('./payload.js').ComparePayload} */
+      d.compare
+    )
+  }
+};
 var VIEWS = {
   ivf: {
     overview: {
@@ -4091,7 +4785,8 @@ var VIEWS = {
       label: "Projection",
       unavailable: (_ov, s) => !s ? NO_SEARCH : s.projection ? null : "no projection in this search",
       make: (app, ov, s) => new ProjectionScene(app, ov, s)
-    }
+    },
+    ...DIAGNOSTICS
   },
   graph: {
     overview: {
@@ -4103,10 +4798,11 @@ var VIEWS = {
       label: "Search",
       unavailable: (_ov, s) => s ? null : NO_SEARCH,
       make: (app, _ov, s) => new HNSWSearchScene(app, s)
-    }
+    },
+    ...DIAGNOSTICS
   }
 };
-function tabsFor(ov, search, listed) {
+function tabsFor(ov, search, listed, diag) {
   if (!ov) return [];
   const family = VIEWS[ov.family] || {};
   const wanted = listed?.length ? listed : Object.keys(family).map((id) => ({ id, label: family[id].label }));
@@ -4114,7 +4810,9 @@ function tabsFor(ov, search, listed) {
   for (const v of wanted) {
     const entry = family[v.id];
     if (!entry) continue;
-    out.push({ id: v.id, label: v.label || entry.label, unavailable: entry.unavailable(ov, search), entry });
+    const unavailable = entry.unavailable(ov, search, diag);
+    if (unavailable && entry.optional) continue;
+    out.push({ id: v.id, label: v.label || entry.label, unavailable, entry });
   }
   return out;
 }
@@ -4139,6 +4837,7 @@ var App = class {
     this.scene = null;
     this.ov = null;
     this.search = null;
+    this.diag = { sweep: null, health: null, compare: null };
     this.tabs = [];
     this.tabButtons = /* @__PURE__ */ new Map();
     this.theme = "light";
@@ -4210,6 +4909,7 @@ var App = class {
     Object.assign(root, { federDebug: debug });
     this.on("change:overview", () => this.reload());
     this.on("change:search", () => this.reload());
+    this.on("change:diagnostics", () => this.reload());
     this.on("change:media", () => {
       this.media.load(this.model.get("media"));
       this.refreshPanels();
@@ -4398,6 +5098,19 @@ var App = class {
     } catch {
     }
   }
+  /**
+   * Show the search behind sweep point `index` (its worst query at that value) in the
+   * family's search views. Set locally: the kernel already has it.
+   * @param {number} index
+   */
+  openSweepSearch(index) {
+    const sw = this.diag.sweep;
+    const payload = sw?.searches[index];
+    if (!payload) return;
+    this.model.set("search", payload);
+    const first = this.tabs.find((t) => t.entry.optional !== true && t.id !== "overview");
+    if (first) this.setView(first.id, true);
+  }
   redraw() {
     this.stage.request();
   }
@@ -4415,6 +5128,7 @@ var App = class {
     this.hover = null;
     this.ov = decodeOverview(this.model.get("overview"));
     this.search = decodeSearch(this.model.get("search"), this.ov);
+    this.diag = decodeDiagnostics(this.model.get("diagnostics"));
     this.root.dataset.federKind = this.ov ? this.ov.kind : "none";
     this.bar = searchBar(this.search, {
       steps: () => {
@@ -4430,7 +5144,7 @@ var App = class {
     this.setView(this.model.get("view"), false);
   }
   buildTabs() {
-    this.tabs = tabsFor(this.ov, this.search, this.params().views);
+    this.tabs = tabsFor(this.ov, this.search, this.params().views, this.diag);
     this.tabsEl.replaceChildren();
     this.tabButtons = /* @__PURE__ */ new Map();
     for (const tab of this.tabs) {
@@ -4476,7 +5190,7 @@ var App = class {
     }
     let scene = this.scenes.get(tab.id);
     if (!scene) {
-      scene = tab.entry.make(this, this.ov, this.search);
+      scene = tab.entry.make(this, this.ov, this.search, this.diag);
       this.scenes.set(tab.id, scene);
     }
     this.scene = scene;

@@ -6,7 +6,7 @@ import { searchBar } from './control.js';
 import { h } from './dom.js';
 import { clamp, fmtId } from './format.js';
 import { MediaStore } from './media.js';
-import { decodeOverview, decodeSearch } from './payload.js';
+import { decodeDiagnostics, decodeOverview, decodeSearch } from './payload.js';
 import { Stage } from './stage.js';
 import { PALETTES } from './theme.js';
 import { tabsFor } from './views.js';
@@ -71,6 +71,8 @@ export class App {
     this.ov = null;
     /** @type {Search | null} */
     this.search = null;
+    /** @type {import('./payload.js').Diagnostics} */
+    this.diag = { sweep: null, health: null, compare: null };
     /** @type {Tab[]} */
     this.tabs = [];
     /** @type {Map<string, HTMLButtonElement>} */
@@ -155,6 +157,7 @@ export class App {
 
     this.on('change:overview', () => this.reload());
     this.on('change:search', () => this.reload());
+    this.on('change:diagnostics', () => this.reload());
     this.on('change:media', () => {
       this.media.load(this.model.get('media'));
       this.refreshPanels();
@@ -367,6 +370,20 @@ export class App {
     }
   }
 
+  /**
+   * Show the search behind sweep point `index` (its worst query at that value) in the
+   * family's search views. Set locally: the kernel already has it.
+   * @param {number} index
+   */
+  openSweepSearch(index) {
+    const sw = this.diag.sweep;
+    const payload = sw?.searches[index];
+    if (!payload) return;
+    this.model.set('search', payload);
+    const first = this.tabs.find((t) => t.entry.optional !== true && t.id !== 'overview');
+    if (first) this.setView(first.id, true);
+  }
+
   redraw() {
     this.stage.request();
   }
@@ -387,6 +404,7 @@ export class App {
     this.hover = null;
     this.ov = decodeOverview(this.model.get('overview'));
     this.search = decodeSearch(this.model.get('search'), this.ov);
+    this.diag = decodeDiagnostics(this.model.get('diagnostics'));
     this.root.dataset.federKind = this.ov ? this.ov.kind : 'none';
     this.bar = searchBar(this.search, {
       steps: () => {
@@ -403,7 +421,7 @@ export class App {
   }
 
   buildTabs() {
-    this.tabs = tabsFor(this.ov, this.search, this.params().views);
+    this.tabs = tabsFor(this.ov, this.search, this.params().views, this.diag);
     this.tabsEl.replaceChildren();
     this.tabButtons = new Map();
     for (const tab of this.tabs) {
@@ -450,7 +468,7 @@ export class App {
     }
     let scene = this.scenes.get(tab.id);
     if (!scene) {
-      scene = tab.entry.make(this, this.ov, this.search);
+      scene = tab.entry.make(this, this.ov, this.search, this.diag);
       this.scenes.set(tab.id, scene);
     }
     this.scene = scene;

@@ -8,7 +8,10 @@ import { FineScene } from './scenes/fine.js';
 import { HNSWOverviewScene } from './scenes/hnsw_overview.js';
 import { HNSWSearchScene } from './scenes/hnsw_search.js';
 import { IVFMapScene } from './scenes/ivf_map.js';
+import { CompareScene } from './scenes/compare.js';
+import { HealthScene } from './scenes/health.js';
 import { ProjectionScene } from './scenes/projection.js';
+import { SweepScene } from './scenes/sweep.js';
 
 /** @typedef {import('./payload.js').Overview} Overview */
 /** @typedef {import('./payload.js').Search} Search */
@@ -19,14 +22,43 @@ import { ProjectionScene } from './scenes/projection.js';
 /** @typedef {import('./scenes/scene.js').Scene} Scene */
 /** @typedef {import('./scenes/scene.js').SceneHost} SceneHost */
 
+/** @typedef {import('./payload.js').Diagnostics} Diagnostics */
+/** @typedef {SceneHost & import('./scenes/sweep.js').SweepHost} ViewHost */
+
 /**
  * @typedef {object} ViewEntry
  * @property {string} label default tab label (Python's label wins)
- * @property {(ov: any, search: any) => string | null} unavailable why the view cannot show now, or null
- * @property {(app: SceneHost, ov: any, search: any) => Scene} make
+ * @property {(ov: any, search: any, diag: Diagnostics) => string | null} unavailable why the view cannot show now, or null
+ * @property {(app: ViewHost, ov: any, search: any, diag: Diagnostics) => Scene} make
+ * @property {boolean} [optional] no tab at all while unavailable (the diagnostics views)
  */
 
 const NO_SEARCH = 'no search yet';
+
+/**
+ * The diagnostics views every family has, shown when their data is there.
+ * @type {Record<string, ViewEntry>}
+ */
+const DIAGNOSTICS = {
+  sweep: {
+    label: 'Sweep',
+    optional: true,
+    unavailable: (_ov, _s, d) => (d.sweep ? null : 'no sweep: FederPy.sweep(queries)'),
+    make: (app, _ov, _s, d) => new SweepScene(app, /** @type {import('./payload.js').SweepPayload} */ (d.sweep)),
+  },
+  health: {
+    label: 'Health',
+    optional: true,
+    unavailable: (_ov, _s, d) => (d.health ? null : 'no health report: FederPy.health()'),
+    make: (app, _ov, _s, d) => new HealthScene(app, /** @type {import('./payload.js').HealthPayload} */ (d.health)),
+  },
+  compare: {
+    label: 'Compare',
+    optional: true,
+    unavailable: (_ov, _s, d) => (d.compare ? null : 'nothing to compare: FederPy.compare(a, b)'),
+    make: (app, _ov, _s, d) => new CompareScene(app, /** @type {import('./payload.js').ComparePayload} */ (d.compare)),
+  },
+};
 
 /** @type {Record<string, Record<string, ViewEntry>>} */
 export const VIEWS = {
@@ -51,6 +83,7 @@ export const VIEWS = {
       unavailable: (_ov, /** @type {IVFSearch | null} */ s) => (!s ? NO_SEARCH : s.projection ? null : 'no projection in this search'),
       make: (app, /** @type {IVFOverview} */ ov, /** @type {IVFSearch} */ s) => new ProjectionScene(app, ov, s),
     },
+    ...DIAGNOSTICS,
   },
   graph: {
     overview: {
@@ -63,6 +96,7 @@ export const VIEWS = {
       unavailable: (_ov, s) => (s ? null : NO_SEARCH),
       make: (app, _ov, /** @type {HNSWSearch} */ s) => new HNSWSearchScene(app, s),
     },
+    ...DIAGNOSTICS,
   },
 };
 
@@ -76,13 +110,15 @@ export const VIEWS = {
 
 /**
  * The tabs of a widget: Python's list (id, label) in its order, each looked up here; ids
- * this front end cannot draw are left out. Without a list from Python, every view of the family.
+ * this front end cannot draw are left out, and so are optional views without their data.
+ * Without a list from Python, every view of the family.
  * @param {Overview | null} ov
  * @param {Search | null} search
  * @param {ReadonlyArray<{id: string, label?: string}> | undefined} listed
+ * @param {Diagnostics} diag
  * @returns {Tab[]}
  */
-export function tabsFor(ov, search, listed) {
+export function tabsFor(ov, search, listed, diag) {
   if (!ov) return [];
   const family = VIEWS[ov.family] || {};
   const wanted = listed?.length ? listed : Object.keys(family).map((id) => ({ id, label: family[id].label }));
@@ -91,7 +127,9 @@ export function tabsFor(ov, search, listed) {
   for (const v of wanted) {
     const entry = family[v.id];
     if (!entry) continue;
-    out.push({ id: v.id, label: v.label || entry.label, unavailable: entry.unavailable(ov, search), entry });
+    const unavailable = entry.unavailable(ov, search, diag);
+    if (unavailable && entry.optional) continue;
+    out.push({ id: v.id, label: v.label || entry.label, unavailable, entry });
   }
   return out;
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { decodeOverview, decodeSearch, typed } from '../src/payload.js';
+import { decodeDiagnostics, decodeOverview, decodeSearch, typed } from '../src/payload.js';
 import { RadialScale } from '../src/scales.js';
 import { tabsFor } from '../src/views.js';
 
@@ -81,7 +81,7 @@ test('every payload Python writes decodes to the arrays Python meant', () => {
       assert.equal(search.levels.at(-1)?.end, search.evLevel.length);
       same(Array.from(search.resultNodes, (i) => search.ids[i]), e.results, `${c.name} result nodes`);
     }
-    const tabs = tabsFor(ov, search, c.state.view_params.views);
+    const tabs = tabsFor(ov, search, c.state.view_params.views, decodeDiagnostics(c.state.diagnostics));
     assert.deepEqual(tabs.map((t) => t.id), e.views);
     assert.ok(tabs.every((t) => t.unavailable === null || t.id === 'projection'));
   }

@@ -537,6 +537,8 @@ export class HNSWSearchScene extends Scene {
       const i = this.hitIndex[k];
       if (this.sy[i] >= CAPTION_HEIGHT) out.push({ x: this.sx[i], y: this.sy[i], kind: 'hnode', id: s.ids[i] });
     }
+    const d = s.diag;
+    if (this.state.done && d) for (let j = 0; j < this.mx.length; j++) out.push({ x: this.mx[j], y: this.my[j], kind: 'miss', id: d.missIds[j], rank: d.missRank[j] - 1 });
     return out;
   }
 }

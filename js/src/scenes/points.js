@@ -377,6 +377,8 @@ export class PointsScene extends Scene {
     for (let i = 0; i < this.m && out.length < limit; i++) {
       if (s.rank[i] < 0) out.push({ x: this.sx[i], y: this.sy[i], kind: 'cand', id: s.ids[i], rank: -1 });
     }
+    const d = s.diag;
+    if (this.showsMisses && d) for (let j = 0; j < this.mx.length; j++) out.push({ x: this.mx[j], y: this.my[j], kind: 'miss', id: d.missIds[j], rank: d.missRank[j] - 1 });
     return out;
   }
 }
