@@ -120,6 +120,24 @@ def test_exact_search_is_blockwise_and_block_size_free(monkeypatch, tmp_path):
     np.testing.assert_array_equal(one[0], want[0][3:4])
 
 
+def test_hnsw_records_at_odd_addresses_are_copied_block_by_block(hnsw_factory):
+    """hnswlib records read at an odd address cannot go to BLAS as views: the copied blocks
+    give the same truth, and sweeps the same recall."""
+    case = hnsw_factory(n=900, dim=8, M=6)
+    shifted = bytearray(len(case.blob) + 1)
+    shifted[1:] = case.blob
+    odd = feder.load_index(memoryview(shifted)[1:], source="hnswlib")
+    even = feder.load_index(case.blob, source="hnswlib")
+    assert exact_module.store_of(odd.model).copies
+    assert not exact_module.store_of(even.model).copies
+    qs = queries(8, 40)
+    for got, want in zip(feder.exact_search(odd, qs, k=6), feder.exact_search(even, qs, k=6),
+                         strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(odd.sweep(qs, k=6, ef=[6, 30]).per_query,
+                                  even.sweep(qs, k=6, ef=[6, 30]).per_query)
+
+
 def test_exact_search_tiny_blocks_skip_deleted(monkeypatch, hnsw_factory):
     """Blocks smaller than k (thresholds still infinite) never let a deleted node in."""
     case = hnsw_factory(n=700, dim=6, delete=150, custom_labels=True)
