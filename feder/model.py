@@ -481,6 +481,49 @@ class IVFSQIndex(IVFFlatIndex):
         )
 
 
+@dataclass(eq=False)
+class IVFPQIndex(IVFFlatIndex):
+    """A faiss ``IndexIVFPQ`` (``IwPQ``): lists of product-quantized codes.
+
+    ``list_vectors``/``vectors`` are faiss's reconstructions (sub-centroids side by side, plus
+    the list's centroid when ``by_residual``), made lazily per list; ``list_codes`` are the raw
+    codes, ``list_indices`` their ``(size, M)`` centroid indices. ``codec`` holds the PQ
+    (``codec.centroids``: ``(M, ksub, dsub) float32``). ``precomputed_table``: faiss's
+    L2 + by_residual search adds a per-list table (``‖c_mj‖² + 2⟨centroid_m, c_mj⟩``) to
+    ``−2⟨q_m, c_mj⟩``, which it does when ``nlist·M·ksub`` floats fit in 2 GiB."""
+
+    by_residual: bool = True
+    code_size: int = 0
+    pq_M: int = 0
+    pq_nbits: int = 8
+    precomputed_table: bool = False
+    codec: Any = field(default=None, repr=False)
+    _raw: list[np.ndarray] = field(default_factory=list, repr=False)  # (size, code_size) u8
+    _indices: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _tables: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    kind: Literal["ivf_pq"] = "ivf_pq"  # type: ignore[assignment]
+
+    def list_codes(self, list_no: int) -> np.ndarray:
+        """``(size, code_size) uint8`` the stored codes of list ``list_no`` (a view)."""
+        return self._raw[self._check_list(list_no)]
+
+    def list_indices(self, list_no: int) -> np.ndarray:
+        """``(size, M) int64`` the sub-centroid indices of list ``list_no``, cached."""
+        list_no = self._check_list(list_no)
+        found = self._indices.get(list_no)
+        if found is None:
+            found = self._indices[list_no] = self.codec.indices(self._raw[list_no])
+        return found
+
+    def __repr__(self) -> str:
+        return (
+            f"IVFPQIndex(dim={self.dim}, metric={self.metric!r}, ntotal={self.ntotal}, "
+            f"nlist={self.nlist}, nprobe={self.nprobe}, M={self.pq_M}, nbits={self.pq_nbits}, "
+            f"by_residual={self.by_residual}, source={self.source!r})"
+        )
+
+
 IndexModel = IVFFlatIndex | HNSWIndex | FlatIndex
 """What every parser returns: the parsed arrays, nothing that searches. (The faiss-specific
 graph and id-mapped IVF models subclass :class:`HNSWIndex` / :class:`IVFFlatIndex`.)"""

@@ -50,7 +50,6 @@ UNSUPPORTED = [
     ("LSH", "IxHe", "LSH"),
     ("RQ2x4", "IxRq", "RQ"),
     ("RaBitQ", "Ixrq", "RaBitQ"),
-    ("IVF4,PQ4x4", "IwPQ", "IVF_PQ"),
     ("IVF4,PQ4x4fs", "IwPf", "fast-scan"),
     ("IVF4,RQ2x4", "IwRQ", "IVF_RQ"),
     ("IVF4,RaBitQ", "Iwrq", "RaBitQ"),

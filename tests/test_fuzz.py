@@ -265,7 +265,11 @@ def format_samples() -> dict[str, bytes]:
     hnsw_sq = faiss.index_factory(6, "HNSW4,SQ4", faiss.METRIC_INNER_PRODUCT)
     hnsw_sq.train(data)
     hnsw_sq.add(data[:60])
+    pq = faiss.IndexIVFPQ(faiss.IndexFlatL2(6), 6, 4, 3, 4)
+    pq.train(clustered(400, 6, 15))
+    pq.add(data)
     return {
+        "ivf_pq": faiss.serialize_index(pq).tobytes(),
         "flat_sq8": faiss.serialize_index(flat_sq).tobytes(),
         "hnsw_sq4_ip": faiss.serialize_index(hnsw_sq).tobytes(),
         "ivf_sq8": faiss.serialize_index(sq8).tobytes(),
@@ -279,12 +283,12 @@ def format_samples() -> dict[str, bytes]:
 
 
 FORMAT_KINDS = ["flat_l2", "idmap_flat_ip", "idmap2_ivf", "faiss_hnsw", "idmap_hnsw_ip",
-                "ivf_sq8", "ivf_sq4_ip_sprs", "flat_sq8", "hnsw_sq4_ip"]
+                "ivf_sq8", "ivf_sq4_ip_sprs", "flat_sq8", "hnsw_sq4_ip", "ivf_pq"]
 
 
 def ivf_sq_fields(blob: bytes) -> list[tuple[int, str, str]]:
-    """Count-like fields of an IwSq file (layout of feder/parsers/faiss_ivf_codes.py)."""
-    fields = _header_fields(0, "IwSq")
+    """Count-like fields of an IwSq / IwPQ file (layout of feder/parsers/faiss_ivf_codes.py)."""
+    fields = _header_fields(0, blob[:4].decode())
     (metric,) = struct.unpack_from("<i", blob, 33)
     (d,) = struct.unpack_from("<i", blob, 4)
     pos = 37 + (4 if metric > 1 else 0)
@@ -296,12 +300,19 @@ def ivf_sq_fields(blob: bytes) -> list[tuple[int, str, str]]:
     pos += 37 + 8 + 4 * nlist * d
     fields += [(pos, "<B", "direct map type"), (pos + 1, "<Q", "direct map size")]
     pos += 9
-    fields += [(pos, "<i", "qtype"), (pos + 12, "<Q", "sq d"), (pos + 20, "<Q", "sq code_size"),
-               (pos + 28, "<Q", "trained count")]
-    (n_trained,) = struct.unpack_from("<Q", blob, pos + 28)
-    pos += 36 + 4 * n_trained
-    fields += [(pos, "<Q", "code_size"), (pos + 8, "<B", "by_residual")]
-    pos += 9
+    if blob[:4] == b"IwPQ":
+        fields += [(pos, "<B", "by_residual"), (pos + 1, "<Q", "code_size"),
+                   (pos + 9, "<Q", "pq d"), (pos + 17, "<Q", "pq M"), (pos + 25, "<Q", "nbits"),
+                   (pos + 33, "<Q", "pq centroid count")]
+        (n_cent,) = struct.unpack_from("<Q", blob, pos + 33)
+        pos += 41 + 4 * n_cent
+    else:
+        fields += [(pos, "<i", "qtype"), (pos + 12, "<Q", "sq d"),
+                   (pos + 20, "<Q", "sq code_size"), (pos + 28, "<Q", "trained count")]
+        (n_trained,) = struct.unpack_from("<Q", blob, pos + 28)
+        pos += 36 + 4 * n_trained
+        fields += [(pos, "<Q", "code_size"), (pos + 8, "<B", "by_residual")]
+        pos += 9
     assert blob[pos: pos + 4] == b"ilar" and blob[pos + 20: pos + 24] in (b"full", b"sprs")
     fields += [(pos + 4, "<Q", "invlists nlist"), (pos + 12, "<Q", "invlists code size")]
     pos += 20
@@ -394,7 +405,7 @@ def format_fields(kind: str, blob: bytes) -> list[tuple[int, str, str]]:
     if kind == "flat_sq8":
         return [*_header_fields(0, "IxSQ"), *sq_fields(blob, 37),
                 (len(blob) - 8 - _sq_bytes(blob, 0), "<Q", "code count")]
-    if kind.startswith("ivf_sq"):
+    if kind.startswith(("ivf_sq", "ivf_pq")):
         return ivf_sq_fields(blob)
     fields = _header_fields(0, blob[:4].decode())
     if kind == "flat_l2":

@@ -84,7 +84,7 @@ _TABLE: tuple[FaissFormat, ...] = (
     FaissFormat("IwFd", "IVF_FLAT_DEDUP (IndexIVFFlatDedup)", "ivf", _OTHER),
     FaissFormat("IwP2", "IVF_FLAT Panorama (IndexIVFFlatPanorama)", "ivf", _OTHER),
     FaissFormat("IwPn", "IVF_FLAT Panorama (IndexIVFFlatPanorama)", "ivf", _OTHER),
-    FaissFormat("IwPQ", "IVF_PQ (IndexIVFPQ)", "ivf", _PQ),
+    FaissFormat("IwPQ", "IVF_PQ (IndexIVFPQ)", "ivf"),
     FaissFormat("IvPQ", "IVF_PQ (IndexIVFPQ, legacy layout)", "ivf", _PQ),
     FaissFormat("IwQR", "IVF_PQR (IndexIVFPQR)", "ivf", _PQ),
     FaissFormat("IvQR", "IVF_PQR (IndexIVFPQR, legacy layout)", "ivf", _PQ),
@@ -163,8 +163,8 @@ it still reads)."""
 FAISS_FOURCCS: dict[str, str] = {f.fourcc: f.name for f in _TABLE}
 """fourcc → the index type it stands for (names only)."""
 
-SUPPORTED = "IwFl = IVF_FLAT, IwSq = IVF_SQ, IxF2/IxFI/IxFl = FLAT, IxSQ = SQ, IHNf = " \
-    "HNSW_FLAT, IHNs = HNSW_SQ, IxMp/IxM2 id maps around them (and hnswlib indexes)"
+SUPPORTED = "IwFl = IVF_FLAT, IwSq = IVF_SQ, IwPQ = IVF_PQ, IxF2/IxFI/IxFl = FLAT, IxSQ = SQ, " \
+    "IHNf = HNSW_FLAT, IHNs = HNSW_SQ, IxMp/IxM2 id maps around them (and hnswlib indexes)"
 """What feder reads, for refusal messages."""
 
 
@@ -291,6 +291,12 @@ def _read_ivf_sq(c: Cursor, end: int) -> IndexModel:
     return read_ivf_sq(c, end)
 
 
+def _read_ivf_pq(c: Cursor, end: int) -> IndexModel:
+    from .faiss_ivf_codes import read_ivf_pq
+
+    return read_ivf_pq(c, end)
+
+
 def _read_idmap(c: Cursor, end: int) -> IndexModel:
     from .faiss_idmap import read_idmap
 
@@ -300,6 +306,7 @@ def _read_idmap(c: Cursor, end: int) -> IndexModel:
 _READERS: dict[str, Reader] = {
     "IwFl": _read_ivf_flat,
     "IwSq": _read_ivf_sq,
+    "IwPQ": _read_ivf_pq,
     "IxF2": _read_flat,
     "IxFI": _read_flat,
     "IxFl": _read_flat,

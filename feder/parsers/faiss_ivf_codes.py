@@ -1,9 +1,11 @@
-"""faiss IVF indexes whose lists hold codes rather than raw floats: ``IwSq`` (IVF_SQ).
+"""faiss IVF indexes whose lists hold codes rather than raw floats: ``IwSq`` (IVF_SQ) and
+``IwPQ`` (IVF_PQ).
 
 Every ``IndexIVF`` starts the same way (``write_ivf_header``): fourcc, index header, u64
 ``nlist``, u64 ``nprobe``, the coarse quantizer (a sub-index), the direct map; the codec
 follows, then the ``ilar`` inverted lists (codes of ``code_size`` bytes, then ids, per list).
-For ``IwSq`` the codec is a ``ScalarQuantizer``, a u64 ``code_size`` and a u8 ``by_residual``.
+For ``IwSq`` the codec is a ``ScalarQuantizer``, a u64 ``code_size`` and a u8 ``by_residual``;
+for ``IwPQ`` a u8 ``by_residual``, a u64 ``code_size`` and a ``ProductQuantizer``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import cast
 import numpy as np
 
 from ..errors import TruncatedIndexError, UnsupportedIndexError
-from ..model import FlatIndex, IVFSQIndex, LazyLists
+from ..model import FlatIndex, IVFPQIndex, IVFSQIndex, LazyLists
 from ._reader import Cursor
 from .faiss_common import IndexHeader, read_count, read_header
 from .faiss_sq import read_sq
@@ -171,6 +173,64 @@ def read_ivf_sq(c: Cursor, end: int) -> IVFSQIndex:
         qtype=codec.name,
         by_residual=bool(by_residual),
         code_size=codec.code_size,
+        codec=codec,
+        _raw=codes,
+    )
+
+
+PRECOMPUTED_TABLE_MAX_BYTES = 1 << 31
+"""faiss's ``precomputed_table_max_bytes``: above it IVF_PQ computes residual tables."""
+
+
+def read_ivf_pq(c: Cursor, end: int) -> IVFPQIndex:
+    """Read an ``IndexIVFPQ`` whose fourcc was just read."""
+    from .faiss_pq import read_pq
+
+    buf = c.buf
+    ivf = read_ivf_header(c, end)
+    h = ivf.header
+    at = c.pos
+    by_residual = c.scalar("u8", "IVF_PQ by_residual")
+    code_size = c.scalar("u64", "IVF_PQ code_size")
+    codec = read_pq(c, h.d, end, "IVF_PQ product quantizer")
+    if by_residual > 1 or code_size != codec.code_size:
+        raise buf.fail(f"IVF_PQ by_residual = {by_residual}, code_size = {code_size}: "
+                       f"expected 0/1 and ceil(M·nbits/8) = {codec.code_size}", at)
+    sizes, codes, ids = read_invlists(c, end, ivf.nlist, codec.code_size, h.ntotal)
+    if getattr(buf, "guard", None) is not None:
+        codes = [np.array(a) for a in codes]
+        ids = [np.array(a) for a in ids]
+    offsets = np.zeros(ivf.nlist + 1, np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    centroids = np.array(ivf.quantizer.vectors, dtype=np.float32)
+
+    def reconstruct(list_no: int) -> np.ndarray:
+        values = codec.decode(codes[list_no])
+        if by_residual:
+            return np.asarray(values + centroids[list_no], dtype=np.float32)
+        return values
+
+    table_bytes = ivf.nlist * codec.M * codec.ksub * 4
+    return IVFPQIndex(
+        dim=h.d,
+        metric=h.metric,
+        metric_type=h.metric_type,
+        metric_arg=h.metric_arg,
+        ntotal=h.ntotal,
+        nprobe=ivf.nprobe,
+        centroids=centroids,
+        list_offsets=offsets,
+        direct_map_type=ivf.direct_map_type,
+        source=buf.name,
+        _codes=cast(list[np.ndarray], LazyLists(ivf.nlist, reconstruct)),
+        _ids=ids,
+        _owner=buf.owner,
+        by_residual=bool(by_residual),
+        code_size=codec.code_size,
+        pq_M=codec.M,
+        pq_nbits=codec.nbits,
+        precomputed_table=bool(by_residual) and h.metric == "l2"
+        and ivf.quantizer.metric == "l2" and table_bytes <= PRECOMPUTED_TABLE_MAX_BYTES,
         codec=codec,
         _raw=codes,
     )
