@@ -117,7 +117,7 @@ class MediaStore:
         """The item for a media value given directly (a query's own image, for instance)."""
         if value is None:
             return {"kind": "missing", "reason": "no media"}
-        if self.media_type == "text":
+        if self.media_type == "text" or _is_text_query(value):
             return text_item(value)
         try:
             return self._image(value)
@@ -236,6 +236,21 @@ def _bytes_per_pixel(mode: str) -> float:
     if mode in ("I", "F") or mode.startswith("I;32"):
         return 4.0 * bands
     return (2.0 if ";16" in mode else 1.0) * max(bands, 1)
+
+
+def _is_text_query(value: Any) -> bool:
+    """A query given as words ("A white dog.") rather than an image: a ``str`` that is no
+    URL, names no existing file and does not look like a path (no folder separator, no image
+    suffix: a mistyped path still gets the missing-image placeholder). Cross-modal searches
+    then show their text."""
+    if not isinstance(value, str) or urlparse(value).scheme.lower() in (*_URL_SCHEMES, "file"):
+        return False
+    if "/" in value or os.sep in value or Path(value).suffix.lower() in IMAGE_SUFFIXES:
+        return False
+    try:
+        return not Path(value).exists()
+    except (OSError, ValueError):  # too long / NUL: not a path
+        return True
 
 
 @contextlib.contextmanager

@@ -61,7 +61,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     media = _images(folder)
     fed = FederPy(ivf, "faiss", mediaUrls=media, width=1000, height=600)
     self_match = fed.setSearchParams({"k": 8, "nprobe": 12}).searchById(17)
-    far = fed.searchByVec(xb.mean(axis=0) + 40.0)  # nothing is near this query
+    far = fed.searchByVec(xb.mean(axis=0) + 40.0, "A white dog.")  # nothing is near it
     bare = FederPy(ivf, "faiss", width=1000, height=600).setSearchParams(
         {"k": 8, "nprobe": 12}).searchById(17)
     h = hnswlib.Index("l2", DIM)
@@ -367,6 +367,21 @@ def test_ivf_overview_shows_member_images_inside_cells(browser: Any,
             want = COLOURS[int(box["id"]) % len(COLOURS)]
             assert max(abs(a - b) for a, b in zip(rgba[:3], want, strict=True)) < 12, box
         save_screenshot(page, "views-ivf-overview-images", ".feder-root >> nth=0")
+    finally:
+        context.close()
+
+
+# -------------------------------------------------------------------------- text query
+
+def test_a_query_given_as_text_is_shown_as_text(browser: Any, built: dict[str, Any]) -> None:
+    assert built["far"].search["target"]["media"] == {"kind": "text", "text": "A white dog."}
+    context, page, log = _open(browser, built["reports"]["ivf"])
+    try:
+        _show(page, 2, "coarse")
+        query = _root(page, 2).locator(".feder-card-query")
+        assert query.locator(".feder-thumb-text").text_content() == "A white dog."
+        assert "no such file" not in _root(page, 2).text_content()
+        assert log.page_errors == []
     finally:
         context.close()
 
