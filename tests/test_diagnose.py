@@ -383,15 +383,26 @@ def test_hnsw_sweep_equals_hnswlib_recall(hnsw_factory, space, delete):
     # work counts hnswlib's distance computations: the entry point, each upper-level link
     # scanned, the level-0 entry again, each node newly visited on level 0
     for i in (0, 7):
-        levels = idx.search(qs[i], k=K, ef=EFS[0]).levels
-        assert s.per_query_distances[0, i] == 2 + sum(lv.edge_dst.size for lv in levels)
+        result = idx.search(qs[i], k=K, ef=EFS[0])
+        assert s.per_query_distances[0, i] == hnswlib_work(result, idx.model.deleted)
 
 
-@pytest.mark.parametrize(("space", "M", "k"), [("l2", 8, 10), ("ip", 4, 5), ("cosine", 12, 1),
-                                              ("l2", 2, 30)])
-def test_lockstep_searches_equal_the_replay(hnsw_factory, space, M, k):
-    """The sweep's lockstep searches give the replay's results and work, search by search."""
-    case = hnsw_factory(n=1500, dim=10, space=space, M=M, ef_construction=30, seed=M)
+def hnswlib_work(result, deleted) -> int:
+    """Distances hnswlib computes in a replayed search (its own count, from the steps)."""
+    beam = result.levels[-1]
+    return (1 + sum(lv.edge_dst.size for lv in result.levels)
+            + (0 if deleted[beam.entry] else 1))
+
+
+@pytest.mark.parametrize(("space", "M", "k", "delete"),
+                         [("l2", 8, 10, 0), ("ip", 4, 5, 0), ("cosine", 12, 1, 0),
+                          ("l2", 2, 30, 0), ("l2", 6, 10, 300), ("ip", 5, 4, 40),
+                          ("cosine", 3, 8, 700)])
+def test_lockstep_searches_equal_the_replay(hnsw_factory, space, M, k, delete):
+    """The sweep's lockstep searches give the replay's results and work, search by search
+    (with deleted elements too: explored, never kept)."""
+    case = hnsw_factory(n=1500, dim=10, space=space, M=M, ef_construction=30, seed=M,
+                        delete=delete)
     idx = feder.load_index(case.path, space=space)
     qs = queries(10, 90, seed=M)
     efs = np.array([1, 7, 16, 50])
@@ -403,7 +414,33 @@ def test_lockstep_searches_equal_the_replay(hnsw_factory, space, M, k):
                 continue
             t = idx.search(q, k=k, ef=ef)
             np.testing.assert_array_equal(np.sort(ids[j, i]), np.sort(t.result_internal))
-            assert work[j, i] == 2 + sum(lv.edge_dst.size for lv in t.levels)
+            assert work[j, i] == hnswlib_work(t, idx.model.deleted)
+
+
+def test_lockstep_with_a_deleted_entry_point(tmp_path):
+    """hnswlib starts level 0 from a deleted node (where the greedy descent, which ignores
+    deletion marks, ended) without computing its distance again or keeping it."""
+    case = build_hnsw(tmp_path, n=800, dim=6, M=5, delete=300)
+    state = hnswlib_state(case.index)
+    entry_label = int(state["labels"][state["entry_point"]])
+    if entry_label not in case.deleted:
+        case.index.mark_deleted(entry_label)
+    path = tmp_path / "dead-entry.bin"
+    case.index.save_index(str(path))
+    idx = feder.load_index(path)
+    assert idx.model.deleted[idx.model.entry_point]
+    qs = queries(6, 40)
+    efs = np.array([4, 12, 40])
+    ids, work, replay = lockstep_sweep(idx.model, qs, 4, efs)
+    assert replay.mean() < 0.05
+    checked = 0
+    for j, ef in enumerate(efs.tolist()):
+        for i in np.flatnonzero(~replay[j]):
+            t = idx.search(qs[i], k=4, ef=ef)
+            np.testing.assert_array_equal(np.sort(ids[j, i]), np.sort(t.result_internal))
+            assert work[j, i] == hnswlib_work(t, idx.model.deleted)
+            checked += bool(idx.model.deleted[t.levels[-1].entry])
+    assert checked  # some searches do start level 0 at a deleted node
 
 
 def grid_data(n: int, dim: int, seed: int) -> np.ndarray:
@@ -451,7 +488,7 @@ def test_lockstep_flags_every_search_that_ties_decide(hnsw_factory, dim, span):
             for i in np.flatnonzero(~replay[j]):
                 t = idx.search(qs[i], k=k, ef=ef)
                 np.testing.assert_array_equal(np.sort(ids[j, i]), np.sort(t.result_internal))
-                assert work[j, i] == 2 + sum(lv.edge_dst.size for lv in t.levels)
+                assert work[j, i] == hnswlib_work(t, idx.model.deleted)
 
 
 def test_hnsw_sweep_with_exact_ties_equals_hnswlib(hnsw_factory):

@@ -28,6 +28,7 @@ import numpy as np
 from ..model import HNSWIndex, LevelGraph
 from ..trace.distances import hnswlib_normalize
 
+_FLT_MAX = np.float32(np.finfo(np.float32).max)
 _VISITED_BYTES = 1 << 25  # (queries × nodes) visited flags per chunk: ≈ 32 MB
 
 
@@ -62,6 +63,7 @@ class LockstepHNSW:
         self.index = index
         self.vectors = index.vectors
         self.space = index.metric
+        self.deleted = index.deleted if index.num_deleted else None
         self.upper = [(graph.nodes, padded(graph)) for graph in index.graphs[1:]]
         base = index.graphs[0]
         self.offsets, self.neighbors = base.offsets, base.neighbors  # level 0 stays CSR
@@ -111,36 +113,66 @@ class LockstepHNSW:
     def search(self, qs: np.ndarray, k: int, ef: int,
                start: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> LockstepResult:
         """Level-0 searches of ``qs`` ``(c, d)`` with ``max(ef, k)`` slots from ``start``
-        (:meth:`descend`'s result)."""
+        (:meth:`descend`'s result).
+
+        With deleted elements hnswlib explores them but never keeps them, and goes on while
+        its beam is not full: deleted candidates wait in a separate list (``dead``), expanded
+        in distance order with the beam's open nodes, dropped once farther than a full
+        beam's worst (hnswlib would stop on reaching them)."""
         c = qs.shape[0]
         n = self.index.ntotal
         slots = max(ef, k)
         entry, entry_d, work0, nan = start
         nan = nan.copy()
+        deleted = self.deleted
+        entry_dead = deleted[entry] if deleted is not None else np.zeros(c, bool)
         beam = np.full((c, slots), -1, np.int64)
         beam_d = np.full((c, slots), np.inf, np.float32)
         done = np.zeros((c, slots), bool)  # expanded
-        beam[:, 0], beam_d[:, 0] = entry, entry_d
+        beam[~entry_dead, 0] = entry[~entry_dead]
+        beam_d[~entry_dead, 0] = entry_d[~entry_dead]
+        # A deleted entry is a candidate at FLT_MAX whose level-0 distance is not computed.
+        dead = np.where(entry_dead, entry, -1)[:, None]
+        dead_d = np.where(entry_dead, _FLT_MAX, np.inf).astype(np.float32)[:, None]
         visited = np.zeros((c, n), bool)
         visited[np.arange(c), entry] = True
-        work = work0 + 1  # hnswlib computes the level-0 entry's distance again
+        work = work0 + ~entry_dead  # hnswlib computes a live entry's distance again
         tied = np.zeros(c, bool)
         width = self.width
         active = np.arange(c)
         while active.size:
             current = beam[active]
             open_ = ~done[active] & (current >= 0)
-            has = open_.any(axis=1)
-            if not has.all():
-                active, current, open_ = active[has], current[has], open_[has]
+            slot = np.argmax(open_, axis=1)  # the closest node not expanded yet
+            chosen = np.where(open_.any(axis=1), beam_d[active, slot], np.inf)
+            pick_dead = np.zeros(active.size, bool)
+            if deleted is not None:
+                spot = np.argmin(dead_d[active], axis=1)
+                dead_min = dead_d[active, spot]
+                pick_dead = dead_min < chosen
+                both = np.isfinite(dead_min)
+                tied[active[both & ((dead_min == chosen)
+                                    | ((dead_d[active] == dead_min[:, None]).sum(axis=1) > 1))]] \
+                    = True
+                chosen = np.minimum(chosen, dead_min)
+            going = np.isfinite(chosen)
+            if not going.all():
+                active, current, open_ = active[going], current[going], open_[going]
+                slot, chosen, pick_dead = slot[going], chosen[going], pick_dead[going]
+                if deleted is not None:
+                    spot = spot[going]
                 if not active.size:
                     break
-            slot = np.argmax(open_, axis=1)  # the closest node not expanded yet
-            chosen = beam_d[active, slot]
             # Another open node at the same distance: hnswlib's heap decides which comes first.
-            tied[active[((beam_d[active] == chosen[:, None]) & open_).sum(axis=1) > 1]] = True
-            done[active, slot] = True
+            tied[active[((beam_d[active] == chosen[:, None]) & open_).sum(axis=1)
+                        > (~pick_dead).astype(int)]] = True
             expand = current[np.arange(active.size), slot]
+            if deleted is not None and pick_dead.any():
+                rows_dead = active[pick_dead]
+                expand[pick_dead] = dead[rows_dead, spot[pick_dead]]
+                dead_d[rows_dead, spot[pick_dead]] = np.inf
+                dead[rows_dead, spot[pick_dead]] = -1
+            done[active[~pick_dead], slot[~pick_dead]] = True
             starts = self.offsets[expand]
             counts = self.offsets[expand + 1] - starts
             owner = np.repeat(np.arange(active.size), counts)
@@ -159,10 +191,18 @@ class LockstepHNSW:
                 nan[rows[odd]] = True
                 dv[odd] = np.inf
             work[active] += np.bincount(cand // width, minlength=active.size)
+            worst = beam_d[active, -1]  # inf while the beam is not full
             d = np.full((active.size, width), np.inf, np.float32)
+            if deleted is not None:
+                gone = deleted[nodes]
+                if gone.any():  # admitted as candidates only, never to the beam
+                    keep = dv[gone] < worst[cand[gone] // width]
+                    dead, dead_d = _append(dead, dead_d, rows[gone][keep], nodes[gone][keep],
+                                           dv[gone][keep])
+                    cand, dv = cand[~gone], dv[~gone]
             d.ravel()[cand] = dv
             # The beam keeps the `slots` closest of itself and the new distances.
-            admit = (d < beam_d[active, -1:]).any(axis=1)
+            admit = (d < worst[:, None]).any(axis=1)
             upd = active[admit]
             if upd.size:
                 code = np.concatenate([beam[upd] * 2 + done[upd], links[admit] * 2], axis=1)
@@ -177,10 +217,43 @@ class LockstepHNSW:
                 beam[upd] = np.where(np.isinf(keep_d), -1, code >> 1)
                 beam_d[upd] = keep_d
                 done[upd] = (code & 1).astype(bool)
+            if deleted is not None and dead.shape[1]:
+                # A full beam stops hnswlib at any candidate beyond its worst: drop those.
+                bound = beam_d[:, -1:]
+                tied |= (dead_d == bound).any(axis=1) & np.isfinite(bound[:, 0])
+                far = dead_d > bound
+                dead_d[far] = np.inf
+                dead[far] = -1
         if slots > k:  # the k-th and (k+1)-th tie: either may be returned
             tied |= (beam_d[:, k - 1] == beam_d[:, k]) & np.isfinite(beam_d[:, k])
         short = beam[:, k - 1] < 0  # fewer than k found: hnswlib (and the replay) raise
         return LockstepResult(ids=beam[:, :k], work=work, replay=tied | nan | short)
+
+
+def _append(ids: np.ndarray, dist: np.ndarray, rows: np.ndarray, new_ids: np.ndarray,
+            new_dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Add ``(new_ids, new_dist)`` to rows ``rows`` of the padded candidate lists ``ids`` /
+    ``dist`` ``(c, cap)`` (−1 / inf are free), widening them when needed."""
+    if rows.size == 0:
+        return ids, dist
+    order = np.argsort(rows, kind="stable")
+    rows, new_ids, new_dist = rows[order], new_ids[order], new_dist[order]
+    first = np.searchsorted(rows, rows)  # rank of each new entry within its row
+    rank = np.arange(rows.size) - first
+    free = np.isinf(dist)
+    have = free.sum(axis=1)
+    need = int((np.bincount(rows, minlength=ids.shape[0]) - have).max())
+    if need > 0:
+        ids = np.concatenate([ids, np.full((ids.shape[0], need), -1, np.int64)], axis=1)
+        dist = np.concatenate([dist, np.full((dist.shape[0], need), np.inf, np.float32)],
+                              axis=1)
+        free = np.isinf(dist)
+    # the rank-th free column of each row: free columns in order, per row
+    slots = np.argsort(~free, axis=1, kind="stable")
+    cols = slots[rows, rank]
+    ids[rows, cols] = new_ids
+    dist[rows, cols] = new_dist
+    return ids, dist
 
 
 def lockstep_sweep(index: HNSWIndex, queries: np.ndarray, k: int, efs: np.ndarray,

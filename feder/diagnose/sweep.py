@@ -138,31 +138,27 @@ def _sweep_hnsw(model: HNSWIndex, queries: np.ndarray, truth: Truth, k: int,
                 values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`_sweep_ivf`; ``queries`` as given (the replay normalizes cosine ones).
 
-    Without deleted elements all queries run in lockstep (:mod:`.lockstep`); searches with
-    exact ties, and every search of an index with deleted elements, are replayed."""
-    nq = truth.rows.shape[0]
-    if model.num_deleted == 0:
-        ids, work, replay = lockstep_sweep(model, queries, k, values)
-        hits = (ids[:, :, :, None] == truth.rows[None, :, None, :]) & (ids[:, :, :, None] >= 0)
-        found = hits.any(axis=3).sum(axis=2).astype(np.float64)
-    else:
-        found = np.zeros((values.size, nq), np.float64)
-        work = np.zeros((values.size, nq), np.int64)
-        replay = np.ones((values.size, nq), bool)
+    All queries run in lockstep (:mod:`.lockstep`); a search whose order an exact tie
+    decides is replayed (:func:`feder.trace.search`)."""
+    ids, work, replay = lockstep_sweep(model, queries, k, values)
+    hits = (ids[:, :, :, None] == truth.rows[None, :, None, :]) & (ids[:, :, :, None] >= 0)
+    found = hits.any(axis=3).sum(axis=2).astype(np.float64)
     for j, i in zip(*np.nonzero(replay), strict=True):
         result = trace_hnsw(model, queries[i], k=k, ef=int(values[j]))
         found[j, i] = np.isin(truth.rows[i], result.result_internal).sum()
-        work[j, i] = distance_computations(result)
+        work[j, i] = distance_computations(result, model.deleted)
     return found, work
 
 
-def distance_computations(result: HNSWTrace) -> int:
+def distance_computations(result: HNSWTrace, deleted: np.ndarray | None = None) -> int:
     """Distances hnswlib computes for one search: the entry point once, every link scanned
-    by the greedy descent, then on level 0 the entry again and every newly visited node."""
+    by the greedy descent, then on level 0 the entry again (unless it is marked deleted in
+    ``deleted``, ``(n,) bool``) and every newly visited node."""
     total = 1
     for level in result.levels:
         if isinstance(level, GreedyLevel):
             total += int(level.edge_dst.size)
         elif isinstance(level, BeamLevel):
-            total += 1 + int(level.edge_dst.size)
+            dead = deleted is not None and bool(deleted[level.entry])
+            total += int(not dead) + int(level.edge_dst.size)
     return total
