@@ -136,13 +136,18 @@ class FederPy:
         return FederWidget(self.session, view="compare", diagnostics={"compare": payload})
 
     def export_html(self, path: str | pathlib.Path, searches: Sequence[FederWidget] = (),
-                    title: str | None = None, include_overview: bool = True) -> pathlib.Path:
-        """One self-contained HTML report: the overview and any number of searches."""
+                    title: str | None = None, include_overview: bool = True, *,
+                    remote_media: bool = False) -> pathlib.Path:
+        """One self-contained HTML report: the overview and any number of searches (or
+        sweep / health / compare widgets). ``remote_media``: keep http(s) images as links the
+        page loads (it then says how many); by default they show as placeholders and the
+        page loads nothing from the network."""
         from .export import write_html
 
         widgets = ([self.overview()] if include_overview else []) + list(searches)
         return write_html(path, [w.export_state() for w in widgets],
-                          title or self.session.params.title or "feder report")
+                          title or self.session.params.title or "feder report",
+                          remote_media=remote_media)
 
     def _run(self, query: Any, params: Mapping[str, int],
              ) -> tuple[SearchTrace, Explanation | None]:

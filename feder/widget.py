@@ -226,12 +226,15 @@ class FederWidget(anywidget.AnyWidget):
             state["steps"] = self._runner.steps(control)
         return state
 
-    def to_html(self, path: str | pathlib.Path, title: str | None = None) -> pathlib.Path:
-        """Write this view as one self-contained, offline HTML file."""
+    def to_html(self, path: str | pathlib.Path, title: str | None = None, *,
+                remote_media: bool = False) -> pathlib.Path:
+        """Write this view as one self-contained, offline HTML file (``remote_media``: see
+        :meth:`feder.FederPy.export_html`)."""
         from .export import write_html
 
         return write_html(path, [self.export_state()],
-                          title or self.view_params.get("title") or "feder report")
+                          title or self.view_params.get("title") or "feder report",
+                          remote_media=remote_media)
 
     def __repr__(self) -> str:
         kind = self.search.get("kind", self.overview.get("kind", "?"))

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..errors import EmbeddingError
+from ..errors import EmbeddingError, MediaError
+from ..media import open_image
 
 PathLike = str | os.PathLike[str]
 
@@ -41,9 +42,12 @@ def open_rgb(path: PathLike) -> Image.Image:
     """
     where = Path(path)
     try:
-        with Image.open(where) as image:
+        # regular files only, pixels capped before decoding (FIFOs, bombs: see feder.media)
+        with open_image(where) as image:
             image.load()
             return to_rgb(ImageOps.exif_transpose(image))
+    except MediaError as exc:
+        raise EmbeddingError(f"cannot embed {where}: {exc}") from None
     except FileNotFoundError:
         raise EmbeddingError(f"cannot embed {where}: no such file") from None
     except IsADirectoryError:
