@@ -2,13 +2,14 @@
 
 :func:`feder.trace.search` replays one search decision by decision, recording every step. A
 sweep needs only each search's results and work, for many queries and several ``ef``, so
-here every numpy call advances a whole chunk of queries by one step. Without deleted
-elements and without exactly equal distances, hnswlib's ``searchBaseLayerST`` is equivalent
-to: *keep the ``ef`` closest nodes seen; repeatedly expand the closest one not yet expanded
-(computing the distance of each unvisited neighbour); stop when all are expanded.* (A
-candidate hnswlib pops is either such a node, or a node evicted from the beam, which is
-farther than the beam's worst and ends the loop.) The upper-level greedy descent moves to
-the first closest link while that improves, which ``argmin`` reproduces exactly.
+here every numpy call advances a whole chunk of queries by one step. Without exactly equal
+distances, hnswlib's ``searchBaseLayerST`` is equivalent to: *keep the ``ef`` closest nodes
+seen; repeatedly expand the closest one not yet expanded (computing the distance of each
+unvisited neighbour); stop when all are expanded.* (A candidate hnswlib pops is either such
+a node, or a node evicted from the beam, which is farther than the beam's worst and ends the
+loop.) Deleted elements are candidates but never enter the beam: they wait in a list of
+their own, and while the beam is not full nothing stops the search. The upper-level greedy
+descent moves to the first closest link while that improves, which ``argmin`` reproduces.
 
 Equal distances change this only where hnswlib's ``std::priority_queue`` must choose between
 them: two unexpanded beam nodes at the closest distance (which is expanded first), or a tie

@@ -59,8 +59,7 @@ def sweep(index: Any, queries: Any, k: int = 10, **params: Any) -> Sweep:
     returned at ``nprobe = p`` iff its list ranks ≤ ``p``. Queries whose ``k``-th distance or
     list ranking has exact ties are replayed at each ``p`` instead. HNSW runs the searches of
     all queries in lockstep (:mod:`feder.diagnose.lockstep`); a search whose order an exact
-    tie decides, and every search of an index with deleted elements, is replayed
-    (:func:`feder.trace.search`).
+    tie decides is replayed (:func:`feder.trace.search`).
     """
     model = as_model(index)
     kind = diagnosable_kind(model, "sweep")
