@@ -156,7 +156,47 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--ef", type=_positive, help=f"HNSW ef (default {DEFAULT_EF})")
     report.add_argument("--title", default=None)
     report.set_defaults(run=_report)
+
+    diag = sub.add_parser(
+        "diagnose", help="write an offline report: recall vs nprobe/ef, index health, and "
+        "the worst queries explained",
+        description="Check INDEX against the exact nearest neighbours: recall@k and distance "
+        "computations at each --nprobe (IVF) or --ef (HNSW) value over QUERIES (a .npy of "
+        "shape (n, d); default: --sample stored vectors), the index's health, and the "
+        "--worst queries of the middle value explained (which true neighbours were missed "
+        "and why). One self-contained HTML file.")
+    diag.add_argument("index", type=Path)
+    diag.add_argument("-o", "--output", type=Path, default=Path("diagnose.html"))
+    diag.add_argument("--queries", type=Path, help="query vectors (.npy, float, (n, d))")
+    diag.add_argument("--sample", type=_positive, default=200,
+                      help="stored vectors used as queries when --queries is not given")
+    diag.add_argument("--k", type=_positive, default=10)
+    diag.add_argument("--nprobe", type=_int_list,
+                      help="IVF values, e.g. 1,2,4,8,16 (default: powers of two up to nlist)")
+    diag.add_argument("--ef", type=_int_list, help="HNSW values, e.g. 16,32,64 (default 16…256)")
+    diag.add_argument("--worst", type=int, default=3, help="queries explained (default 3)")
+    diag.add_argument("--media", type=Path, help="the images, as for `feder report`")
+    diag.add_argument("--allow-outside-root", action="store_true",
+                      help="accept a .json listing whose image paths leave its root")
+    diag.add_argument("--source", choices=["faiss", "hnswlib"])
+    diag.add_argument("--space", choices=["l2", "ip", "cosine"],
+                      help="hnswlib metric (the file does not record it; default l2)")
+    diag.add_argument("--title", default=None)
+    diag.set_defaults(run=_diagnose)
     return parser
+
+
+def _int_list(text: str) -> list[int]:
+    """``"1,2,4"`` → ``[1, 2, 4]``: positive integers, strictly increasing."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got "
+                                         f"{text!r:.60}") from None
+    if not values or any(v < 1 for v in values) or values != sorted(set(values)):
+        raise argparse.ArgumentTypeError(f"expected increasing positive integers, got "
+                                         f"{text!r:.60}")
+    return values
 
 
 def _progress(total: int, label: str, disabled: bool, unit: str = "img") -> Any:
@@ -384,6 +424,50 @@ def _report(args: argparse.Namespace) -> int:
     size = out.stat().st_size
     print(shown(f"report → {out} ({size / 1e6:.1f} MB, {fed.index.kind}, "
                 f"{len(searches)} search{'es' if len(searches) != 1 else ''})"))
+    return 0
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    from .export import write_html
+    from .federpy import FederPy
+
+    paths, listing = _media_paths(args.media, args.allow_outside_root)
+    inputs: list[Path] = [args.index, *listing,
+                          *(p for p in paths or [] if isinstance(p, Path))]
+    if args.queries is not None:
+        inputs.append(args.queries)
+    check_output(args.output, inputs, "diagnose")
+    _regular_file(args.index, "index file")
+    fed = FederPy(str(args.index), args.source, space=args.space,
+                  mediaUrls=[str(p) for p in paths] if paths else None,
+                  title=args.title or f"feder diagnose: {shown(args.index.name)}")
+    kind = fed.session.family.name
+    values = args.nprobe if kind == "ivf" else args.ef
+    wrong = args.ef if kind == "ivf" else args.nprobe
+    if wrong is not None:
+        _show_warning(f"--{'ef' if kind == 'ivf' else 'nprobe'} does not apply to this "
+                      f"{fed.index.kind} index; ignored", FederWarning, "", 0)
+    queries = _load_vectors(args.queries) if args.queries is not None else None
+    sweep = fed.sweep(queries, values=values, k=args.k, sample=args.sample)
+    sw = sweep.diagnostics["sweep"]
+    per_query = np.frombuffer(sw["per_query"]["data"], np.float32).reshape(sw["per_query"]["shape"])
+    middle = per_query.shape[0] // 2
+    value = int(np.frombuffer(sw["values"]["data"], np.int32)[middle])
+    name = "nprobe" if kind == "ivf" else "ef_search"
+    fed.setSearchParams({"k": args.k, name: value})
+    if queries is None:
+        queries = fed.sample_queries(args.sample)
+    worst = np.argsort(per_query[middle], kind="stable")[: max(args.worst, 0)]
+    explained = [fed.searchByVec(queries[q]) for q in worst.tolist()]
+    widgets = [sweep, fed.health(), *explained]
+    out = write_html(args.output, [w.export_state() for w in widgets],
+                     fed.session.params.title or "feder diagnose", inputs=inputs)
+    recall = np.frombuffer(sw["recall"]["data"], np.float64)
+    table = ", ".join(f"{v}: {r:.3f}" for v, r in zip(
+        np.frombuffer(sw["values"]["data"], np.int32).tolist(), recall.tolist(), strict=True))
+    print(shown(f"recall@{args.k} by {name.split('_')[0]}: {table}"))
+    print(shown(f"diagnose → {out} ({out.stat().st_size / 1e6:.1f} MB, {len(explained)} "
+                f"queries explained at {name.split('_')[0]} {value})"))
     return 0
 
 

@@ -106,10 +106,7 @@ class FederPy:
         the query with the lowest recall at that value."""
         index = self.index
         if queries is None:
-            rng = np.random.default_rng(seed)
-            rows = np.sort(rng.choice(index.ntotal, size=min(sample, index.ntotal),
-                                      replace=False))
-            queries = np.asarray(index.vectors[rows], np.float32)
+            queries = self.sample_queries(sample, seed)
         k = int(self.search_params["k"] if k is None else k)
         name = "nprobe" if isinstance(index, IVFFlatIndex) else "ef"
         result = diagnose_sweep(index, queries, k,
@@ -122,6 +119,14 @@ class FederPy:
             searches.append(self.session.search_payload(trace, None, None, explanation))
         payload = sweep_payload(result, searches, worst)
         return FederWidget(self.session, view="sweep", diagnostics={"sweep": payload})
+
+    def sample_queries(self, count: int = 100, seed: int = 0) -> np.ndarray:
+        """``(min(count, ntotal), d) float32`` stored vectors picked at random (seeded), in
+        storage order: queries whose exact neighbours include themselves."""
+        index = self.index
+        rows = np.sort(np.random.default_rng(seed).choice(
+            index.ntotal, size=min(count, index.ntotal), replace=False))
+        return np.asarray(index.vectors[rows], np.float32)
 
     def compare(self, left: FederWidget, right: FederWidget,
                 titles: tuple[str, str] | None = None) -> FederWidget:

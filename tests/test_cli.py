@@ -110,3 +110,37 @@ def test_help_explains_each_command(command: str) -> None:
 def test_no_command_prints_help_and_fails() -> None:
     done = run()
     assert done.returncode == 2 and "embed" in done.stdout
+
+
+def test_diagnose_writes_the_sweep_health_and_worst_queries(tmp_path: Path) -> None:
+    import hashlib
+
+    rng = np.random.default_rng(5)
+    xb = rng.standard_normal((1500, 12)).astype("f4")
+    index = faiss.IndexIVFFlat(faiss.IndexFlatL2(12), 12, 24)
+    index.train(xb)
+    index.add(xb)
+    faiss.write_index(index, str(tmp_path / "f.index"))
+    queries = (xb[:40] + 0.5).astype("f4")
+    np.save(tmp_path / "q.npy", queries)
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in tmp_path.iterdir()}
+    done = run("diagnose", tmp_path / "f.index", "--queries", tmp_path / "q.npy",
+               "--k", "5", "--nprobe", "1,4,24", "--worst", "2", "-o", tmp_path / "d.html")
+    assert done.returncode == 0, done.stderr
+    want = feder.sweep(feder.load_index(tmp_path / "f.index"), queries, k=5, nprobe=[1, 4, 24])
+    table = ", ".join(f"{v}: {r:.3f}" for v, r in zip([1, 4, 24], want.recall, strict=True))
+    assert f"recall@5 by nprobe: {table}" in done.stdout
+    assert "2 queries explained at nprobe 4" in done.stdout
+    page = (tmp_path / "d.html").read_text()
+    assert page.count('"kind":"sweep"') == 1 and page.count('"kind":"health"') == 1
+    assert page.count('"kind":"ivf_search"') >= 2 and '"diagnosis"' in page
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in tmp_path.iterdir() if p.name != "d.html"} == before
+    for bad in (["--nprobe", "4,2"], ["--nprobe", "0"], ["--nprobe", "x"], ["-o", "q.npy"]):
+        args = ["diagnose", tmp_path / "f.index", "--queries", tmp_path / "q.npy", *bad]
+        if "-o" not in bad:
+            args += ["-o", tmp_path / "bad.html"]
+        failed = run(*args, cwd=tmp_path)
+        assert failed.returncode == 2 and len(failed.stderr.strip().splitlines()) == 1, bad
+        assert "Traceback" not in failed.stderr
