@@ -656,6 +656,23 @@ def test_other_bad_arguments(small_ivf, small_hnsw):
         feder.explain(small_ivf, GOOD_QUERIES[0], ef=3)
 
 
+def test_empty_indexes(hnsw_factory):
+    case = build_ivf(n=0, dim=8, nlist=4, train_n=200)
+    idx = feder.load_index(case.blob)
+    ids, distances = feder.exact_search(idx, GOOD_QUERIES, k=3)
+    np.testing.assert_array_equal(ids, case.index.search(GOOD_QUERIES, 3)[1])
+    assert np.all(distances == np.finfo(np.float32).max)
+    np.testing.assert_array_equal(feder.sweep(idx, GOOD_QUERIES, k=3).recall, 0.0)
+    e = feder.explain(idx, GOOD_QUERIES[0], k=3)
+    assert e.recall == 0.0 and not e.missed
+    h = feder.health(idx)
+    assert h.ntotal == 0 and np.isnan(h.imbalance_factor) and h.empty_lists.size == 4
+    empty = feder.load_index(hnsw_factory(n=0, dim=8).path)
+    assert feder.health(empty).entry_point is None
+    with pytest.raises(feder.QueryError, match="k = 3"):
+        feder.sweep(empty, GOOD_QUERIES, k=3)
+
+
 def test_unsupported_kinds_are_refused(small_ivf):
     other = types.SimpleNamespace(kind="flat", dim=8, ntotal=3)
     for call in (lambda: feder.exact_search(other, GOOD_QUERIES),

@@ -227,13 +227,21 @@ def exact_truth(model: IndexModel, queries: np.ndarray, k: int) -> Truth:
              for s in range(0, qs.shape[0], _QUERY_CHUNK)]
     rows, keys, tied, count = (np.concatenate([p[i] for p in parts]) for i in range(4))
     valid = rows >= 0
-    ids = store.user_ids(np.where(valid, rows, 0))
+    ids = _scatter(store.user_ids(rows[valid]), valid)
     distances = store.to_distance(keys).astype(np.float32)
     if isinstance(store, _IVFStore):
         ids = np.where(valid, ids, -1)
         distances[~valid] = -_FLT_MAX if store.larger_is_closer else _FLT_MAX
     return Truth(rows=rows, ids=ids, distances=distances, keys=keys, tied=tied, count=count,
                  queries=qs)
+
+
+def _scatter(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``values`` ``(v,)`` placed at the true positions of ``valid`` ``(nq, k) bool``
+    (zeros elsewhere)."""
+    out = np.zeros(valid.shape, values.dtype)
+    out[valid] = values
+    return out
 
 
 def _truth_chunk(store: _Store, qs: np.ndarray, k: int,

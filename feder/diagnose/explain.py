@@ -100,9 +100,9 @@ def explain(index: Any, query: Any, k: int = 10, **params: Any) -> Explanation:
     raise TypeError(f"explain does not know {type(result).__name__}")  # pragma: no cover
 
 
-def _explanation(result: SearchTrace, truth: Truth, returned: np.ndarray,
-                 ) -> tuple[np.ndarray, list[int]]:
-    """``found`` ``(k,) bool`` and the truth positions missed (valid entries only)."""
+def _compare(truth: Truth, returned: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """``found`` ``(k,) bool``: which exact neighbours (``truth`` rows) are among the
+    ``returned`` rows (``(k,) int64``); and the positions of the others (valid ones only)."""
     rows = truth.rows[0]
     valid = rows >= 0
     found = valid & np.isin(rows, returned)
@@ -114,7 +114,7 @@ def _explain_ivf(model: IVFFlatIndex, result: IVFTrace, truth: Truth) -> Explana
     fine = result.fine
     assert fine is not None
     returned = fine.candidate_rows[fine.result_positions]
-    found, missed_at = _explanation(result, truth, returned)
+    found, missed_at = _compare(truth, returned)
     nprobe = int(result.params["nprobe"])
     misses: list[Miss] = []
     if missed_at:
@@ -132,7 +132,7 @@ def _explain_ivf(model: IVFFlatIndex, result: IVFTrace, truth: Truth) -> Explana
 
 
 def _explain_hnsw(model: HNSWIndex, result: HNSWTrace, truth: Truth) -> Explanation:
-    found, missed_at = _explanation(result, truth, result.result_internal)
+    found, missed_at = _compare(truth, result.result_internal)
     misses: list[Miss] = []
     if missed_at:
         beam = result.levels[-1]

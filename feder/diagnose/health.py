@@ -93,6 +93,7 @@ def health(index: Any) -> Health:
 
 
 def ivf_health(index: IVFFlatIndex) -> IVFHealth:
+    """:class:`IVFHealth` from the list sizes alone (no vector is read)."""
     sizes = np.asarray(index.list_sizes, np.int64)
     total = float(sizes.sum())
     square = float(np.dot(sizes.astype(np.float64), sizes.astype(np.float64)))
@@ -112,6 +113,8 @@ def ivf_health(index: IVFFlatIndex) -> IVFHealth:
 
 
 def hnsw_health(index: HNSWIndex) -> HNSWHealth:
+    """:class:`HNSWHealth`: one ``bincount`` per level and direction, and the reachability
+    BFS of :func:`~feder.diagnose.graph.reachable`."""
     n = index.ntotal
     out_degree: list[np.ndarray] = []
     in_degree: list[np.ndarray] = []

@@ -105,11 +105,12 @@ def _sweep_ivf(model: IVFFlatIndex, truth: Truth, k: int, values: np.ndarray,
     nlist = model.nlist
     top = int(values[-1])
     valid = truth.rows >= 0
-    truth_lists = np.where(valid, model.row_lists[np.where(valid, truth.rows, 0)], -1)
+    truth_lists = np.full(truth.rows.shape, nlist, np.int64)  # nlist: padding (no list)
+    truth_lists[valid] = model.row_lists[truth.rows[valid]]
     ranks = np.zeros((nq, k), np.int64)  # 0: its list is not among the first `top`
     work = np.empty((values.size, nq), np.int64)
     replay: list[int] = []
-    lookup = np.zeros(nlist + 1, np.int64)  # list → rank; slot nlist for padding (−1)
+    lookup = np.zeros(nlist + 1, np.int64)  # list → rank; slot nlist for padding
     take = np.minimum(values, nlist) - 1
     for i in range(nq):
         order, tied = probe_order(model, truth.queries[i], top)
