@@ -279,6 +279,29 @@ def test_slider_keys_step_the_replay(session: tuple[Any, RequestLog]) -> None:
     assert slider.input_value() == root.get_attribute("data-feder-pos") == "2"
 
 
+def test_the_nprobe_control_reruns_the_search_in_the_kernel(
+        session: tuple[Any, RequestLog]) -> None:
+    page, _ = session
+    root = _root(page, 1)
+    root.scroll_into_view_if_needed()
+    assert root.locator(".feder-recall").text_content().startswith("recall@5 ")
+    slider = root.locator(".feder-param-slider")
+    slider.evaluate("(s) => { s.value = s.max; s.dispatchEvent(new Event('change')); }")
+    deadline = time.monotonic() + 15
+    while True:
+        nprobe = _python(page, "print(w.trace.params['nprobe'], w.explanation.recall)").split()
+        if (nprobe and nprobe[0] == "6") or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert nprobe[0] == "6"  # nlist: every list probed, so recall is 1
+    assert float(nprobe[1]) == 1.0
+    page.wait_for_function(
+        "() => document.querySelectorAll('.feder-root')[1].querySelector('.feder-recall')"
+        ".textContent === 'recall@5 1.00'", timeout=10_000)
+    assert root.locator(".feder-param-value").text_content() == "6"
+    save_screenshot(page, "jupyter-nprobe-control", ".feder-root >> nth=1")
+
+
 def test_no_request_left_the_machine(session: tuple[Any, RequestLog]) -> None:
     _, log = session
     assert log.external == [], log.external[:5]
