@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 import numpy as np
 
@@ -406,39 +406,41 @@ class FaissHNSWIndex(HNSWIndex):
         )
 
 
-class LazyLists(Sequence[np.ndarray]):
-    """Per-list arrays made by ``make(list_no)`` on first access and cached (decoded codes:
-    a large index costs nothing until its lists are looked at)."""
+_T = TypeVar("_T")
+
+
+class LazyLists(Sequence[_T]):
+    """Per-item values made by ``make(i)`` on first access and cached (decoded code lists,
+    HNSW levels: a large index costs nothing until they are looked at)."""
 
     __slots__ = ("_cache", "_make", "_n")
 
-    def __init__(self, n: int, make: Callable[[int], np.ndarray]):
+    def __init__(self, n: int, make: Callable[[int], _T]):
         self._n = n
         self._make = make
-        self._cache: dict[int, np.ndarray] = {}
+        self._cache: dict[int, _T] = {}
 
     def __len__(self) -> int:
         return self._n
 
     @overload
-    def __getitem__(self, index: int) -> np.ndarray: ...
+    def __getitem__(self, index: int) -> _T: ...
 
     @overload
-    def __getitem__(self, index: slice) -> Sequence[np.ndarray]: ...
+    def __getitem__(self, index: slice) -> Sequence[_T]: ...
 
-    def __getitem__(self, index: int | slice) -> np.ndarray | Sequence[np.ndarray]:
+    def __getitem__(self, index: int | slice) -> _T | Sequence[_T]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self._n))]
         if index < 0:
             index += self._n
         if not 0 <= index < self._n:
             raise IndexError(index)
-        found = self._cache.get(index)
-        if found is None:
-            found = self._cache[index] = self._make(index)
-        return found
+        if index not in self._cache:
+            self._cache[index] = self._make(index)
+        return self._cache[index]
 
-    def __iter__(self) -> Iterator[np.ndarray]:
+    def __iter__(self) -> Iterator[_T]:
         return (self[i] for i in range(self._n))
 
 

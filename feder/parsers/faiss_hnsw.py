@@ -13,12 +13,12 @@ as ``std::vector``s (a u64 count, then the items): ``assign_probas`` f64,
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ..errors import UnsupportedIndexError
-from ..model import FaissHNSWIndex, FlatIndex, LevelGraph, _check_owner
+from ..model import FaissHNSWIndex, FlatIndex, LazyLists, LevelGraph, _check_owner
 from ._reader import Cursor
 from .faiss_common import read_count, read_header
 
@@ -114,8 +114,12 @@ def read_faiss_hnsw(c: Cursor, end: int) -> FaissHNSWIndex:
     if c.pos != end:
         raise bad(f"{end - c.pos} unexpected bytes after the storage", c.pos)
 
-    graphs = [_level_csr(level, levels64, offsets, cum64, neighbors, buf, neighbors_at)
-              for level in range(max(top, 0) + 1)]
+    def level_graph(level: int) -> LevelGraph:
+        return _level_csr(level, levels64, offsets, cum64, neighbors, buf, neighbors_at)
+
+    # Packed on first use, level by level: loading stays a scan of the header arrays, and a
+    # search touches the small upper levels and level 0 only.
+    graphs = cast(list[LevelGraph], LazyLists(max(top, 0) + 1, level_graph))
     m0 = int(cum64[1])
     m = int(cum64[2] - cum64[1]) if cum.size > 2 else m0 // 2
     model_cls = MappedFaissHNSWIndex if getattr(buf, "guard", None) is not None \
@@ -157,11 +161,18 @@ def _level_csr(level: int, levels: np.ndarray, offsets: np.ndarray, cum: np.ndar
     width = int(cum[level + 1] - cum[level])
     counts = np.zeros(nodes.size, np.int64)
     parts: list[np.ndarray] = []
+    # every node's slots on this level are ``width`` consecutive entries: gather them as rows
+    # of a strided window view (one memcpy per row, no index array)
+    windows = np.lib.stride_tricks.sliding_window_view(neighbors, width) \
+        if 0 < width <= neighbors.size else None
     for lo in range(0, nodes.size, _CHUNK):
         chunk = nodes[lo: lo + _CHUNK]
         starts = offsets[chunk].astype(np.int64) + int(cum[level])
-        block = neighbors[starts[:, None] + np.arange(width)]
-        valid = np.cumprod(block >= 0, axis=1, dtype=np.int8).astype(bool)
+        block = windows[starts] if windows is not None else \
+            neighbors[starts[:, None] + np.arange(width)]
+        valid = block >= 0
+        if np.any(valid[:, 1:] & ~valid[:, :-1]):  # a -1 before a link: faiss stops there
+            valid = np.cumprod(valid, axis=1, dtype=np.int8).astype(bool)
         counts[lo: lo + chunk.size] = valid.sum(axis=1)
         parts.append(block[valid])
     flat = np.concatenate(parts) if parts else np.empty(0, np.int32)
