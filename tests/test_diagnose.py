@@ -563,11 +563,11 @@ def test_ivf_recall_is_one_at_nlist_and_monotone(seed, nlist, n, k, metric, dim)
     assert s.params[-1] == nlist
     np.testing.assert_array_equal(s.per_query[-1], 1.0)
     assert np.all(np.diff(s.per_query, axis=0) >= 0)
-    for q in qs[:3]:
+    for i, q in enumerate(qs[:3]):
         e = idx.explain(q, k=k, nprobe=int(s.params[0]))
         found = set(e.trace.ids.tolist()) & set(e.truth_ids.tolist())
         assert len(e.missed) == k - len(found)
-        assert e.recall == pytest.approx(s.per_query[0][0] if q is qs[0] else e.recall)
+        assert e.recall == s.per_query[0][i]  # one search explained = that sweep point
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -580,7 +580,10 @@ def test_hnsw_missed_count_property(seed, n, k, M, ef, space):
                           seed=seed)
         idx = feder.load_index(case.blob, space=space)
         for q in clustered(4, 6, seed + 1):
-            e = idx.explain(q, k=k, ef=ef)
+            try:
+                e = idx.explain(q, k=k, ef=ef)
+            except feder.QueryError:  # fewer than k reachable: hnswlib fails the same way
+                continue
             found = set(e.trace.ids.tolist()) & set(e.truth_ids.tolist())
             assert len(e.missed) == k - len(found)
             assert e.recall == len(found) / k
