@@ -11,6 +11,10 @@ the first search's views — the user's first ``searchById`` in a new kernel. "w
 ``searchById`` for other ids in one process after the first (the overview is cached).
 Default view parameters: PCA projection, so no UMAP JIT is paid; ``--umap`` adds a row with
 projectMethod="umap" for comparison.
+
+``--cluster-map`` times only the IVF overview's cluster map (the power diagram) at nlist
+1,024 … 65,536 on uniform-like and clustered centroids (goals: ≤ 100 ms at 4,096, ≤ 500 ms
+at 16,384), with the method that made the cells and the area error, and exits.
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_core
 
 GOALS = {"warm": 1.0, "fresh": 3.0}
+CLUSTER_MAP_GOALS_MS = {4096: 100.0, 16384: 500.0}
 
 FRESH = """
 import json, sys, time
@@ -65,6 +71,53 @@ def warm(path: Path, space: str, ids: list[int]) -> float:
     return statistics.median(times)
 
 
+def cluster_map_lists(nlist: int, kind: str) -> tuple[Any, Any]:
+    """Centroids and list sizes like an IVF index's (as in tests/test_layouts.py): even lists
+    for ``uniform``; blobs, skewed sizes (imbalance ≈ 2.7) and 5 % empty lists for
+    ``clustered``."""
+    import numpy as np
+
+    rng = np.random.default_rng(nlist)
+    if kind == "uniform":
+        return rng.random((nlist, 32)).astype("f4"), rng.poisson(50, nlist)
+    blobs = rng.standard_normal((16, 32)) * 4
+    centroids = blobs[rng.integers(0, 16, nlist)] + rng.standard_normal((nlist, 32))
+    sizes = np.round(rng.lognormal(0.0, 1.0, nlist) * 30).astype(np.int64)
+    sizes[rng.random(nlist) < 0.05] = 0
+    return centroids.astype("f4"), sizes
+
+
+def bench_cluster_map(nlists: list[int], repeat: int) -> int:
+    import os
+
+    import numpy as np
+
+    from feder.layouts.cluster_map import cluster_map
+
+    cluster_map(*cluster_map_lists(64, "uniform"))  # imports (scipy) outside the timings
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    print(f"{'nlist':>7} {'data':<10} {'wall ms':>9} {'cpu ms':>8} {'method':<8} "
+          f"{'max area err':>12}  goal")
+    for nlist in nlists:
+        for kind in ("uniform", "clustered"):
+            centroids, sizes = cluster_map_lists(nlist, kind)
+            walls, cpus = [], []
+            for _ in range(repeat if nlist <= 16384 else 1):
+                t0, c0 = time.perf_counter(), time.process_time()
+                cmap = cluster_map(centroids, sizes, 800, 500)
+                walls.append(time.perf_counter() - t0)
+                cpus.append(time.process_time() - c0)
+            wall = statistics.median(walls) * 1e3
+            goal = CLUSTER_MAP_GOALS_MS.get(nlist)
+            verdict = "" if goal is None else f"≤ {goal:g} ms {'ok' if wall <= goal else 'MISSED'}"
+            error = float(np.max(np.abs(cmap.areas - cmap.targets) / cmap.targets))
+            print(f"{nlist:>7} {kind:<10} {wall:>9.0f} {statistics.median(cpus) * 1e3:>8.0f} "
+                  f"{cmap.method:<8} {cmap.max_area_error:>6.4f} ({error:.3f} own)  {verdict}",
+                  flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -74,7 +127,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--umap", action="store_true", help="also time projectMethod='umap'")
     parser.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir()) / "feder-bench"))
+    parser.add_argument("--cluster-map", action="store_true",
+                        help="time only the cluster map at --nlists, then exit")
+    parser.add_argument("--nlists", default="1024,4096,16384,65536")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    if args.cluster_map:
+        return bench_cluster_map([int(v) for v in args.nlists.split(",")], args.repeat)
     cache = Path(args.cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
 

@@ -10,7 +10,9 @@ similar centroids near each other.
    areas has a sparse Jacobian (a graph Laplacian: ``∂A_i/∂w_j = -|e_ij| / (2 |s_i - s_j|)``
    over the shared edges ``e_ij``), so damped Newton steps (Kitagawa, Mérigot and Thibert
    2019) converge in a handful of diagrams. Sites never move, so neighbours stay neighbours.
-   Cells are convex, tile the box, and have their target areas to ``tolerance``.
+   Cells are convex, tile the box, and have their target areas to ``tolerance``. qhull
+   computes the first triangulation; later steps usually only flip a few edges of it (Lawson
+   flips in the lifted space), which costs less than a new hull.
 3. If qhull cannot triangulate (degenerate input) or Newton does not converge, the treemap
    rectangles are used as they are (``method == "treemap"``).
 """
@@ -173,6 +175,38 @@ _CG_RTOL = 1e-4
 _ALPHA = 0.125
 # Every cell, tiny ones included, ends within this many ``tolerance`` of its own target.
 _OWN = 5.0
+# At most n / _FLIPS_PER edge flips update a triangulation; more start a new hull.
+_FLIPS_PER = 8
+
+
+class _Triangulation(NamedTuple):
+    """The regular triangulation behind a power diagram (the lower hull of the lifted sites
+    and the four frame points) and what turning it into cells needs. It stays valid for new
+    weights as long as it stays regular, which Newton's last steps usually keep.
+
+    ``points``: ``(n + 4, 2)`` sites then frame, centred on the box; ``triangles``: ``(m, 3)``
+    indices into ``points``; ``neighbours``: ``(m, 3)`` the triangle across the edge opposite
+    each corner (−1 on the rim); ``cell_facet``: the triangle of each cell vertex, cells in site
+    order, each cycled by angle, with ``counts`` vertices per cell; ``edge_*``: each edge
+    between two sites — the triangles on its two sides and the two sites; ``check_*``: each
+    interior edge — a triangle, its corner opposite the edge (position), one of its corners on
+    the edge, the corner across it.
+    """
+
+    points: np.ndarray
+    triangles: np.ndarray
+    neighbours: np.ndarray
+    cell_facet: np.ndarray
+    counts: np.ndarray
+    edge_f: np.ndarray
+    edge_g: np.ndarray
+    edge_i: np.ndarray
+    edge_j: np.ndarray
+    check_t: np.ndarray
+    check_k: np.ndarray
+    check_a: np.ndarray
+    check_l: np.ndarray
+    reusable: bool  # simplicial (joggled) output; qhull's merged "Qt" output can repeat triangles
 
 
 class _Diagram(NamedTuple):
@@ -185,6 +219,7 @@ class _Diagram(NamedTuple):
     edge_i: np.ndarray
     edge_j: np.ndarray
     coupling: np.ndarray
+    triangulation: _Triangulation
 
 
 def _solve_power_diagram(rects: np.ndarray, targets: np.ndarray, width: float, height: float,
@@ -207,18 +242,22 @@ def _solve_power_diagram(rects: np.ndarray, targets: np.ndarray, width: float, h
     floor = 0.1 * min(float(diagram.areas.min()), float(targets.min()))
     for _ in range(iterations + 1):
         residual = targets - diagram.areas
-        if (_error(diagram.areas, targets) <= tolerance
+        error = _error(diagram.areas, targets)
+        if (error <= tolerance
                 and float(np.max(np.abs(residual) / targets)) <= _OWN * tolerance):
             xy, offsets = _drop_repeated_vertices(diagram.xy, diagram.offsets,
                                                   1e-6 * max(width, height))
             return xy, offsets, polygon_areas(xy, offsets)
-        direction = _newton_direction(diagram, residual)
+        # inexact Newton: a looser solve while far from the solution
+        direction = _newton_direction(diagram, residual,
+                                      float(np.clip(0.01 * error, _CG_RTOL, 1e-2)))
         if direction is None:
             return None
         size = float(np.linalg.norm(residual))
         step = 1.0
         while True:
-            trial = _power_diagram(sites, weights + step * direction, width, height, order)
+            trial = _power_diagram(sites, weights + step * direction, width, height, order,
+                                   diagram.triangulation)
             if trial is None:
                 return None
             if (trial.areas.min() >= floor
@@ -232,7 +271,8 @@ def _solve_power_diagram(rects: np.ndarray, targets: np.ndarray, width: float, h
     return None
 
 
-def _newton_direction(diagram: _Diagram, residual: np.ndarray) -> np.ndarray | None:
+def _newton_direction(diagram: _Diagram, residual: np.ndarray, rtol: float,
+                      ) -> np.ndarray | None:
     """Solve ``J δ = residual`` for the weight step, ``J`` the area Jacobian (a weighted graph
     Laplacian, singular along constant weights), by Jacobi-preconditioned conjugate
     gradients; ``None`` when they fail."""
@@ -249,7 +289,7 @@ def _newton_direction(diagram: _Diagram, residual: np.ndarray) -> np.ndarray | N
                      shape=(n, n)).tocsr()
     inverse = 1.0 / diag
     precondition = LinearOperator((n, n), matvec=lambda v: inverse * v, dtype=np.float64)
-    step, info = cg(jac, residual - residual.mean(), rtol=_CG_RTOL, maxiter=20 * n + 100,
+    step, info = cg(jac, residual - residual.mean(), rtol=rtol, maxiter=20 * n + 100,
                     M=precondition)
     if info < 0 or not np.isfinite(step).all():
         return None
@@ -285,71 +325,256 @@ def power_cells(sites: np.ndarray, weights: np.ndarray, width: float, height: fl
 
 
 def _power_diagram(sites: np.ndarray, weights: np.ndarray, width: float, height: float,
-                   order: np.ndarray) -> _Diagram | None:
-    """The power diagram of ``sites`` (inside the box) as the lower hull of the lifted points
-    ``(x, y, x² + y² - w)``, fed to qhull in ``order``; ``None`` if qhull fails."""
+                   order: np.ndarray, previous: _Triangulation | None = None,
+                   ) -> _Diagram | None:
+    """The power diagram of ``sites`` (inside the box) with ``weights``: ``previous``'s
+    triangulation if it is still regular for these weights, else qhull's lower hull of the
+    lifted points ``(x, y, x² + y² − w)`` (fed in ``order``); ``None`` if qhull fails."""
+    origin = np.array([width / 2.0, height / 2.0])
+    if previous is not None and previous.reusable:
+        # Newton's steps move few edges: flip those instead of a new hull
+        points = previous.points
+        lifted_z = _lifted_z(points, weights)
+        tri: _Triangulation | None = previous
+        vertices = _power_vertices(points, lifted_z, previous.triangles)
+        illegal = _illegal_edges(previous, lifted_z, vertices)
+        if illegal.any():
+            # a few hundred Python flips cost about one hull of 16k sites
+            limit = max(32, sites.shape[0] // _FLIPS_PER)
+            flipped = (_flip_to_regular(previous, lifted_z, illegal, limit)
+                       if np.count_nonzero(illegal) <= limit // 2 else None)
+            tri = None
+            if flipped is not None:
+                vertices = _power_vertices(points, lifted_z, flipped[0])
+                if np.isfinite(vertices).all():
+                    tri = _assemble(points, *flipped, vertices, True)
+        if tri is not None and np.isfinite(vertices).all():
+            diagram = _cells(tri, vertices + origin, sites, width, height)
+            if abs(float(diagram.areas.sum()) - width * height) <= 1e-9 * width * height:
+                return diagram
+    # Four far points close the diagram. For x in the box, a site's power distance is at most
+    # diagonal² (weights ≥ 0) and a frame point's at least (far − max(w, h)/2)², so the frame
+    # cells never reach the box; nearer frame points keep the lifted coordinates small.
+    far = 0.5 * max(width, height) + 1.5 * float(np.hypot(width, height))
+    frame = np.array([[-far, -far], [far, -far], [far, far], [-far, far]])
+    points = np.vstack([sites - origin, frame])  # by label: sites, then the frame
+    lifted_z = _lifted_z(points, weights)
+    made = _triangulate(points, lifted_z, order)
+    if made is None:
+        return None
+    triangulation, vertices = made
+    return _cells(triangulation, vertices + origin, sites, width, height)
+
+
+def _lifted_z(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``x² + y² − w`` with weights shifted to a minimum of 0 (the frame's weight)."""
+    n = weights.shape[0]
+    shifted = np.concatenate([weights - weights.min(), np.zeros(points.shape[0] - n)])
+    return np.asarray((points**2).sum(1) - shifted)
+
+
+def _power_vertices(points: np.ndarray, lifted_z: np.ndarray, triangles: np.ndarray,
+                    ) -> np.ndarray:
+    """The power vertex of each triangle ``(i, j, k)``: the point ``c`` with equal power
+    distance to its three sites, ``2c·(p_j − p_i) = z_j − z_i`` (Cramer's rule)."""
+    d1 = points[triangles[:, 1]] - points[triangles[:, 0]]
+    d2 = points[triangles[:, 2]] - points[triangles[:, 0]]
+    r1 = (lifted_z[triangles[:, 1]] - lifted_z[triangles[:, 0]]) / 2.0
+    r2 = (lifted_z[triangles[:, 2]] - lifted_z[triangles[:, 0]]) / 2.0
+    det = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.stack([(r1 * d2[:, 1] - r2 * d1[:, 1]) / det,
+                         (d1[:, 0] * r2 - d2[:, 0] * r1) / det], axis=1)
+
+
+def _illegal_edges(tri: _Triangulation, lifted_z: np.ndarray, vertices: np.ndarray,
+                   ) -> np.ndarray:
+    """Per interior edge (``tri.check_*``): is it not locally regular — does the corner across
+    it have a smaller power distance at the triangle's power vertex than the triangle's own
+    corners? (With none, the triangulation is the regular one and no site is hidden.)"""
+    c = vertices[tri.check_t]
+    p_a, p_l = tri.points[tri.check_a], tri.points[tri.check_l]
+    own = lifted_z[tri.check_a] - 2.0 * (c * p_a).sum(1)
+    across = lifted_z[tri.check_l] - 2.0 * (c * p_l).sum(1)
+    slack = 1e-12 * float(np.abs(lifted_z).max())
+    return np.asarray(across < own - slack)
+
+
+def _triangulate(points: np.ndarray, lifted_z: np.ndarray, order: np.ndarray,
+                 ) -> tuple[_Triangulation, np.ndarray] | None:
+    """qhull's lower hull of the lifted points, with its power vertices (centred)."""
     from scipy.spatial import ConvexHull, QhullError
 
-    n = sites.shape[0]
-    origin = np.array([width / 2.0, height / 2.0])
-    # Four far points close the diagram: with weights ≥ 0 their cells never reach the box.
-    far = 3.0 * (width + height)
-    frame = np.array([[-far, -far], [far, -far], [far, far], [-far, far]])
-    points = np.vstack([sites[order] - origin, frame])
-    lifted = np.column_stack(
-        [points, (points**2).sum(1) - np.concatenate([(weights - weights.min())[order],
-                                                     np.zeros(4)])])
-    try:
-        # "QJ" joggles the input by ~1e-11 of its range instead of merging coplanar facets:
-        # twice as fast, simplicial output, and deterministic (qhull's fixed default seed);
-        # "Pp" skips the precision report.
-        hull = ConvexHull(lifted, qhull_options="QJ Pp")
-    except (QhullError, ValueError):
-        return None
+    n = points.shape[0] - 4
     label = np.concatenate([order, np.arange(n, n + 4)])
-    simplices = label[hull.simplices]
-    eq = hull.equations
-    lower = eq[:, 2] < 0
-    facets = np.flatnonzero(lower)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vertices = -eq[:, :2] / (2.0 * eq[:, 2:3]) + origin
+    lifted = np.column_stack([points[label], lifted_z[label]])
+    found = None
+    # "QJ" joggles the input by ~1e-11 of its range instead of merging coplanar facets:
+    # twice as fast, simplicial, deterministic (qhull's fixed default seed). "Qbb" scales the
+    # lifted coordinate to the others' range (without it the joggle can hide sites a fraction
+    # of a pixel apart); "Pp" skips the precision report. If a cell comes out empty, the
+    # exact (merging) hull decides whether it really is.
+    for options in ("QJ Qbb Pp", "Qt Qbb Pp"):
+        try:
+            hull = ConvexHull(lifted, qhull_options=options)
+        except (QhullError, ValueError):
+            continue
+        lower = hull.equations[:, 2] < 0  # a positive scale (Qbb) keeps the sign
+        triangles = label[hull.simplices[lower]]
+        vertices = _power_vertices(points, lifted_z, triangles)
+        if not np.isfinite(vertices).all():
+            continue
+        found = (hull, lower, triangles, vertices, options.startswith("QJ"))
+        if np.bincount(triangles.ravel(), minlength=n + 4)[:n].all():
+            break
+    if found is None:
+        return None
+    hull, lower, triangles, vertices, joggled = found
+    index = np.full(lower.shape[0], -1, np.int64)
+    index[lower] = np.arange(triangles.shape[0])
+    neighbours = index[hull.neighbors[lower]]  # across the edge opposite each corner
+    return _assemble(points, triangles, neighbours, vertices, joggled), vertices
 
-    # cells: each lower facet's power vertex belongs to its three sites; sort by angle
-    site_of = simplices[facets].ravel()
-    vertex_of = np.repeat(facets, 3)
+
+def _assemble(points: np.ndarray, triangles: np.ndarray, neighbours: np.ndarray,
+              vertices: np.ndarray, reusable: bool) -> _Triangulation:
+    """The cell cycles, shared edges and regularity checks of a triangulation."""
+    n = points.shape[0] - 4
+    m = triangles.shape[0]
+    # each cell's vertices: the power vertices of its triangles, cycled by angle
+    site_of = triangles.ravel()
+    facet_of = np.repeat(np.arange(m), 3)
     real = site_of < n
-    site_of, vertex_of = site_of[real], vertex_of[real]
+    site_of, facet_of = site_of[real], facet_of[real]
     counts = np.bincount(site_of, minlength=n)
-    v = vertices[vertex_of]
+    v = vertices[facet_of]
     safe = np.maximum(counts, 1)
     mean_x = np.bincount(site_of, v[:, 0], minlength=n) / safe
     mean_y = np.bincount(site_of, v[:, 1], minlength=n) / safe
     angle = np.arctan2(v[:, 1] - mean_y[site_of], v[:, 0] - mean_x[site_of])
-    xy = v[np.argsort(site_of * 8.0 + angle)]
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    xy, offsets = _clip_cells(xy, offsets, width, height)
+    cell_facet = facet_of[np.argsort(site_of * 8.0 + angle)]
 
-    # shared edges between two real sites, clipped to the box, for the Jacobian
-    neighbours = hull.neighbors[facets]
-    pairs = []
+    edges = []
+    checks = []
+    rows = np.arange(m)
     for k in range(3):
         other = neighbours[:, k]
-        a = simplices[facets, (k + 1) % 3]
-        b = simplices[facets, (k + 2) % 3]
-        keep = lower[other] & (facets < other) & (a < n) & (b < n)
-        pairs.append((facets[keep], other[keep], a[keep], b[keep]))
-    f, g, i, j = (np.concatenate(column) for column in zip(*pairs, strict=True))
-    a, b = vertices[f], vertices[g]
+        a = triangles[:, (k + 1) % 3]
+        b = triangles[:, (k + 2) % 3]
+        inner = np.flatnonzero((other >= 0) & (rows < other))
+        across = (neighbours[other[inner]] == inner[:, None]).argmax(axis=1)
+        checks.append((inner, np.full(inner.size, k), a[inner],
+                       triangles[other[inner], across]))
+        both = inner[(a[inner] < n) & (b[inner] < n)]
+        edges.append((both, other[both], a[both], b[both]))
+    f, g, i, j = (np.concatenate(column) for column in zip(*edges, strict=True))
+    t, ck, ca, cl = (np.concatenate(column) for column in zip(*checks, strict=True))
+    return _Triangulation(points, triangles, neighbours, cell_facet, counts, f, g, i, j, t, ck,
+                          ca, cl, reusable)
+
+
+def _flip_to_regular(tri: _Triangulation, lifted_z: np.ndarray, illegal: np.ndarray,
+                     limit: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Lawson flips from ``tri`` to the regular triangulation for new weights (lifted
+    ``lifted_z``), starting from the ``illegal`` checks: ``(triangles, neighbours)``, or
+    ``None`` when more than ``limit`` flips are needed or a site would have to disappear
+    (a non-convex quadrilateral: qhull then starts afresh)."""
+    pts: list[list[float]] = tri.points.tolist()
+    z: list[float] = lifted_z.tolist()
+    triangles = tri.triangles.copy()
+    neighbours = tri.neighbours.copy()
+    # rows touched so far, as lists (converting every row costs more than the flips)
+    tris: dict[int, list[int]] = {}
+    nbs: dict[int, list[int]] = {}
+
+    def corners(t: int) -> list[int]:
+        row = tris.get(t)
+        if row is None:
+            row = tris[t] = triangles[t].tolist()
+            nbs[t] = neighbours[t].tolist()
+        return row
+
+    def across_of(t: int) -> list[int]:
+        corners(t)
+        return nbs[t]
+
+    def power_vertex(a: int, b: int, c: int) -> tuple[float, float] | None:
+        (ax, ay), (bx, by), (cx, cy) = pts[a], pts[b], pts[c]
+        d1x, d1y, d2x, d2y = bx - ax, by - ay, cx - ax, cy - ay
+        r1, r2 = (z[b] - z[a]) / 2.0, (z[c] - z[a]) / 2.0
+        det = d1x * d2y - d1y * d2x
+        if det == 0.0:
+            return None
+        return (r1 * d2y - r2 * d1y) / det, (d1x * r2 - d2x * r1) / det
+
+    def orient(a: int, b: int, c: int) -> float:
+        (ax, ay), (bx, by), (cx, cy) = pts[a], pts[b], pts[c]
+        return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+
+    slack = 1e-12 * float(np.abs(lifted_z).max())
+    start = np.flatnonzero(illegal)
+    stack = list(zip(tri.check_t[start].tolist(), tri.check_k[start].tolist(), strict=True))
+    flips = 0
+    while stack:
+        t, k = stack.pop()
+        u = across_of(t)[k]
+        if u < 0:
+            continue
+        tt = corners(t)
+        p, q, r = tt[k], tt[(k + 1) % 3], tt[(k + 2) % 3]
+        uu, nu = corners(u), across_of(u)
+        l_ = uu[nu.index(t)]
+        c = power_vertex(p, q, r)
+        if c is None:
+            return None
+        own = z[p] - 2.0 * (c[0] * pts[p][0] + c[1] * pts[p][1])
+        across = z[l_] - 2.0 * (c[0] * pts[l_][0] + c[1] * pts[l_][1])
+        if across >= own - slack:
+            continue  # legal (again)
+        # the diagonal p–l must cross q–r, else the quadrilateral is not convex
+        if orient(p, l_, q) * orient(p, l_, r) >= 0 or orient(q, r, p) * orient(q, r, l_) >= 0:
+            return None
+        flips += 1
+        if flips > limit:
+            return None
+        nt = nbs[t]
+        n_tq, n_tr = nt[(k + 1) % 3], nt[(k + 2) % 3]  # across p–r, across p–q
+        n_uq, n_ur = nu[uu.index(q)], nu[uu.index(r)]  # across r–l, across q–l
+        tris[t], nbs[t] = [p, q, l_], [n_ur, u, n_tr]
+        tris[u], nbs[u] = [p, l_, r], [n_uq, n_tq, t]
+        if n_ur >= 0:
+            row = across_of(n_ur)
+            row[row.index(u)] = t
+        if n_tq >= 0:
+            row = across_of(n_tq)
+            row[row.index(t)] = u
+        stack += [(t, 0), (t, 2), (u, 0), (u, 1)]
+    if tris:
+        touched = np.fromiter(tris, np.int64, len(tris))
+        triangles[touched] = np.asarray([tris[t] for t in touched.tolist()], np.int64)
+        neighbours[touched] = np.asarray([nbs[t] for t in touched.tolist()], np.int64)
+    return triangles, neighbours
+
+
+def _cells(tri: _Triangulation, vertices: np.ndarray, sites: np.ndarray, width: float,
+           height: float) -> _Diagram:
+    """Cells, areas and Jacobian couplings of a triangulation's diagram; ``vertices``: the
+    power vertices in box coordinates."""
+    n = tri.counts.shape[0]
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(tri.counts, out=offsets[1:])
+    xy, offsets = _clip_cells(vertices[tri.cell_facet], offsets, width, height)
+    a, b = vertices[tri.edge_f], vertices[tri.edge_g]
     length = np.hypot(*(b - a).T)
     # only segments with an end outside the box need clipping
     ends = np.concatenate([a, b], axis=1)
     out = np.flatnonzero((ends.min(1) < 0) | (ends[:, [0, 2]].max(1) > width)
                          | (ends[:, [1, 3]].max(1) > height))
     length[out] = _clipped_lengths(a[out], b[out], width, height)
-    distance = np.hypot(*(sites[i] - sites[j]).T)
+    distance = np.hypot(*(sites[tri.edge_i] - sites[tri.edge_j]).T)
     coupling = length / (2.0 * np.maximum(distance, 1e-12))
-    return _Diagram(xy, offsets, polygon_areas(xy, offsets), i, j, coupling)
+    return _Diagram(xy, offsets, polygon_areas(xy, offsets), tri.edge_i, tri.edge_j,
+                    coupling, tri)
 
 
 def _clip_cells(xy: np.ndarray, offsets: np.ndarray, width: float, height: float,
