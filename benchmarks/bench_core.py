@@ -14,6 +14,9 @@ same process, it measures
   lazy) — goal ratio ≤ 1;
 - IVF: one query at a time, feder's trace vs ``index.search`` at ``--nprobe`` (goal ≤ 3×);
 - HNSW: one query at a time at ``--ef``, feder's trace vs ``knn_query`` (goal ≤ 10 ms at 100k);
+- faiss formats (``--faiss-hnsw-sizes``, ``--ivfpq-sizes``): faiss's own HNSW32 (``IHNf``,
+  autofaiss's default) at ``--ef`` and IVF_PQ (``IwPQ``, PQ dim/4 × 8 bits) at ``--nprobe``,
+  load and trace against faiss's ``read_index`` / ``search`` in the same process;
 - the fraction of queries whose trace ids equal the library's ids exactly;
 - read vs map (``--read-vs-map``, on by default): each index file loaded in a fresh process
   read into memory and memory-mapped, the load time and the RSS after loading and after one
@@ -209,6 +212,83 @@ def bench_hnsw(n: int, args, rows: list, notes: list) -> None:
                              f"HNSW n={n} trace"))
 
 
+def faiss_hnsw_cache_path(cache_dir: str | Path, n: int, dim: int, seed: int) -> Path:
+    """Where the benchmark faiss HNSW32 (autofaiss's default, ``IHNf``) is cached."""
+    return Path(cache_dir) / f"faiss_hnsw32_n{n}_d{dim}_efc40_s{seed}.index"
+
+
+def ivfpq_cache_path(cache_dir: str | Path, n: int, dim: int, seed: int) -> Path:
+    """Where the benchmark IVF_PQ (nlist ≈ 4·√n, PQ dim/4 × 8 bits, ``IwPQ``) is cached."""
+    return Path(cache_dir) / f"ivfpq_n{n}_d{dim}_nl{nlist_for(n)}_pq{dim // 4}_s{seed}.index"
+
+
+def build_faiss_format(path: Path, n: int, dim: int, seed: int, kind: str) -> float:
+    """Build and cache a faiss ``HNSW32`` or ``IVF…,PQ…`` index of the benchmark data."""
+    if path.exists():
+        return 0.0
+    t0 = time.perf_counter()
+    data = make_data(n, dim, seed)
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    try:
+        if kind == "hnsw":
+            index = faiss.IndexHNSWFlat(dim, 32)
+            index.hnsw.efConstruction = 40
+        else:
+            nlist = nlist_for(n)
+            index = faiss.IndexIVFPQ(faiss.IndexFlatL2(dim), dim, nlist, dim // 4, 8)
+            rng = np.random.default_rng(seed + 1)
+            index.train(data[rng.choice(n, min(n, 64 * nlist), replace=False)])
+            index.nprobe = 16
+        index.add(data)
+    finally:
+        faiss.omp_set_num_threads(1)
+    faiss.write_index(index, str(path) + ".tmp")
+    os.replace(str(path) + ".tmp", path)
+    return time.perf_counter() - t0
+
+
+def bench_faiss_formats(n: int, kind: str, args, rows: list, notes: list) -> None:
+    """faiss HNSW32 (``kind="hnsw"``) or IVF_PQ (``"ivfpq"``): ``feder.load_index`` vs
+    ``faiss.read_index``, then feder's trace vs ``index.search`` one query at a time (faiss
+    HNSW at ``--ef``, IVF_PQ at ``--nprobe``), and how often the ids agree exactly."""
+    cache = faiss_hnsw_cache_path if kind == "hnsw" else ivfpq_cache_path
+    path = cache(args.cache_dir, n, args.dim, args.seed)
+    label = f"faiss HNSW32 n={n:,}" if kind == "hnsw" else \
+        f"IVF{nlist_for(n)},PQ{args.dim // 4} n={n:,}"
+    built = build_faiss_format(path, n, args.dim, args.seed, kind)
+    if built:
+        notes.append(f"built {label} in {built:.0f} s")
+    size_mb = path.stat().st_size / 1e6
+    faiss.read_index(str(path))  # warm the page cache
+    t_faiss = median_time(lambda: faiss.read_index(str(path)), args.repeat)
+    t_feder = median_time(lambda: feder.load_index(path), args.repeat)
+    rows.append((f"{label} ({size_mb:.0f} MB)", "load", f"{t_feder * 1e3:.1f} ms",
+                 f"{t_faiss * 1e3:.1f} ms", t_feder / t_faiss, f"≤ {GOALS['load']:g}", ""))
+
+    index = faiss.read_index(str(path))
+    parsed = feder.load_index(path)
+    qs = make_data(args.queries, args.dim, args.seed + 7)
+    k = args.k
+    if kind == "hnsw":
+        params = faiss.SearchParametersHNSW(efSearch=args.ef)
+        knobs = {"ef": args.ef}
+        measure, goal = f"trace ef={args.ef} k={k}", f"≤ {GOALS['hnsw_ms']:g} ms"
+    else:
+        params = faiss.SearchParametersIVF(nprobe=args.nprobe)
+        knobs = {"nprobe": args.nprobe}
+        measure, goal = f"trace nprobe={args.nprobe} k={k}", f"≤ {GOALS['ivf']:g}"
+    lib_t, lib_out = per_query(lambda q: index.search(q[None], k, params=params)[1][0], qs)
+    passes = ("first visit", "warm") if kind == "ivfpq" else ("",)
+    for note in passes:
+        fed_t, fed_out = per_query(lambda q: parsed.search(q, k=k, **knobs).ids, qs)
+        same = np.mean([np.array_equal(a, b) for a, b in zip(fed_out, lib_out, strict=True)])
+        rows.append((label, f"{measure} {note}".rstrip(), f"{fed_t * 1e3:.2f} ms",
+                     f"{lib_t * 1e3:.3f} ms", fed_t / lib_t, goal, f"{same:.1%}"))
+    if args.profile:
+        notes.append(profile(lambda q: parsed.search(q, k=k, **knobs), qs[:50],
+                             f"{label} trace"))
+
+
 _READ_VS_MAP_CHILD = r"""
 import json, sys, time
 import numpy as np
@@ -288,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hnsw-sizes", default="100000",
                         help="HNSW sizes (1M×128 takes several minutes to build on 2 cores); "
                              "empty for none")
+    parser.add_argument("--faiss-hnsw-sizes", default="100000",
+                        help="faiss HNSW32 (IHNf) sizes; empty for none")
+    parser.add_argument("--ivfpq-sizes", default="100000",
+                        help="faiss IVF_PQ (IwPQ, PQ dim/4) sizes, e.g. 1000000; empty for none")
     parser.add_argument("--dim", type=int, default=128)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--k", type=int, default=10)
@@ -322,6 +406,12 @@ def main(argv: list[str] | None = None) -> int:
             path = hnsw_cache_path(args.cache_dir, n, args.dim, args.seed)
             build_hnsw(path, n, args.dim, args.seed)
             bench_read_vs_map(path, f"HNSW M16 n={n:,}", "l2", args, map_rows)
+
+    if not args.only_read_vs_map:
+        for n in [int(v) for v in args.faiss_hnsw_sizes.split(",") if v.strip()]:
+            bench_faiss_formats(n, "hnsw", args, rows, notes)
+        for n in [int(v) for v in args.ivfpq_sizes.split(",") if v.strip()]:
+            bench_faiss_formats(n, "ivfpq", args, rows, notes)
 
     print(f"dim={args.dim}, {args.queries} queries (median per query), load = median of "
           f"{args.repeat}, faiss {faiss.__version__}, hnswlib {version('hnswlib')}, "

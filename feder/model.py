@@ -267,9 +267,10 @@ def _check_owner(owner: Any) -> None:
 
 @dataclass(eq=False)
 class FlatIndex:
-    """A faiss ``IndexFlat`` (``IxF2`` L2, ``IxFI`` inner product, ``IxFl`` other metrics) or
-    ``IndexScalarQuantizer`` (``IxSQ``: ``vectors`` are the decoded codes), possibly inside an
-    ``IndexIDMap``/``IndexIDMap2`` (``id_map_fourcc``).
+    """A faiss ``IndexFlat`` (``IxF2`` L2, ``IxFI`` inner product, ``IxFl`` other metrics),
+    ``IndexScalarQuantizer`` (``IxSQ``) or ``IndexPQ`` (``IxPq``) — for the coded ones
+    ``vectors`` are the decoded codes — possibly inside an ``IndexIDMap``/``IndexIDMap2``
+    (``id_map_fourcc``).
 
     Row ``r`` of ``vectors`` is faiss's internal id ``r``; ``ids[r]`` is the id faiss returns
     for it (``r`` itself, or ``id_map[r]`` under an id map).
@@ -282,11 +283,14 @@ class FlatIndex:
     ntotal: int
     ids: np.ndarray  # (ntotal,) int64: arange, or the id map
     source: str
-    fourcc: str  # "IxF2" | "IxFI" | "IxFl" | "IxSQ"
+    fourcc: str  # "IxF2" | "IxFI" | "IxFl" | "IxSQ" | "IxPq"
     id_map_fourcc: str | None = None  # "IxMp" | "IxM2" when wrapped in an id map
     _vectors: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.float32),
                                  repr=False)  # (ntotal, dim) float32 view
     _owner: Any = field(default=None, repr=False)
+    pq_codec: Any = field(default=None, repr=False)  # IxPq: the product quantizer
+    pq_indices: np.ndarray | None = field(default=None, repr=False)  # IxPq: (ntotal, M) int64
+    pq_search_type: int = 0  # IxPq: faiss's search_type (0 = plain PQ tables)
     qtype: str | None = None  # the scalar quantizer type of an IxSQ (vectors = reconstructions)
     search_vectors: np.ndarray | None = field(default=None, repr=False)
     """IxSQ: ``(ntotal, dim) float32`` the codes decoded as faiss's distance computer sees them
@@ -361,8 +365,9 @@ class IDMapIVFIndex(IVFFlatIndex):
 
 @dataclass(eq=False)
 class FaissHNSWIndex(HNSWIndex):
-    """A faiss ``IndexHNSWFlat`` (``IHNf``) or ``IndexHNSWSQ`` (``IHNs``) in the hnswlib-shaped
-    model the graph views use.
+    """A faiss ``IndexHNSWFlat`` (``IHNf``), ``IndexHNSWSQ`` (``IHNs``) or ``IndexHNSWPQ``
+    (``IHNp``) in the hnswlib-shaped model the graph views use (for coded storage ``vectors``
+    are the decoded codes).
 
     faiss keeps all levels in one ``neighbors`` array (``offsets[i]`` + the cumulative
     per-level widths, ``-1`` padded); the parser turns it into one CSR :class:`LevelGraph`
@@ -382,6 +387,8 @@ class FaissHNSWIndex(HNSWIndex):
     fourcc: str = "IHNf"
     id_map_fourcc: str | None = None
     storage_qtype: str | None = None  # IHNs: the storage's scalar quantizer type
+    pq_codec: Any = field(default=None, repr=False)  # IHNp: the storage's product quantizer
+    pq_indices: np.ndarray | None = field(default=None, repr=False)  # IHNp: (n, M) int64
     search_vectors: np.ndarray | None = field(default=None, repr=False)
     """IHNs: the storage codes decoded as faiss's distance computer sees them (``vectors``
     are the reconstructions the views show); ``None`` for flat storage."""

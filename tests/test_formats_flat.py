@@ -45,7 +45,6 @@ def assert_same_search(parsed: feder.Index, index: faiss.Index, qs: np.ndarray, 
 # index_factory strings of kinds feder does not read: each must be named, never "not a faiss
 # index"; (fourcc, a word of its name) as faiss 1.15.1 writes them.
 UNSUPPORTED = [
-    ("PQ4x4", "IxPq", "PQ"),
     ("PQ4x4fs", "IPfs", "fast-scan"),
     ("LSH", "IxHe", "LSH"),
     ("RQ2x4", "IxRq", "RQ"),
@@ -53,7 +52,6 @@ UNSUPPORTED = [
     ("IVF4,PQ4x4fs", "IwPf", "fast-scan"),
     ("IVF4,RQ2x4", "IwRQ", "IVF_RQ"),
     ("IVF4,RaBitQ", "Iwrq", "RaBitQ"),
-    ("HNSW8,PQ4x4", "IHNp", "HNSW_PQ"),
     ("PCA8,Flat", "IxPT", "pre-transformed"),
     ("L2norm,Flat", "IxPT", "pre-transformed"),
     ("OPQ4,IVF4,PQ4x4", "IxPT", "pre-transformed"),
@@ -120,14 +118,14 @@ def test_unknown_fourcc_is_a_format_error():
 
 
 def test_unsupported_inner_index_names_its_role_and_offset():
-    index = _trained("IDMap,PQ4x4")
+    index = _trained("IDMap,LSH")
     blob = blob_of(index)
     inner_at = 4 + 33  # IDMap fourcc + header (L2: no metric_arg)
-    assert blob[inner_at: inner_at + 4] == b"IxPq"
+    assert blob[inner_at: inner_at + 4] == b"IxHe"
     with pytest.raises(feder.UnsupportedIndexError) as info:
         feder.load_index(blob)
     message = str(info.value)
-    assert "inside IxMp" in message and "IxPq = PQ" in message
+    assert "inside IxMp" in message and "IxHe = LSH" in message
     assert f"byte offset {inner_at}" in message
 
 

@@ -309,9 +309,13 @@ def test_hnsw_sq_storage(factory, metric, d):
 
 
 def test_other_storage_is_refused_by_name():
-    index = faiss.index_factory(8, "HNSW4,PQ4x4")
-    x = clustered(300, 8, 1)
-    index.train(x)
-    index.add(x)
-    with pytest.raises(feder.UnsupportedIndexError, match="IHNp = HNSW_PQ"):
-        feder.load_index(index)
+    """A storage sub-index feder does not read is named with its role and offset."""
+    index, _ = build("l2", n=50, d=8, M=4)
+    blob = bytearray(blob_of(index))
+    storage_at = len(blob) - (4 + 33 + 8 + 50 * 8 * 4)
+    assert blob[storage_at: storage_at + 4] == b"IxF2"
+    blob[storage_at: storage_at + 4] = b"IxHe"
+    with pytest.raises(feder.UnsupportedIndexError, match="the storage of IHNf: IxHe = LSH") \
+            as info:
+        feder.load_index(bytes(blob))
+    assert f"byte offset {storage_at}" in str(info.value)

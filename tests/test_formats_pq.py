@@ -204,3 +204,61 @@ def test_corrupt_pq_fields_report_offsets():
         feder.load_index(bytes(bad))
     with pytest.raises(feder.TruncatedIndexError):
         feder.load_index(blob[:-2])
+
+
+@pytest.mark.parametrize(("d", "M", "nbits"), [(16, 8, 8), (32, 16, 8), (32, 8, 4), (12, 4, 6)])
+@pytest.mark.parametrize("metric", ["l2", "ip"])
+def test_flat_pq_equals_faiss(d, M, nbits, metric):
+    """IxPq (IndexPQ): an exhaustive scan of table sums."""
+    data = clustered(1500, d, 2)
+    index = faiss.IndexPQ(d, M, nbits, METRICS[metric])
+    index.train(data)
+    index.add(data)
+    blob = blob_of(index)
+    assert blob[:4] == b"IxPq"
+    parsed = feder.load_index(blob)
+    model = parsed.model
+    assert parsed.kind == "flat" and model.fourcc == "IxPq"
+    np.testing.assert_array_equal(model.vectors, index.reconstruct_n(0, 1500))
+    np.testing.assert_array_equal(model.pq_codec.centroids.reshape(-1),
+                                  faiss.vector_to_array(index.pq.centroids))
+    for k in (1, 10, 50):
+        assert_same_search(parsed, index, queries(data), k)
+
+
+def test_flat_pq_other_search_types_are_refused():
+    data = clustered(600, 16, 2)
+    index = faiss.IndexPQ(16, 8, 8)
+    index.train(data)
+    index.add(data)
+    index.search_type = faiss.IndexPQ.ST_polysemous
+    parsed = feder.load_index(blob_of(index))
+    polysemous = faiss.IndexPQ.ST_polysemous
+    with pytest.raises(feder.UnsupportedIndexError, match=f"search_type {polysemous}"):
+        parsed.search(data[0], k=3)
+
+
+@pytest.mark.parametrize("factory", ["HNSW8,PQ8", "HNSW8,PQ16", "HNSW8,PQ8x4"])
+@pytest.mark.parametrize("metric", ["l2", "ip"])
+def test_hnsw_pq_equals_faiss(factory, metric):
+    """IHNp: the graph over PQ storage; distances are faiss's table sums, so the visits
+    (distance computations counted by faiss) and the results agree exactly."""
+    data = clustered(2000, 32, 4)
+    index = faiss.index_factory(32, factory, METRICS[metric])
+    index.train(data)
+    index.add(data)
+    blob = blob_of(index)
+    assert blob[:4] == b"IHNp"
+    parsed = feder.load_index(blob)
+    assert parsed.kind == "faiss_hnsw" and parsed.model.fourcc == "IHNp"
+    np.testing.assert_array_equal(parsed.vectors, index.storage.reconstruct_n(0, 2000))
+    qs = queries(data, 20)
+    distances, ids = index.search(qs, 8)
+    stats = faiss.cvar.hnsw_stats
+    for i, q in enumerate(qs):
+        trace = parsed.search(q, k=8)
+        np.testing.assert_array_equal(trace.ids, ids[i])
+        np.testing.assert_allclose(trace.distances, distances[i], rtol=1e-5, atol=0)
+        stats.reset()
+        index.search(q[None], 8)
+        assert sum(int(level.edge_dst.size) for level in trace.levels) == stats.ndis

@@ -268,7 +268,11 @@ def format_samples() -> dict[str, bytes]:
     pq = faiss.IndexIVFPQ(faiss.IndexFlatL2(6), 6, 4, 3, 4)
     pq.train(clustered(400, 6, 15))
     pq.add(data)
+    flat_pq = faiss.IndexPQ(6, 3, 4)
+    flat_pq.train(clustered(400, 6, 16))
+    flat_pq.add(data)
     return {
+        "flat_pq": faiss.serialize_index(flat_pq).tobytes(),
         "ivf_pq": faiss.serialize_index(pq).tobytes(),
         "flat_sq8": faiss.serialize_index(flat_sq).tobytes(),
         "hnsw_sq4_ip": faiss.serialize_index(hnsw_sq).tobytes(),
@@ -283,7 +287,7 @@ def format_samples() -> dict[str, bytes]:
 
 
 FORMAT_KINDS = ["flat_l2", "idmap_flat_ip", "idmap2_ivf", "faiss_hnsw", "idmap_hnsw_ip",
-                "ivf_sq8", "ivf_sq4_ip_sprs", "flat_sq8", "hnsw_sq4_ip", "ivf_pq"]
+                "ivf_sq8", "ivf_sq4_ip_sprs", "flat_sq8", "hnsw_sq4_ip", "ivf_pq", "flat_pq"]
 
 
 def ivf_sq_fields(blob: bytes) -> list[tuple[int, str, str]]:
@@ -402,6 +406,12 @@ def format_fields(kind: str, blob: bytes) -> list[tuple[int, str, str]]:
     file, found by walking the layout with plain struct reads."""
     if kind in ("faiss_hnsw", "hnsw_sq4_ip"):
         return faiss_hnsw_fields(blob)
+    if kind == "flat_pq":
+        (n_cent,) = struct.unpack_from("<Q", blob, 37 + 24)
+        codes_at = 37 + 32 + 4 * n_cent
+        return [*_header_fields(0, "IxPq"), (37, "<Q", "pq d"), (45, "<Q", "pq M"),
+                (53, "<Q", "nbits"), (61, "<Q", "centroid count"),
+                (codes_at, "<Q", "code count"), (len(blob) - 9, "<i", "search_type")]
     if kind == "flat_sq8":
         return [*_header_fields(0, "IxSQ"), *sq_fields(blob, 37),
                 (len(blob) - 8 - _sq_bytes(blob, 0), "<Q", "code count")]

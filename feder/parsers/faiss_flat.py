@@ -79,3 +79,37 @@ def read_flat_sq(c: Cursor, end: int) -> FlatIndex:
         qtype=codec.name,
         search_vectors=vectors if np.array_equal(search, vectors) else search,
     )
+
+
+def read_flat_pq(c: Cursor, end: int) -> FlatIndex:
+    """Read an ``IndexPQ`` (``IxPq``): header, the product quantizer, the codes as a
+    ``std::vector<uint8_t>`` of ``ntotal·code_size`` bytes, then i32 ``search_type``, u8
+    ``encode_signs``, i32 ``polysemous_ht``."""
+    from .faiss_pq import read_pq
+
+    buf = c.buf
+    h = read_header(c, "IxPq header")
+    codec = read_pq(c, h.d, end, "IxPq product quantizer")
+    n_at = c.pos
+    n_bytes = read_count(c, "IxPq code byte count", 1, end)
+    if n_bytes != h.ntotal * codec.code_size:
+        raise buf.fail(f"IxPq stores {n_bytes} code bytes, expected ntotal·code_size = "
+                       f"{h.ntotal}·{codec.code_size} = {h.ntotal * codec.code_size}", n_at)
+    codes = c.array("u1", n_bytes, "IxPq codes").reshape(h.ntotal, codec.code_size)
+    search_type = c.scalar("i32", "IxPq search_type")
+    c.scalar("u8", "IxPq encode_signs")
+    c.scalar("i32", "IxPq polysemous_ht")
+    return FlatIndex(
+        dim=h.d,
+        metric=h.metric,
+        metric_type=h.metric_type,
+        metric_arg=h.metric_arg,
+        ntotal=h.ntotal,
+        ids=np.arange(h.ntotal, dtype=np.int64),
+        source=buf.name,
+        fourcc="IxPq",
+        _vectors=codec.decode(codes),
+        pq_codec=codec,
+        pq_indices=codec.indices(codes),
+        pq_search_type=int(search_type),
+    )

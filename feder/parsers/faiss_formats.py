@@ -45,7 +45,7 @@ _TABLE: tuple[FaissFormat, ...] = (
     FaissFormat("IxFl", "FLAT (IndexFlat)", "flat"),
     FaissFormat("IxFP", "FLAT L2 Panorama (IndexFlatL2Panorama)", "flat", _OTHER),
     FaissFormat("IxFp", "FLAT Panorama (IndexFlatPanorama)", "flat", _OTHER),
-    FaissFormat("IxPq", "PQ (IndexPQ)", "flat", _PQ),
+    FaissFormat("IxPq", "PQ (IndexPQ)", "flat"),
     FaissFormat("IxPQ", "PQ (IndexPQ, legacy layout)", "flat", _PQ),
     FaissFormat("IxPo", "PQ (IndexPQ, legacy layout)", "flat", _PQ),
     FaissFormat("IxSQ", "SQ (IndexScalarQuantizer)", "flat"),
@@ -116,7 +116,7 @@ _TABLE: tuple[FaissFormat, ...] = (
     # graphs
     FaissFormat("IHNf", "HNSW_FLAT (IndexHNSWFlat)", "graph"),
     FaissFormat("IHNs", "HNSW_SQ (IndexHNSWSQ)", "graph"),
-    FaissFormat("IHNp", "HNSW_PQ (IndexHNSWPQ)", "graph", _PQ),
+    FaissFormat("IHNp", "HNSW_PQ (IndexHNSWPQ)", "graph"),
     FaissFormat("IHN2", "HNSW_2LEVEL (IndexHNSW2Level)", "graph", _OTHER),
     FaissFormat("IHfP", "HNSW_FLAT Panorama (IndexHNSWFlatPanorama)", "graph", _OTHER),
     FaissFormat("IHNc", "HNSW_CAGRA (IndexHNSWCagra)", "graph", _OTHER),
@@ -164,7 +164,8 @@ FAISS_FOURCCS: dict[str, str] = {f.fourcc: f.name for f in _TABLE}
 """fourcc → the index type it stands for (names only)."""
 
 SUPPORTED = "IwFl = IVF_FLAT, IwSq = IVF_SQ, IwPQ = IVF_PQ, IxF2/IxFI/IxFl = FLAT, IxSQ = SQ, " \
-    "IHNf = HNSW_FLAT, IHNs = HNSW_SQ, IxMp/IxM2 id maps around them (and hnswlib indexes)"
+    "IxPq = PQ, IHNf/IHNs/IHNp = HNSW_FLAT/SQ/PQ, IxMp/IxM2 id maps around them (and " \
+    "hnswlib indexes)"
 """What feder reads, for refusal messages."""
 
 
@@ -279,6 +280,12 @@ def _read_flat_sq(c: Cursor, end: int) -> FlatIndex:
     return read_flat_sq(c, end)
 
 
+def _read_flat_pq(c: Cursor, end: int) -> FlatIndex:
+    from .faiss_flat import read_flat_pq
+
+    return read_flat_pq(c, end)
+
+
 def _read_hnsw(c: Cursor, end: int) -> FaissHNSWIndex:
     from .faiss_hnsw import read_faiss_hnsw
 
@@ -311,8 +318,10 @@ _READERS: dict[str, Reader] = {
     "IxFI": _read_flat,
     "IxFl": _read_flat,
     "IxSQ": _read_flat_sq,
+    "IxPq": _read_flat_pq,
     "IHNf": _read_hnsw,
     "IHNs": _read_hnsw,
+    "IHNp": _read_hnsw,
     "IxMp": _read_idmap,
     "IxM2": _read_idmap,
 }

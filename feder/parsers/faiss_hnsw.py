@@ -1,5 +1,5 @@
-"""Reader for faiss ``IndexHNSWFlat`` (``IHNf``) and ``IndexHNSWSQ`` (``IHNs``), into the
-graph model the views use.
+"""Reader for faiss ``IndexHNSWFlat`` (``IHNf``), ``IndexHNSWSQ`` (``IHNs``) and
+``IndexHNSWPQ`` (``IHNp``), into the graph model the views use.
 
 Layout (faiss ``impl/index_write.cpp``, ``write_HNSW``): fourcc, index header, then the HNSW
 as ``std::vector``s (a u64 count, then the items): ``assign_probas`` f64,
@@ -7,7 +7,7 @@ as ``std::vector``s (a u64 count, then the items): ``assign_probas`` f64,
 (ntotal + 1), ``neighbors`` i32 (all levels of a vector one after the other, each level
 ``cum[l+1] − cum[l]`` slots, ``-1`` padded); then i32 ``entry_point``, ``max_level``,
 ``efConstruction``, ``efSearch`` and a deprecated ``upper_beam``; then the storage sub-index
-(``IxF2``/``IxFI`` for HNSW_FLAT, ``IxSQ`` for HNSW_SQ).
+(``IxF2``/``IxFI`` for HNSW_FLAT, ``IxSQ`` for HNSW_SQ, ``IxPq`` for HNSW_PQ).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _CHUNK = 1 << 16  # rows gathered at a time when packing a level into CSR
 
 
 def read_faiss_hnsw(c: Cursor, end: int) -> FaissHNSWIndex:
-    """Read an ``IndexHNSWFlat``/``IndexHNSWSQ`` whose fourcc was just read."""
+    """Read an ``IndexHNSWFlat``/``SQ``/``PQ`` whose fourcc was just read."""
     buf = c.buf
     at = c.pos - 4
     fourcc = buf.fourcc(at)
@@ -102,7 +102,7 @@ def read_faiss_hnsw(c: Cursor, end: int) -> FaissHNSWIndex:
     from .faiss_formats import read_sub_index
 
     storage = read_sub_index(c, end, role=f"the storage of {fourcc}: ")
-    expected_storage = ("IxSQ",) if fourcc == "IHNs" else ("IxF2", "IxFI")
+    expected_storage = {"IHNs": ("IxSQ",), "IHNp": ("IxPq",)}.get(fourcc, ("IxF2", "IxFI"))
     if not isinstance(storage, FlatIndex) or storage.fourcc not in expected_storage:
         found = storage.fourcc if isinstance(storage, FlatIndex) else storage.kind
         raise UnsupportedIndexError(
@@ -150,6 +150,8 @@ def read_faiss_hnsw(c: Cursor, end: int) -> FaissHNSWIndex:
         fourcc=fourcc,
         storage_qtype=storage.qtype,
         search_vectors=storage.search_vectors,
+        pq_codec=storage.pq_codec,
+        pq_indices=storage.pq_indices,
     )
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from .distances import faiss_distances
 from .flat import check_metric
 from .ivf import PAD_LIMIT
-from .ivf_codes import code_distances
+from .ivf_codes import code_distances, pq_code_sums, pq_query_table
 from .query import as_query, positive_int
 from .types import ADMITTED, REJECTED, BeamLevel, GreedyLevel, HNSWTrace
 
@@ -60,8 +60,14 @@ def trace_faiss_hnsw(index: FaissHNSWIndex, query: Any, k: int = 5, ef: int = 16
     metric = index.metric
     coded = index.search_vectors
     vectors = index.vectors if coded is None else coded
+    pq_indices = index.pq_indices
+    if pq_indices is not None:  # PQ storage: faiss's PQ distance computer (table sums)
+        table = pq_query_table(index.pq_codec, q, metric)
+        nbits = index.pq_codec.nbits
 
     def dist(nodes: np.ndarray) -> np.ndarray:
+        if pq_indices is not None:
+            return pq_code_sums(table, pq_indices[nodes], nbits)
         if coded is not None:  # SQ storage: faiss's SQ distance computer
             return code_distances(vectors[nodes], q, metric)
         return faiss_distances(vectors[nodes], q, metric)

@@ -44,7 +44,18 @@ def trace_flat(index: FlatIndex, query: Any, k: int = 5) -> FlatTrace:
     k = min(positive_int(k, "k"), max(index.ntotal, PAD_LIMIT))
     larger = index.metric in LARGER_IS_CLOSER
     keep = max(k, VIEW_CANDIDATES)
-    if index.search_vectors is not None:  # IxSQ: faiss's SQ distance computer
+    if index.pq_indices is not None:  # IxPq: sums of faiss's look-up tables
+        from .ivf_codes import pq_code_sums, pq_query_table
+
+        if index.pq_search_type != 0:
+            raise UnsupportedIndexError(
+                f"this IndexPQ searches with search_type {index.pq_search_type} "
+                "(polysemous / code-to-code): feder replays the plain PQ search (0) "
+                f"({index.source})")
+        codec = index.pq_codec
+        table = pq_query_table(codec, q, index.metric)
+        d = pq_code_sums(table, index.pq_indices, codec.nbits)
+    elif index.search_vectors is not None:  # IxSQ: faiss's SQ distance computer
         from .ivf_codes import code_distances
 
         d = code_distances(index.search_vectors, q, index.metric)

@@ -105,8 +105,10 @@ def pq_list_table(index: IVFPQIndex, list_no: int) -> np.ndarray:
     return table
 
 
-def pq_code_sums(table: np.ndarray, indices: np.ndarray, nbits: int) -> np.ndarray:
-    """``(m,) float32`` ``Σ_m table[m, idx_m]`` in faiss's float32 order.
+def pq_code_sums(table: np.ndarray, indices: np.ndarray, nbits: int,
+                 which: np.ndarray | None = None) -> np.ndarray:
+    """``(m,) float32`` ``Σ_m table[m, idx_m]`` in faiss's float32 order (``which``: row ``i``
+    uses ``table[which[i]]`` of a ``(L, M, ksub)`` stack).
 
     8-bit codes take faiss's vectorised kernel: the entries of each block of 16
     sub-quantizers are added lane by lane across blocks, the 16 lanes folded in halves to one
@@ -114,8 +116,11 @@ def pq_code_sums(table: np.ndarray, indices: np.ndarray, nbits: int) -> np.ndarr
     order). Other widths sum sub-quantizer by sub-quantizer. (Verified bit for bit against
     faiss 1.15.1 on AVX-512 hardware for M = 4, 8, 16, 24, 32.)
     """
-    m_count = table.shape[0]
-    t = table[np.arange(m_count)[None, :], indices]  # (m, M) float32
+    m_count, ksub = table.shape[-2], table.shape[-1]
+    flat = np.arange(m_count, dtype=np.int64) * ksub + indices  # (m, M) positions
+    if which is not None:  # a stack of tables, one per row
+        flat += (which.astype(np.int64) * (m_count * ksub))[:, None]
+    t = np.take(table.reshape(-1), flat)  # (m, M) float32
     acc = np.zeros(t.shape[0], np.float32)
     start = 0
     if nbits == 8 and m_count >= 16:
@@ -133,6 +138,34 @@ def pq_code_sums(table: np.ndarray, indices: np.ndarray, nbits: int) -> np.ndarr
     return acc
 
 
+def pq_query_table(codec: Any, q: np.ndarray, metric: str) -> np.ndarray:
+    """``(M, ksub) float32`` faiss's per-query PQ table: ``‖q_m − c_mj‖²`` (L2) or
+    ``⟨q_m, c_mj⟩`` (inner product)."""
+    if metric == "ip":
+        return float32.inner_prod_table(codec.centroids, q)
+    return float32.distance_table(codec.centroids, q)
+
+
+def coarse_distances(index: IVFPQIndex, q: np.ndarray, nprobe: int) -> np.ndarray:
+    """``(nlist,) float32`` query-to-centroid distances with faiss's own float32 values
+    (:func:`float32.flat_distances`) wherever they can decide the probed lists or enter a
+    distance (the ``nprobe`` best and every centroid within rounding of them); the others
+    from one BLAS pass (they are provably outside, see
+    :func:`~feder.trace.distances.screened_faiss_distances`)."""
+    d = screened_faiss_distances([index.aligned_centroids], index.centroid_norms, q,
+                                 index.metric, nprobe)
+    if d.size <= 4 * nprobe:
+        return float32.flat_distances(index.centroids, q, index.metric)
+    keys = -d if index.metric == "ip" else d
+    kth = float(np.partition(keys, nprobe - 1)[nprobe - 1])
+    bound = 8.0 * (index.dim + 2) * 2.0**-24 * (float(index.centroid_norms.max())
+                                                 + float(np.dot(q, q)))
+    near = np.flatnonzero(~(keys > kth + bound))
+    d = d.copy()
+    d[near] = float32.flat_distances(index.centroids[near], q, index.metric)
+    return d
+
+
 def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> IVFTrace:
     """Replay ``IndexIVFPQ.search(query, k)`` with ``nprobe`` lists: asymmetric distances
     ``dis0 + Σ_m table[m][code_m]`` from faiss's look-up tables (see :class:`IVFPQIndex`);
@@ -144,7 +177,7 @@ def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
     larger = index.metric in LARGER_IS_CLOSER
     codec = index.codec
 
-    centroid_d = float32.flat_distances(index.centroids, q, index.metric)
+    centroid_d = coarse_distances(index, q, nprobe)
     probed = best_positions(centroid_d, nprobe, larger)
 
     cents = codec.centroids
@@ -156,27 +189,35 @@ def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
     elif index.precomputed_table:
         query_ip = float32.inner_prod_table(cents, q)
 
-    parts: list[np.ndarray] = []
-    for list_no in probed.tolist():
+    # one table (and one dis0) per probed list, then every candidate's table sum in one pass
+    tables: list[np.ndarray] = []
+    dis0 = np.zeros(probed.size, np.float32)
+    for pos, list_no in enumerate(probed.tolist()):
         centroid = index.centroids[list_no]
-        dis0 = np.float32(0)
         if index.metric == "ip":
             table = query_table
             if index.by_residual:  # faiss recomputes ⟨q, centroid⟩ with fvec_inner_product
-                dis0 = np.float32(float32.dot_rows(centroid, q))
+                dis0[pos] = float32.dot_rows(centroid, q)
         elif not index.by_residual:
             table = query_table
         elif index.precomputed_table:  # dis0 = the coarse distance ‖q − centroid‖²
             table = np.asarray(pq_list_table(index, list_no) - np.float32(2) * query_ip,
                                dtype=np.float32)
-            dis0 = np.float32(centroid_d[list_no])
+            dis0[pos] = centroid_d[list_no]
         else:
             table = float32.distance_table(cents, (q - centroid).astype(np.float32))
         assert table is not None
-        sums = pq_code_sums(table, index.list_indices(list_no), codec.nbits)
-        parts.append(np.asarray(dis0 + sums, dtype=np.float32))
+        tables.append(table)
     sizes = index.list_sizes[probed]
-    cand_d = np.concatenate(parts) if parts else np.empty(0, np.float32)
+    which = np.repeat(np.arange(probed.size), sizes)
+    if query_table is not None:  # one table for all lists
+        stacked, which_table = query_table[None], np.zeros_like(which)
+    else:
+        stacked, which_table = np.stack(tables) if tables else np.empty((0, 0, 0)), which
+    indices = [index.list_indices(lst) for lst in probed.tolist()]
+    all_indices = np.concatenate(indices) if indices else np.empty((0, codec.M), np.int64)
+    sums = pq_code_sums(stacked, all_indices, codec.nbits, which_table)
+    cand_d = np.asarray(dis0[which] + sums, dtype=np.float32)
     cand_ids = np.concatenate([index.list_ids(lst) for lst in probed.tolist()]).astype(
         np.int64, copy=False)
     cand_lists = np.repeat(probed, sizes)
