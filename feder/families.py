@@ -46,13 +46,14 @@ FAMILIES: dict[str, Family] = {
     ),
     "flat": Family(
         "flat",
-        (("projection", "Projection"), ("fine", "Distances")),
+        (("overview", "Overview"), ("fine", "Distances"), ("projection", "Projection"),
+         *DIAGNOSTIC_VIEWS),
         search_view="fine",
         search_params={"k": (5, "results to return")},
     ),
 }
 
-FAMILY_OF_KIND: dict[str, str] = {"ivf_flat": "ivf", "hnsw": "graph",
+FAMILY_OF_KIND: dict[str, str] = {"ivf_flat": "ivf", "hnsw": "graph", "flat": "flat",
                                   "ivf_idmap": "ivf", "faiss_hnsw": "graph",
                                   "ivf_sq": "ivf", "ivf_pq": "ivf"}
 

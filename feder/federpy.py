@@ -15,6 +15,7 @@ import numpy as np
 
 from . import trace as tracer
 from .diagnose import Explanation, explain
+from .diagnose.checks import SUPPORTED_KINDS as EXPLAINED_KINDS
 from .diagnose import sweep as diagnose_sweep
 from .errors import ParameterError
 from .index import as_model, load_index
@@ -160,7 +161,7 @@ class FederPy:
         top-k unless the view parameter ``diagnose`` is off."""
         rest = dict(params)
         k = rest.pop("k")
-        if not self.session.params.diagnose:
+        if not self.session.params.diagnose or self.index.kind not in EXPLAINED_KINDS:
             return tracer.search(self.index, query, k, **rest), None
         explanation = explain(self.index, query, k, **rest)
         return explanation.trace, explanation

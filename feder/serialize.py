@@ -23,8 +23,9 @@ from .diagnose.health import Health, HNSWHealth, IVFHealth
 from .layouts.cluster_map import ClusterMap
 from .layouts.hnsw_graph import LayeredOverview, SearchGeometry
 from .layouts.polar import PolarLayout
-from .model import HNSWIndex, IVFFlatIndex
+from .model import FlatIndex, HNSWIndex, IVFFlatIndex
 from .trace import HNSWTrace, IVFTrace
+from .trace.types import FlatTrace
 
 if TYPE_CHECKING:
     from .diagnose import Explanation, Sweep
@@ -99,9 +100,7 @@ def ivf_search(index: IVFFlatIndex, trace: IVFTrace, query_xy: np.ndarray,
     """
     assert trace.fine is not None and trace.coarse is not None
     fine, coarse = trace.fine, trace.coarse
-    rank = np.full(fine.candidate_ids.size, -1, np.int32)
-    rank[fine.result_positions] = np.arange(fine.result_positions.size, dtype=np.int32)
-    payload: Payload = {
+    return {
         "kind": "ivf_search",
         "metric": trace.metric,
         "params": dict(trace.params),
@@ -111,30 +110,79 @@ def ivf_search(index: IVFFlatIndex, trace: IVFTrace, query_xy: np.ndarray,
             "all_distances": array(coarse.centroid_distances, "float32"),
             "query_xy": [float(query_xy[0]), float(query_xy[1])],
         },
-        "fine": {
-            "ids": array(fine.candidate_ids, "float64"),
-            "lists": array(fine.candidate_lists, "int32"),
-            "distances": array(fine.candidate_distances, "float32"),
-            "rank": array(rank, "int32"),
-            "polar_xy": array(polar.xy, "float32"),
-            "sectors": {
-                "lists": array(polar.sector_lists, "int32"),
-                "start": array(polar.sector_start, "float32"),
-                "end": array(polar.sector_end, "float32"),
-            },
-            "scale": polar.scale.to_payload(),
-        },
+        "fine": _candidates(fine.candidate_ids, fine.candidate_lists, fine.candidate_distances,
+                            fine.result_positions, polar, projection, project_method),
         "results": {"ids": array(trace.ids, "float64"),
                     "distances": array(trace.distances, "float32")},
         "target": target,
     }
+
+
+def _candidates(ids: np.ndarray, lists: np.ndarray, distances: np.ndarray,
+                result_positions: np.ndarray, polar: PolarLayout,
+                projection: np.ndarray | None, project_method: str) -> Payload:
+    """The ``fine`` part of a search payload: candidates with their list, distance and rank,
+    their polar positions and, when made, their projection (see :func:`ivf_search`)."""
+    rank = np.full(ids.size, -1, np.int32)
+    rank[result_positions] = np.arange(result_positions.size, dtype=np.int32)
+    fine: Payload = {
+        "ids": array(ids, "float64"),
+        "lists": array(lists, "int32"),
+        "distances": array(distances, "float32"),
+        "rank": array(rank, "int32"),
+        "polar_xy": array(polar.xy, "float32"),
+        "sectors": {
+            "lists": array(polar.sector_lists, "int32"),
+            "start": array(polar.sector_start, "float32"),
+            "end": array(polar.sector_end, "float32"),
+        },
+        "scale": polar.scale.to_payload(),
+    }
     if projection is not None:
-        payload["fine"]["projection"] = {
+        fine["projection"] = {
             "method": project_method,
             "xy": array(projection[:-1], "float32"),
             "query_xy": [float(projection[-1, 0]), float(projection[-1, 1])],
         }
-    return payload
+    return fine
+
+
+def flat_overview(index: FlatIndex, ids: np.ndarray, xy: np.ndarray) -> Payload:
+    """A flat index: ``points``: ``{"ids": float64 (s), "xy": float32 (s, 2) in [0, 1]²}``
+    a PCA of a sample of the stored vectors; ``facts`` for the panel."""
+    return {
+        "kind": "flat_overview",
+        "family": "flat",
+        "points": {"ids": array(ids, "float64"), "xy": array(xy, "float32")},
+        "facts": {
+            "index": {"IxF2": "FLAT (L2)", "IxFI": "FLAT (IP)", "IxSQ": "SQ (flat scan)",
+                      "IxPq": "PQ (flat scan)"}.get(index.fourcc, "FLAT"),
+            "id_map": index.id_map_fourcc, "source": index.source, "metric": index.metric,
+            "dim": index.dim, "ntotal": index.ntotal, "sample": int(ids.size),
+        },
+    }
+
+
+def flat_search(trace: FlatTrace, polar: PolarLayout, projection: np.ndarray | None,
+                project_method: str, target: Payload) -> Payload:
+    """A flat search: every stored vector was compared (``scanned``); ``fine`` holds the
+    ``m`` nearest as :func:`ivf_search` does (one list, numbered 0), ``results``, ``target``."""
+    scan = trace.scan
+    assert scan is not None
+    zeros = np.zeros(scan.candidate_ids.size, np.int64)
+    return {
+        "kind": "flat_search",
+        "metric": trace.metric,
+        "params": dict(trace.params),
+        "scanned": int(scan.scanned),
+        "coarse": {"lists": array([0], "int32"), "distances": array([0.0], "float32"),
+                   "all_distances": array([0.0], "float32"), "query_xy": [0.5, 0.5]},
+        "fine": _candidates(scan.candidate_ids, zeros, scan.candidate_distances,
+                            scan.result_positions, polar, projection, project_method),
+        "results": {"ids": array(trace.ids, "float64"),
+                    "distances": array(trace.distances, "float32")},
+        "target": target,
+    }
 
 
 def hnsw_overview(index: HNSWIndex, overview: LayeredOverview) -> Payload:

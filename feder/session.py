@@ -17,20 +17,23 @@ import numpy as np
 from .diagnose.health import health as index_health
 from .families import FAMILY_OF_KIND, family_of
 from .layouts.cluster_map import ClusterMap, cluster_map, nearest_members, query_position
+from .layouts.geometry import fit_to_box, pca_2d
 from .layouts.hnsw_graph import layered_overview, search_geometry
 from .layouts.polar import PolarLayout, polar_layout, radial_scale
 from .layouts.projection import project
 from .media import MediaItem, MediaStore
-from .model import HNSWIndex, IndexModel, IVFFlatIndex
+from .model import FlatIndex, HNSWIndex, IndexModel, IVFFlatIndex
 from .params import HEADER_HEIGHT, MIN_DRAWING_WIDTH, PANEL_WIDTH, ViewParams
 from .serialize import Payload
 from .serialize import diagnosis as diagnosis_payload
+from .serialize import flat_overview as flat_overview_payload
+from .serialize import flat_search as flat_search_payload
 from .serialize import health as health_payload
 from .serialize import hnsw_overview as hnsw_overview_payload
 from .serialize import hnsw_search as hnsw_search_payload
 from .serialize import ivf_overview as ivf_overview_payload
 from .serialize import ivf_search as ivf_search_payload
-from .trace import BeamLevel, HNSWTrace, IVFTrace, SearchTrace
+from .trace import BeamLevel, FlatTrace, HNSWTrace, IVFTrace, SearchTrace
 from .trace.distances import LARGER_IS_CLOSER, faiss_distances
 
 if TYPE_CHECKING:
@@ -97,6 +100,8 @@ class ViewSession:
         """The search parameter a view can change in place (nprobe / ef) with its current
         value and the values offered: ``{"name", "label", "value", "values": [...]}``."""
         index = self.index
+        if isinstance(index, FlatIndex):
+            return {}
         if isinstance(index, IVFFlatIndex):
             name, value, top = "nprobe", int(params["nprobe"]), index.nlist
             values = set(range(1, top + 1)) if top <= 64 else \
@@ -138,6 +143,8 @@ class ViewSession:
         if isinstance(index, IVFFlatIndex):
             members = self._members
             return np.concatenate(members) if members else np.empty(0, np.int64)
+        if isinstance(index, FlatIndex):
+            return self._flat_sample[0][:400]
         assert isinstance(index, HNSWIndex)
         return np.asarray(index.labels[self._layered.nodes], dtype=np.int64)
 
@@ -153,6 +160,21 @@ class ViewSession:
                 for lst in range(index.nlist)]
 
     @cached_property
+    def _flat_sample(self) -> tuple[np.ndarray, np.ndarray]:
+        """``((s,) int64 ids, (s, 2) float64 xy in [0, 1]²)``: a PCA of at most
+        :data:`FLAT_SAMPLE` stored vectors (seeded), the flat overview's points."""
+        index = self.index
+        assert isinstance(index, FlatIndex)
+        rows = np.arange(index.ntotal)
+        if index.ntotal > FLAT_SAMPLE:
+            rows = np.sort(np.random.default_rng(0).choice(index.ntotal, FLAT_SAMPLE,
+                                                           replace=False))
+        vectors = np.asarray(index.vectors[rows], np.float32)
+        xy = fit_to_box(pca_2d(vectors), 1.0, 1.0, margin=0.04) if rows.size else \
+            np.zeros((0, 2))
+        return np.asarray(index.ids[rows], np.int64), xy
+
+    @cached_property
     def _layered(self) -> Any:
         assert isinstance(self.index, HNSWIndex)
         return layered_overview(self.index, self.params.numOfLevels)
@@ -162,6 +184,16 @@ def _ivf_overview(session: ViewSession) -> Payload:
     index = session.index
     assert isinstance(index, IVFFlatIndex)
     return ivf_overview_payload(index, session.cluster_map, session._members)
+
+
+FLAT_SAMPLE = 2000
+"""Stored vectors a flat index's overview projects (seeded sample)."""
+
+
+def _flat_overview(session: ViewSession) -> Payload:
+    index = session.index
+    assert isinstance(index, FlatIndex)
+    return flat_overview_payload(index, *session._flat_sample)
 
 
 def _graph_overview(session: ViewSession) -> Payload:
@@ -208,6 +240,33 @@ def _ivf_search(session: ViewSession, trace: SearchTrace, target: Payload,
     return payload
 
 
+def _flat_search(session: ViewSession, trace: SearchTrace, target: Payload,
+                 explanation: Explanation | None) -> Payload:
+    index = session.index
+    assert isinstance(index, FlatIndex) and isinstance(trace, FlatTrace)
+    scan = trace.scan
+    assert scan is not None
+    larger = index.metric in LARGER_IS_CLOSER
+    self_d = float(faiss_distances(trace.query[None], trace.query, index.metric)[0])
+    scale = radial_scale(scan.candidate_distances, self_d, squared_l2=index.metric == "l2",
+                         larger_is_closer=larger)
+    polar = polar_layout(np.zeros(scan.candidate_ids.size, np.int64), scan.candidate_distances,
+                         np.zeros(1, np.int64), scale)
+    params = session.params
+    projection = None
+    if params.fineSearchWithProjection and scan.candidate_rows.size:
+        vectors = np.asarray(index.vectors[scan.candidate_rows], np.float32)
+        projection = project(vectors, trace.query, params.projectMethod,
+                             seed=params.projectSeed)
+    return flat_search_payload(trace, polar, projection, params.projectMethod, target)
+
+
+def _flat_nearest_ids(session: ViewSession, trace: SearchTrace, limit: int) -> np.ndarray:
+    """User ids of the nearest vectors the scan kept, nearest first."""
+    assert isinstance(trace, FlatTrace) and trace.scan is not None
+    return trace.scan.candidate_ids[:limit]
+
+
 def _graph_search(session: ViewSession, trace: SearchTrace, target: Payload,
                   explanation: Explanation | None) -> Payload:
     index = session.index
@@ -241,9 +300,9 @@ def _graph_nearest_ids(session: ViewSession, trace: SearchTrace, limit: int) -> 
 
 
 _OVERVIEW: dict[str, Callable[[ViewSession], Payload]] = {
-    "ivf": _ivf_overview, "graph": _graph_overview}
+    "ivf": _ivf_overview, "graph": _graph_overview, "flat": _flat_overview}
 _SEARCH: dict[str, Callable[[ViewSession, SearchTrace, Payload, Explanation | None], Payload]] = {
-    "ivf": _ivf_search, "graph": _graph_search}
+    "ivf": _ivf_search, "graph": _graph_search, "flat": _flat_search}
 _NEAREST: dict[str, Callable[[ViewSession, SearchTrace, int], np.ndarray]] = {
-    "ivf": _ivf_nearest_ids, "graph": _graph_nearest_ids}
+    "ivf": _ivf_nearest_ids, "graph": _graph_nearest_ids, "flat": _flat_nearest_ids}
 assert set(_OVERVIEW) == set(_SEARCH) == set(_NEAREST) == set(FAMILY_OF_KIND.values())

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..model import HNSWIndex
 from ..trace import HNSWTrace
-from ..trace.distances import hnswlib_distances
+from ..trace.distances import faiss_distances, hnswlib_distances
 from .geometry import fit_to_box, pca_2d
 from .polar import RadialScale, radial_scale
 
@@ -197,11 +197,14 @@ def search_geometry(index: HNSWIndex, trace: HNSWTrace, extra: np.ndarray | None
     extra = np.empty(0, np.int64) if extra is None else np.asarray(extra, np.int64)
     placed = np.concatenate([nodes, extra])
     vectors = np.asarray(index.vectors[placed], dtype=np.float32)
-    all_distances = hnswlib_distances(vectors, trace.query, index.metric)
+    # in the trace's own convention: faiss HNSW with inner product reports similarities
+    larger = trace.larger_is_closer
+    measure = faiss_distances if larger else hnswlib_distances
+    all_distances = measure(vectors, trace.query, index.metric)
     distances = all_distances[: nodes.size]
-    self_d = float(hnswlib_distances(trace.query[None], trace.query, index.metric)[0])
-    scale = radial_scale(all_distances, 0.0 if index.metric != "ip" else self_d,
-                         squared_l2=index.metric == "l2", larger_is_closer=False)
+    self_d = float(measure(trace.query[None], trace.query, index.metric)[0])
+    scale = radial_scale(all_distances, self_d if index.metric == "ip" else 0.0,
+                         squared_l2=index.metric == "l2", larger_is_closer=larger)
     radius = scale.radius(all_distances)
     directions = vectors - trace.query
     norms = np.linalg.norm(directions, axis=1, keepdims=True)

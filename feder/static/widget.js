@@ -189,6 +189,13 @@ function circlePath(g, x, y, r) {
   g.moveTo(x + r, y);
   g.arc(x, y, r, 0, TAU);
 }
+function strokeRing(g, x, y, r, color, width = 2) {
+  g.beginPath();
+  circlePath(g, x, y, r);
+  g.strokeStyle = color;
+  g.lineWidth = width;
+  g.stroke();
+}
 function diamondPath(g, x, y, r) {
   g.moveTo(x, y - r);
   g.lineTo(x + r, y);
@@ -790,6 +797,7 @@ function decodeIVFSearch(p) {
     target: obj(p.target),
     diag: decodeDiagnosis(p.diagnosis),
     control: decodeControl(p.control),
+    scanned: p.kind === "flat_search" ? Number(p.scanned) : null,
     probeRank,
     perList,
     top
@@ -860,8 +868,16 @@ function decodeHNSWSearch(p) {
     control: decodeControl(p.control)
   };
 }
-var OVERVIEWS = { ivf_overview: decodeIVFOverview, hnsw_overview: decodeHNSWOverview };
-var SEARCHES = { ivf_overview: ["ivf_search", decodeIVFSearch], hnsw_overview: ["hnsw_search", decodeHNSWSearch] };
+function decodeFlatOverview(p) {
+  const points = obj(p.points);
+  return { kind: "flat_overview", family: "flat", ids: typed(points.ids), xy: typed(points.xy), facts: obj(p.facts) };
+}
+var OVERVIEWS = { ivf_overview: decodeIVFOverview, hnsw_overview: decodeHNSWOverview, flat_overview: decodeFlatOverview };
+var SEARCHES = {
+  ivf_overview: ["ivf_search", decodeIVFSearch],
+  hnsw_overview: ["hnsw_search", decodeHNSWSearch],
+  flat_overview: ["flat_search", decodeIVFSearch]
+};
 function decodeOverview(payload) {
   const p = obj(payload);
   const decode = OVERVIEWS[
@@ -2485,19 +2501,11 @@ var PointsScene = class extends Scene {
     if (hov && hov.kind === "cand" && hov.index != null) {
       const i = hov.index;
       this.hoverGuide(g, i);
-      g.beginPath();
-      circlePath(g, this.sx[i], this.sy[i], s.rank[i] >= 0 ? 10 : 6.5);
-      g.strokeStyle = pal.fg;
-      g.lineWidth = 2;
-      g.stroke();
+      strokeRing(g, this.sx[i], this.sy[i], s.rank[i] >= 0 ? 10 : 6.5, pal.fg);
     } else if (hov && hov.kind === "list" && hov.list != null) {
       this.highlightList(g, hov.list);
     } else if (hov && hov.kind === "miss" && hov.index != null) {
-      g.beginPath();
-      circlePath(g, this.mx[hov.index], this.my[hov.index], MISS_RADIUS + 3);
-      g.strokeStyle = pal.fg;
-      g.lineWidth = 2;
-      g.stroke();
+      strokeRing(g, this.mx[hov.index], this.my[hov.index], MISS_RADIUS + 3, pal.fg);
     }
   }
   /**
@@ -2602,18 +2610,13 @@ var PointsScene = class extends Scene {
     const s = this.s;
     const box = h("div");
     const sec = section(this.title);
-    sec.appendChild(
-      factsTable([
-        ["metric", s.metric],
-        ["nprobe", fmtInt(s.params.nprobe != null ? s.params.nprobe : s.probed.length)],
-        ["k", fmtInt(s.params.k != null ? s.params.k : s.top.length)],
-        ["candidates scanned", fmtInt(this.m)],
-        ...this.extraFacts()
-      ])
-    );
+    const k = fmtInt(s.params.k != null ? s.params.k : s.top.length);
+    const facts = s.scanned != null ? [["metric", s.metric], ["k", k], ["vectors compared", fmtInt(s.scanned)], ["nearest shown", fmtInt(this.m)]] : [["metric", s.metric], ["nprobe", fmtInt(s.params.nprobe != null ? s.params.nprobe : s.probed.length)], ["k", k], ["candidates scanned", fmtInt(this.m)]];
+    sec.appendChild(factsTable([...facts, ...this.extraFacts()]));
     sec.appendChild(h("p", "feder-muted feder-small", this.caption));
     box.appendChild(sec);
     if (s.diag) box.appendChild(recallSection(app, s.diag, this.nonNeg));
+    if (s.scanned != null) return box;
     const lists = section("Lists");
     const rows = h("div", "feder-rows");
     for (let r = 0; r < s.probed.length && r < PANEL_LIST_ROWS2; r++) {
@@ -2681,7 +2684,8 @@ var FineScene = class extends PointsScene {
     super(app, ov, search);
     this.title = "Fine search (distance)";
     this.scaleR = search.scale ? new RadialScale(search.scale) : null;
-    this.caption = `Every vector of the probed lists; one sector per list. ${this.scaleR ? `${this.scaleR.describe()}.` : ""}`;
+    const what = search.scanned != null ? "The nearest vectors of the exhaustive scan." : "Every vector of the probed lists; one sector per list.";
+    this.caption = `${what} ${this.scaleR ? `${this.scaleR.describe()}.` : ""}`;
     this.radius = new Float32Array(this.m);
     for (let i = 0; i < this.m; i++) this.radius[i] = Math.hypot(search.polar[2 * i], search.polar[2 * i + 1]);
     this.cx = 0;
@@ -2761,7 +2765,7 @@ var FineScene = class extends PointsScene {
       const l = s.sectorLists[j];
       const span = (s.sectorEnd[j] - s.sectorStart[j]) * R;
       const rank = s.probeRank.get(l);
-      const text = l < 0 ? "missed · lists not probed" : span >= 70 && rank != null ? `list ${l} · probe #${rank + 1}` : `list ${l}`;
+      const text = s.scanned != null ? `nearest ${this.m} of ${s.scanned} compared` : l < 0 ? "missed · lists not probed" : span >= 70 && rank != null ? `list ${l} · probe #${rank + 1}` : `list ${l}`;
       const offsets = [];
       for (const extra of [14, 26, 40]) offsets.push([Math.cos(a) * (R + extra), Math.sin(a) * (R + extra)]);
       specs.push({ x: qx, y: qy, text, color: mix(l < 0 ? pal.missed : this.listColor(l), pal.fg, 0.3), size: 10, weight: 600, offsets });
@@ -2813,6 +2817,100 @@ var FineScene = class extends PointsScene {
   distanceAt(x, y) {
     if (!this.scaleR) return null;
     return this.scaleR.distanceAt(Math.hypot(x - this.qx, y - this.qy) / (this.R * this.vp.scale));
+  }
+};
+
+// src/scenes/flat_map.js
+var PAD = 24;
+var FlatMapScene = class extends Scene {
+  /**
+   * @param {SceneHost} app
+   * @param {FlatOverview} ov
+   */
+  constructor(app, ov) {
+    super(app);
+    this.ov = ov;
+    this.n = ov.ids.length;
+    this.sx = new Float32Array(this.n);
+    this.sy = new Float32Array(this.n);
+    this.grid = new PointGrid(this.sx, this.sy, null, 1, 1);
+    this.dotR = this.n > 1500 ? 2 : this.n > 400 ? 2.8 : 3.6;
+  }
+  place() {
+    const vp = this.vp;
+    const w = this.W - 2 * PAD;
+    const hh = this.H - 2 * PAD;
+    for (let i = 0; i < this.n; i++) {
+      this.sx[i] = vp.x(PAD + this.ov.xy[2 * i] * w);
+      this.sy[i] = vp.y(PAD + (1 - this.ov.xy[2 * i + 1]) * hh);
+    }
+    this.grid = new PointGrid(this.sx, this.sy, null, this.W, this.H);
+  }
+  /** @param {CanvasRenderingContext2D} g */
+  drawBase(g) {
+    const pal = this.app.pal;
+    g.beginPath();
+    for (let i = 0; i < this.n; i++) circlePath(g, this.sx[i], this.sy[i], this.dotR);
+    g.fillStyle = rgba(pal.size[4], 0.7);
+    g.fill();
+    g.font = this.app.font(11, 600);
+    g.fillStyle = pal.muted;
+    g.textAlign = "left";
+    g.textBaseline = "top";
+    g.fillText(`PCA of ${fmtInt(this.n)} of ${fmtInt(this.ov.facts.ntotal)} stored vectors`, 10, 8);
+  }
+  /** @param {CanvasRenderingContext2D} g */
+  drawOverlay(g) {
+    const app = this.app;
+    for (const key of app.selKeys) {
+      for (let i = 0; i < this.n; i++) if (fmtId(this.ov.ids[i]) === key) strokeRing(g, this.sx[i], this.sy[i], 7, app.pal.select, 2.5);
+    }
+    const hov = app.hover;
+    if (hov && hov.kind === "point" && hov.index != null) strokeRing(g, this.sx[hov.index], this.sy[hov.index], 6, app.pal.fg);
+  }
+  /**
+   * @param {number} x
+   * @param {number} y
+   */
+  hit(x, y) {
+    const i = this.grid.nearest(x, y, 5);
+    return i < 0 ? null : { key: `point:${i}`, kind: "point", index: i };
+  }
+  /** @param {HitItem} item */
+  tooltip(item) {
+    if (item.kind !== "point" || item.index == null) return null;
+    const id = this.ov.ids[item.index];
+    const app = this.app;
+    return card({ title: `id ${fmtId(id)}`, thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null, subtitle: app.media.name(id) });
+  }
+  /** @param {HitItem | null} item */
+  click(item) {
+    if (item?.kind !== "point" || item.index == null) this.app.select([], -1);
+    else this.app.select([this.ov.ids[item.index]], -1);
+  }
+  panel() {
+    const f = this.ov.facts;
+    const box = h("div");
+    const sec = section("Flat index");
+    sec.appendChild(
+      factsTable([
+        ["index", f.index],
+        ["id map", f.id_map || null],
+        ["source", f.source],
+        ["metric", f.metric],
+        ["dimension", fmtInt(f.dim)],
+        ["vectors", fmtInt(f.ntotal)]
+      ])
+    );
+    sec.appendChild(h("p", "feder-muted feder-small", "A flat index compares the query with every stored vector: its answer is exact (up to the codes of SQ / PQ storage). The map is a 2-D PCA of a sample."));
+    box.appendChild(sec);
+    return box;
+  }
+  /** @param {number} [limit] */
+  targets(limit = 40) {
+    const out = [];
+    for (let i = 0; i < this.n && i < limit; i++) out.push({ x: this.sx[i], y: this.sy[i], kind: "point", id: this.ov.ids[i] });
+    return out;
   }
 };
 
@@ -3867,20 +3965,8 @@ var HNSWSearchScene = class extends Scene {
       g.stroke();
     }
     const hov = app.hover;
-    if (hov && hov.kind === "miss" && hov.index != null && this.state.done) {
-      g.beginPath();
-      circlePath(g, this.mx[hov.index], this.my[hov.index], MISS_RADIUS + 3);
-      g.strokeStyle = pal.fg;
-      g.lineWidth = 2;
-      g.stroke();
-    }
-    if (hov && hov.kind === "hnode" && hov.node != null) {
-      g.beginPath();
-      circlePath(g, this.sx[hov.node], this.sy[hov.node], 9);
-      g.strokeStyle = pal.fg;
-      g.lineWidth = 2;
-      g.stroke();
-    }
+    if (hov && hov.kind === "miss" && hov.index != null && this.state.done) strokeRing(g, this.mx[hov.index], this.my[hov.index], MISS_RADIUS + 3, pal.fg);
+    if (hov && hov.kind === "hnode" && hov.node != null) strokeRing(g, this.sx[hov.node], this.sy[hov.node], 9, pal.fg);
   }
   // ---- interaction
   /**
@@ -4160,9 +4246,7 @@ var CompareScene = class extends Scene {
     for (const k of [0, 1]) {
       const q = this.pointOf(k, id);
       if (!q) continue;
-      g.beginPath();
-      circlePath(g, q.x, q.y, 10);
-      g.stroke();
+      strokeRing(g, q.x, q.y, 10, this.app.pal.fg);
     }
   }
   /**
@@ -4488,7 +4572,7 @@ var HealthScene = class extends Scene {
 };
 
 // src/scenes/projection.js
-var PAD = 34;
+var PAD2 = 34;
 var ProjectionScene = class extends PointsScene {
   /**
    * @param {SceneHost} app
@@ -4501,8 +4585,8 @@ var ProjectionScene = class extends PointsScene {
     this.method = method;
     this.title = `Fine search (${method} projection)`;
     this.caption = `The candidates and the query projected to 2-D with ${method}: neighbours in the plane are usually neighbours in the space. Scroll to zoom, drag to pan, double-click to reset.`;
-    this.x0 = PAD;
-    this.y0 = PAD;
+    this.x0 = PAD2;
+    this.y0 = PAD2;
     this.pw = 1;
     this.ph = 1;
   }
@@ -4519,10 +4603,10 @@ var ProjectionScene = class extends PointsScene {
   placeBase(W, H) {
     const p = this.s.projection;
     if (!p) return;
-    this.x0 = PAD;
-    this.y0 = PAD - 6;
-    this.pw = W - 2 * PAD;
-    this.ph = H - 2 * PAD;
+    this.x0 = PAD2;
+    this.y0 = PAD2 - 6;
+    this.pw = W - 2 * PAD2;
+    this.ph = H - 2 * PAD2;
     for (let i = 0; i < this.m; i++) {
       this.bx[i] = this.x0 + p.xy[2 * i] * this.pw;
       this.by[i] = this.y0 + (1 - p.xy[2 * i + 1]) * this.ph;
@@ -4660,11 +4744,7 @@ var SweepScene = class extends Scene {
   drawOverlay(g) {
     const hov = this.app.hover;
     if (hov?.kind !== "sweep" || hov.index == null) return;
-    g.beginPath();
-    circlePath(g, this.px[hov.index], this.py[hov.index], 9);
-    g.strokeStyle = this.app.pal.fg;
-    g.lineWidth = 2;
-    g.stroke();
+    strokeRing(g, this.px[hov.index], this.py[hov.index], 9, this.app.pal.fg);
   }
   /**
    * @param {number} x
@@ -4778,6 +4858,24 @@ var VIEWS = {
     },
     fine: {
       label: "Fine search",
+      unavailable: (_ov, s) => s ? null : NO_SEARCH,
+      make: (app, ov, s) => new FineScene(app, ov, s)
+    },
+    projection: {
+      label: "Projection",
+      unavailable: (_ov, s) => !s ? NO_SEARCH : s.projection ? null : "no projection in this search",
+      make: (app, ov, s) => new ProjectionScene(app, ov, s)
+    },
+    ...DIAGNOSTICS
+  },
+  flat: {
+    overview: {
+      label: "Overview",
+      unavailable: () => null,
+      make: (app, ov) => new FlatMapScene(app, ov)
+    },
+    fine: {
+      label: "Distances",
       unavailable: (_ov, s) => s ? null : NO_SEARCH,
       make: (app, ov, s) => new FineScene(app, ov, s)
     },

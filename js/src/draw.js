@@ -21,6 +21,23 @@ export function circlePath(g, x, y, r) {
 }
 
 /**
+ * A circle outline (hover and selection rings).
+ * @param {Ctx} g
+ * @param {number} x
+ * @param {number} y
+ * @param {number} r
+ * @param {string} color
+ * @param {number} [width]
+ */
+export function strokeRing(g, x, y, r, color, width = 2) {
+  g.beginPath();
+  circlePath(g, x, y, r);
+  g.strokeStyle = color;
+  g.lineWidth = width;
+  g.stroke();
+}
+
+/**
  * @param {Ctx} g
  * @param {number} x
  * @param {number} y

@@ -205,6 +205,7 @@ export function decodeIVFOverview(p) {
  * @property {Target} target
  * @property {Diagnosis | null} diag
  * @property {SearchControl | null} control
+ * @property {number | null} scanned a flat search: every stored vector compared (else null)
  * @property {Map<number, number>} probeRank list → 0-based probe rank
  * @property {Map<number, number>} perList list → candidates scanned
  * @property {number[]} top candidate positions of the results, best first
@@ -262,6 +263,7 @@ export function decodeIVFSearch(p) {
     target: obj(p.target),
     diag: decodeDiagnosis(p.diagnosis),
     control: decodeControl(p.control),
+    scanned: p.kind === 'flat_search' ? Number(p.scanned) : null,
     probeRank,
     perList,
     top,
@@ -389,11 +391,34 @@ export function decodeHNSWSearch(p) {
   };
 }
 
-/** @typedef {IVFOverview | HNSWOverview} Overview */
+/**
+ * @typedef {object} FlatOverview
+ * @property {'flat_overview'} kind
+ * @property {'flat'} family
+ * @property {TypedArray} ids a sample of the stored vectors
+ * @property {TypedArray} xy (s*2) their PCA in [0, 1]²
+ * @property {Record<string, any>} facts
+ */
+
+/**
+ * @param {Record<string, any>} p
+ * @returns {FlatOverview}
+ */
+export function decodeFlatOverview(p) {
+  const points = obj(p.points);
+  return { kind: 'flat_overview', family: 'flat', ids: typed(points.ids), xy: typed(points.xy), facts: obj(p.facts) };
+}
+
+/** @typedef {IVFOverview | HNSWOverview | FlatOverview} Overview */
 /** @typedef {IVFSearch | HNSWSearch} Search */
 
-const OVERVIEWS = { ivf_overview: decodeIVFOverview, hnsw_overview: decodeHNSWOverview };
-const SEARCHES = { ivf_overview: ['ivf_search', decodeIVFSearch], hnsw_overview: ['hnsw_search', decodeHNSWSearch] };
+const OVERVIEWS = { ivf_overview: decodeIVFOverview, hnsw_overview: decodeHNSWOverview, flat_overview: decodeFlatOverview };
+// A flat search has the IVF search's shape (one list: every vector was compared).
+const SEARCHES = {
+  ivf_overview: ['ivf_search', decodeIVFSearch],
+  hnsw_overview: ['hnsw_search', decodeHNSWSearch],
+  flat_overview: ['flat_search', decodeIVFSearch],
+};
 
 /**
  * The overview payload decoded, or null when absent or unknown.

@@ -5,6 +5,7 @@
 
 import { CoarseScene } from './scenes/coarse.js';
 import { FineScene } from './scenes/fine.js';
+import { FlatMapScene } from './scenes/flat_map.js';
 import { HNSWOverviewScene } from './scenes/hnsw_overview.js';
 import { HNSWSearchScene } from './scenes/hnsw_search.js';
 import { IVFMapScene } from './scenes/ivf_map.js';
@@ -82,6 +83,24 @@ export const VIEWS = {
       label: 'Projection',
       unavailable: (_ov, /** @type {IVFSearch | null} */ s) => (!s ? NO_SEARCH : s.projection ? null : 'no projection in this search'),
       make: (app, /** @type {IVFOverview} */ ov, /** @type {IVFSearch} */ s) => new ProjectionScene(app, ov, s),
+    },
+    ...DIAGNOSTICS,
+  },
+  flat: {
+    overview: {
+      label: 'Overview',
+      unavailable: () => null,
+      make: (app, /** @type {import('./payload.js').FlatOverview} */ ov) => new FlatMapScene(app, ov),
+    },
+    fine: {
+      label: 'Distances',
+      unavailable: (_ov, s) => (s ? null : NO_SEARCH),
+      make: (app, ov, /** @type {IVFSearch} */ s) => new FineScene(app, ov, s),
+    },
+    projection: {
+      label: 'Projection',
+      unavailable: (_ov, /** @type {IVFSearch | null} */ s) => (!s ? NO_SEARCH : s.projection ? null : 'no projection in this search'),
+      make: (app, ov, /** @type {IVFSearch} */ s) => new ProjectionScene(app, ov, s),
     },
     ...DIAGNOSTICS,
   },

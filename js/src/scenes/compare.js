@@ -4,7 +4,7 @@
 // a ring marks the exact nearest neighbours.
 
 import { card, factsTable, h, section } from '../dom.js';
-import { circlePath } from '../draw.js';
+import { circlePath, strokeRing } from '../draw.js';
 import { fmtDist, fmtId, fmtInt, nonNegativeMetric } from '../format.js';
 import { PointGrid } from '../hit.js';
 import { decodeDiagnosis, typed } from '../payload.js';
@@ -168,9 +168,7 @@ export class CompareScene extends Scene {
     for (const k of [0, 1]) {
       const q = this.pointOf(k, id);
       if (!q) continue;
-      g.beginPath();
-      circlePath(g, q.x, q.y, 10);
-      g.stroke();
+      strokeRing(g, q.x, q.y, 10, this.app.pal.fg);
     }
   }
 

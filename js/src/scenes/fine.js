@@ -26,7 +26,8 @@ export class FineScene extends PointsScene {
     super(app, ov, search);
     this.title = 'Fine search (distance)';
     this.scaleR = search.scale ? new RadialScale(search.scale) : null;
-    this.caption = `Every vector of the probed lists; one sector per list. ${this.scaleR ? `${this.scaleR.describe()}.` : ''}`;
+    const what = search.scanned != null ? 'The nearest vectors of the exhaustive scan.' : 'Every vector of the probed lists; one sector per list.';
+    this.caption = `${what} ${this.scaleR ? `${this.scaleR.describe()}.` : ''}`;
     this.radius = new Float32Array(this.m);
     for (let i = 0; i < this.m; i++) this.radius[i] = Math.hypot(search.polar[2 * i], search.polar[2 * i + 1]);
     this.cx = 0;
@@ -110,7 +111,14 @@ export class FineScene extends PointsScene {
       const l = s.sectorLists[j];
       const span = (s.sectorEnd[j] - s.sectorStart[j]) * R;
       const rank = s.probeRank.get(l);
-      const text = l < 0 ? 'missed · lists not probed' : span >= 70 && rank != null ? `list ${l} · probe #${rank + 1}` : `list ${l}`;
+      const text =
+        s.scanned != null
+          ? `nearest ${this.m} of ${s.scanned} compared`
+          : l < 0
+            ? 'missed · lists not probed'
+            : span >= 70 && rank != null
+              ? `list ${l} · probe #${rank + 1}`
+              : `list ${l}`;
       /** @type {Array<[number, number]>} */
       const offsets = [];
       for (const extra of [14, 26, 40]) offsets.push([Math.cos(a) * (R + extra), Math.sin(a) * (R + extra)]);

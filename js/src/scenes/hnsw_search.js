@@ -5,7 +5,7 @@
 
 import { drawMisses, MISS_RADIUS, missTooltip, recallSection } from '../diagnosis.js';
 import { badgeEl, card, factsTable, h, section, swatch } from '../dom.js';
-import { arrowHead, circlePath, diamondPath, drawQuery, drawRings, haloText } from '../draw.js';
+import { arrowHead, circlePath, diamondPath, drawQuery, drawRings, haloText, strokeRing } from '../draw.js';
 import { clamp, fmtDist, fmtId, fmtInt, nonNegativeMetric, plural } from '../format.js';
 import { PointGrid } from '../hit.js';
 import { RadialScale } from '../scales.js';
@@ -376,20 +376,8 @@ export class HNSWSearchScene extends Scene {
       g.stroke();
     }
     const hov = app.hover;
-    if (hov && hov.kind === 'miss' && hov.index != null && this.state.done) {
-      g.beginPath();
-      circlePath(g, this.mx[hov.index], this.my[hov.index], MISS_RADIUS + 3);
-      g.strokeStyle = pal.fg;
-      g.lineWidth = 2;
-      g.stroke();
-    }
-    if (hov && hov.kind === 'hnode' && hov.node != null) {
-      g.beginPath();
-      circlePath(g, this.sx[hov.node], this.sy[hov.node], 9);
-      g.strokeStyle = pal.fg;
-      g.lineWidth = 2;
-      g.stroke();
-    }
+    if (hov && hov.kind === 'miss' && hov.index != null && this.state.done) strokeRing(g, this.mx[hov.index], this.my[hov.index], MISS_RADIUS + 3, pal.fg);
+    if (hov && hov.kind === 'hnode' && hov.node != null) strokeRing(g, this.sx[hov.node], this.sy[hov.node], 9, pal.fg);
   }
 
   // ---- interaction

@@ -4,7 +4,7 @@
 
 import { badgeEl, card, factsTable, h, hoverRow, section } from '../dom.js';
 import { drawMisses, MISS_RADIUS, missTooltip, recallSection } from '../diagnosis.js';
-import { circlePath, drawQuery, QUERY_RADIUS } from '../draw.js';
+import { circlePath, drawQuery, QUERY_RADIUS, strokeRing } from '../draw.js';
 import { fmtDist, fmtId, fmtInt, nonNegativeMetric, plural } from '../format.js';
 import { PointGrid } from '../hit.js';
 import { aroundPoint, markerBox } from '../labels.js';
@@ -188,19 +188,11 @@ export class PointsScene extends Scene {
     if (hov && hov.kind === 'cand' && hov.index != null) {
       const i = hov.index;
       this.hoverGuide(g, i);
-      g.beginPath();
-      circlePath(g, this.sx[i], this.sy[i], s.rank[i] >= 0 ? 10 : 6.5);
-      g.strokeStyle = pal.fg;
-      g.lineWidth = 2;
-      g.stroke();
+      strokeRing(g, this.sx[i], this.sy[i], s.rank[i] >= 0 ? 10 : 6.5, pal.fg);
     } else if (hov && hov.kind === 'list' && hov.list != null) {
       this.highlightList(g, hov.list);
     } else if (hov && hov.kind === 'miss' && hov.index != null) {
-      g.beginPath();
-      circlePath(g, this.mx[hov.index], this.my[hov.index], MISS_RADIUS + 3);
-      g.strokeStyle = pal.fg;
-      g.lineWidth = 2;
-      g.stroke();
+      strokeRing(g, this.mx[hov.index], this.my[hov.index], MISS_RADIUS + 3, pal.fg);
     }
   }
 
@@ -312,18 +304,17 @@ export class PointsScene extends Scene {
     const s = this.s;
     const box = h('div');
     const sec = section(this.title);
-    sec.appendChild(
-      factsTable([
-        ['metric', s.metric],
-        ['nprobe', fmtInt(s.params.nprobe != null ? s.params.nprobe : s.probed.length)],
-        ['k', fmtInt(s.params.k != null ? s.params.k : s.top.length)],
-        ['candidates scanned', fmtInt(this.m)],
-        ...this.extraFacts(),
-      ]),
-    );
+    const k = fmtInt(s.params.k != null ? s.params.k : s.top.length);
+    /** @type {Array<readonly [string, string | null]>} */
+    const facts =
+      s.scanned != null
+        ? [['metric', s.metric], ['k', k], ['vectors compared', fmtInt(s.scanned)], ['nearest shown', fmtInt(this.m)]]
+        : [['metric', s.metric], ['nprobe', fmtInt(s.params.nprobe != null ? s.params.nprobe : s.probed.length)], ['k', k], ['candidates scanned', fmtInt(this.m)]];
+    sec.appendChild(factsTable([...facts, ...this.extraFacts()]));
     sec.appendChild(h('p', 'feder-muted feder-small', this.caption));
     box.appendChild(sec);
     if (s.diag) box.appendChild(recallSection(app, s.diag, this.nonNeg));
+    if (s.scanned != null) return box; // a flat scan has no lists
     const lists = section('Lists');
     const rows = h('div', 'feder-rows');
     for (let r = 0; r < s.probed.length && r < PANEL_LIST_ROWS; r++) {

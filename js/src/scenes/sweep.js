@@ -4,7 +4,7 @@
 
 import { drawAxes, linearAxis, logAxis } from '../chart.js';
 import { card, factsTable, h, hoverRow, section } from '../dom.js';
-import { circlePath } from '../draw.js';
+import { circlePath, strokeRing } from '../draw.js';
 import { fmtInt } from '../format.js';
 import { PointGrid } from '../hit.js';
 import { rgba } from '../theme.js';
@@ -111,11 +111,7 @@ export class SweepScene extends Scene {
   drawOverlay(g) {
     const hov = this.app.hover;
     if (hov?.kind !== 'sweep' || hov.index == null) return;
-    g.beginPath();
-    circlePath(g, this.px[hov.index], this.py[hov.index], 9);
-    g.strokeStyle = this.app.pal.fg;
-    g.lineWidth = 2;
-    g.stroke();
+    strokeRing(g, this.px[hov.index], this.py[hov.index], 9, this.app.pal.fg);
   }
 
   /**
