@@ -15,8 +15,8 @@ import numpy as np
 
 from . import trace as tracer
 from .diagnose import Explanation, explain
-from .diagnose.checks import SUPPORTED_KINDS as EXPLAINED_KINDS
 from .diagnose import sweep as diagnose_sweep
+from .diagnose.checks import SUPPORTED_KINDS as EXPLAINED_KINDS
 from .errors import ParameterError
 from .index import as_model, load_index
 from .media import MediaStore
