@@ -289,7 +289,7 @@ class FlatIndex:
                                  repr=False)  # (ntotal, dim) float32 view
     _owner: Any = field(default=None, repr=False)
     pq_codec: Any = field(default=None, repr=False)  # IxPq: the product quantizer
-    pq_indices: np.ndarray | None = field(default=None, repr=False)  # IxPq: (ntotal, M) int64
+    pq_indices: np.ndarray | None = field(default=None, repr=False)  # IxPq: (ntotal, M) uint
     pq_search_type: int = 0  # IxPq: faiss's search_type (0 = plain PQ tables)
     qtype: str | None = None  # the scalar quantizer type of an IxSQ (vectors = reconstructions)
     search_vectors: np.ndarray | None = field(default=None, repr=False)
@@ -388,7 +388,7 @@ class FaissHNSWIndex(HNSWIndex):
     id_map_fourcc: str | None = None
     storage_qtype: str | None = None  # IHNs: the storage's scalar quantizer type
     pq_codec: Any = field(default=None, repr=False)  # IHNp: the storage's product quantizer
-    pq_indices: np.ndarray | None = field(default=None, repr=False)  # IHNp: (n, M) int64
+    pq_indices: np.ndarray | None = field(default=None, repr=False)  # IHNp: (n, M) uint
     search_vectors: np.ndarray | None = field(default=None, repr=False)
     """IHNs: the storage codes decoded as faiss's distance computer sees them (``vectors``
     are the reconstructions the views show); ``None`` for flat storage."""
@@ -518,7 +518,8 @@ class IVFPQIndex(IVFFlatIndex):
         return self._raw[self._check_list(list_no)]
 
     def list_indices(self, list_no: int) -> np.ndarray:
-        """``(size, M) int64`` the sub-centroid indices of list ``list_no``, cached."""
+        """``(size, M)`` the sub-centroid indices of list ``list_no`` (``uint8``/``uint16``),
+        cached."""
         list_no = self._check_list(list_no)
         found = self._indices.get(list_no)
         if found is None:

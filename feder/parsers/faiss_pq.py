@@ -39,17 +39,19 @@ class PQCodec:
         return (self.M * self.nbits + 7) // 8
 
     def indices(self, codes: np.ndarray) -> np.ndarray:
-        """``(m, M) int64`` centroid indices of ``(m, code_size) uint8`` codes."""
+        """``(m, M)`` centroid indices of ``(m, code_size) uint8`` codes: ``uint8`` for up to
+        8 bits (8-bit codes are returned as they are stored, no copy), ``uint16`` above."""
         codes = np.asarray(codes, dtype=np.uint8).reshape(-1, self.code_size)
         if self.nbits == 8:
-            return codes[:, : self.M].astype(np.int64)
+            return codes[:, : self.M]
         bits = np.unpackbits(codes, axis=1, bitorder="little")[:, : self.M * self.nbits]
         weights = (1 << np.arange(self.nbits, dtype=np.int64))
-        return bits.reshape(-1, self.M, self.nbits).astype(np.int64) @ weights
+        values = bits.reshape(-1, self.M, self.nbits).astype(np.int64) @ weights
+        return values.astype(np.uint8 if self.nbits <= 8 else np.uint16)
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """``(m, d) float32``: each code's sub-centroids side by side (``pq.decode``)."""
-        idx = self.indices(codes)
+        idx = self.indices(codes).astype(np.intp)
         parts = self.centroids[np.arange(self.M)[None, :], idx]  # (m, M, dsub)
         return np.ascontiguousarray(parts.reshape(idx.shape[0], self.d), dtype=np.float32)
 

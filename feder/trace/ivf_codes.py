@@ -215,7 +215,7 @@ def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
     else:
         stacked, which_table = np.stack(tables) if tables else np.empty((0, 0, 0)), which
     indices = [index.list_indices(lst) for lst in probed.tolist()]
-    all_indices = np.concatenate(indices) if indices else np.empty((0, codec.M), np.int64)
+    all_indices = np.concatenate(indices) if indices else np.empty((0, codec.M), np.uint8)
     sums = pq_code_sums(stacked, all_indices, codec.nbits, which_table)
     cand_d = np.asarray(dis0[which] + sums, dtype=np.float32)
     cand_ids = np.concatenate([index.list_ids(lst) for lst in probed.tolist()]).astype(
