@@ -20,12 +20,15 @@ import stat
 import sys
 import warnings
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .atomic import check_output, shown, write_atomic, write_text
 from .errors import FederError, FederWarning, OutputError, ParameterError
+
+if TYPE_CHECKING:
+    from .federpy import FederPy
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -370,25 +373,7 @@ def _read_listing(media: Path, allow_outside: bool) -> list[Path | str]:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .federpy import FederPy
-
-    title = args.title
-    if title is not None:
-        try:
-            title.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ParameterError("--title is not valid UTF-8 text (undecodable bytes in the "
-                                 "argument)") from None
-    paths, listing = _media_paths(args.media, args.allow_outside_root)
-    inputs: list[Path] = [args.index, *listing,
-                          *(p for p in paths or [] if isinstance(p, Path))]
-    if args.query_image is not None:
-        inputs.append(args.query_image)
-    check_output(args.output, inputs, "report")
-    _regular_file(args.index, "index file")
-    fed = FederPy(str(args.index), args.source, space=args.space,
-                  mediaUrls=[str(p) for p in paths] if paths else None,
-                  title=title or f"feder report: {shown(args.index.name)}")
+    fed, inputs = _open_index(args, "report", [args.query_image])
     params: dict[str, int] = {"k": args.k}
     from .trace import TRACERS
 
@@ -427,20 +412,35 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _diagnose(args: argparse.Namespace) -> int:
-    from .export import write_html
+def _open_index(args: argparse.Namespace, command: str, more_inputs: list[Path | None],
+                ) -> tuple[FederPy, list[Path]]:
+    """The ``FederPy`` of ``report`` / ``diagnose`` (index, media, title checked) and every
+    input file, after checking that the output is none of them."""
     from .federpy import FederPy
 
+    title = args.title
+    if title is not None:
+        try:
+            title.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ParameterError("--title is not valid UTF-8 text (undecodable bytes in the "
+                                 "argument)") from None
     paths, listing = _media_paths(args.media, args.allow_outside_root)
     inputs: list[Path] = [args.index, *listing,
-                          *(p for p in paths or [] if isinstance(p, Path))]
-    if args.queries is not None:
-        inputs.append(args.queries)
-    check_output(args.output, inputs, "diagnose")
+                          *(p for p in paths or [] if isinstance(p, Path)),
+                          *(p for p in more_inputs if p is not None)]
+    check_output(args.output, inputs, command)
     _regular_file(args.index, "index file")
     fed = FederPy(str(args.index), args.source, space=args.space,
                   mediaUrls=[str(p) for p in paths] if paths else None,
-                  title=args.title or f"feder diagnose: {shown(args.index.name)}")
+                  title=title or f"feder {command}: {shown(args.index.name)}")
+    return fed, inputs
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    from .export import write_html
+
+    fed, inputs = _open_index(args, "diagnose", [args.queries])
     kind = fed.session.family.name
     values = args.nprobe if kind == "ivf" else args.ef
     wrong = args.ef if kind == "ivf" else args.nprobe

@@ -48,6 +48,20 @@ def launch_chromium(playwright: Any, **kwargs: Any) -> Any:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=args, **kwargs)
 
 
+def open_report(browser: Any, path: Path, width: int = 1280, height: int = 900,
+                ) -> tuple[Any, Any, RequestLog]:
+    """``(context, page, log)``: a fresh light-scheme context at ``width × height`` (device
+    scale 1) with the report at ``path`` opened from ``file://`` and rendered (the bootstrap
+    sets ``body[data-feder-ready]``). Close the context when done."""
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  device_scale_factor=1, color_scheme="light")
+    page = context.new_page()
+    log = RequestLog.attach(page)
+    page.goto(path.as_uri())
+    page.wait_for_selector("body[data-feder-ready='1']", timeout=15_000)
+    return context, page, log
+
+
 def is_local(url: str) -> bool:
     """``file:``, ``data:``, ``blob:``, ``about:`` and loopback http(s)/ws are local."""
     parsed = urlparse(url)

@@ -27,13 +27,13 @@ from feder.layouts.polar import polar_layout, radial_scale
 from feder.layouts.projection import project
 
 from browser_util import (  # isort: skip
-    RequestLog,
     canvas_ink,
     canvas_signature,
     chromium_available,
     click_at,
     is_local,
     launch_chromium,
+    open_report,
     move_to,
     pixel_difference,
     save_screenshot,
@@ -201,19 +201,9 @@ def browser() -> Any:
         chromium.close()
 
 
-def _open(browser: Any, path: Path) -> tuple[Any, Any, RequestLog]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  device_scale_factor=1, color_scheme="light")
-    page = context.new_page()
-    log = RequestLog.attach(page)
-    page.goto(path.as_uri())
-    page.wait_for_selector("body[data-feder-ready='1']", timeout=15_000)
-    return context, page, log
-
-
 @pytest.fixture(scope="module")
 def session(browser: Any, report: Path) -> Any:
-    context, page, log = _open(browser, report)
+    context, page, log = open_report(browser, report)
     yield page, log
     context.close()
 
@@ -532,7 +522,7 @@ def _edge_states() -> list[dict[str, Any]]:
 @pytest.mark.browser
 def test_edge_cases_render(browser: Any, tmp_path: Path) -> None:
     path = write_html(tmp_path / "edge.html", _edge_states(), "edge cases")
-    context, page, log = _open(browser, path)
+    context, page, log = open_report(browser, path)
     try:
         assert page.locator(".feder-error").count() == 0, page.locator(".feder-error").first
         assert log.page_errors == [] and log.console_errors == []

@@ -20,9 +20,9 @@ from PIL import Image
 from feder import FederPy
 
 from browser_util import (  # isort: skip
-    RequestLog,
     chromium_available,
     launch_chromium,
+    open_report,
     move_to,
     save_screenshot,
 )
@@ -88,16 +88,6 @@ def browser() -> Any:
         chromium.close()
 
 
-def _open(browser: Any, path: Path, width: int = 1280) -> tuple[Any, Any, RequestLog]:
-    context = browser.new_context(viewport={"width": width, "height": 900},
-                                  device_scale_factor=1)
-    page = context.new_page()
-    log = RequestLog.attach(page)
-    page.goto(path.as_uri())
-    page.wait_for_selector("body[data-feder-ready='1']", timeout=15_000)
-    return context, page, log
-
-
 def _root(page: Any, i: int) -> Any:
     return page.locator(".feder-root").nth(i)
 
@@ -126,7 +116,7 @@ def _frames(page: Any) -> tuple[int, int, int]:
 
 def test_slider_buttons_keys_and_drawing_always_agree(browser: Any, built: dict[str, Any]
                                                       ) -> None:
-    context, page, log = _open(browser, built["reports"]["hnsw"])
+    context, page, log = open_report(browser, built["reports"]["hnsw"])
     try:
         root = _root(page, 0)
         total = int(root.get_attribute("data-feder-total"))
@@ -188,7 +178,7 @@ def _radii(page: Any, i: int) -> tuple[list[dict[str, Any]], tuple[float, float]
 
 def test_polar_radius_follows_distance_from_an_absolute_zero(browser: Any,
                                                              built: dict[str, Any]) -> None:
-    context, page, _ = _open(browser, built["reports"]["ivf"])
+    context, page, _ = open_report(browser, built["reports"]["ivf"])
     try:
         for i, widget in ((1, built["self_match"]), (2, built["far"])):
             _show(page, i, "fine")
@@ -226,7 +216,7 @@ def test_polar_radius_follows_distance_from_an_absolute_zero(browser: Any,
 
 def test_without_media_nothing_is_requested_and_no_placeholder_shows(
         browser: Any, built: dict[str, Any]) -> None:
-    context, page, log = _open(browser, built["reports"]["bare"])
+    context, page, log = open_report(browser, built["reports"]["bare"])
     try:
         for view in ("overview", "coarse", "fine", "projection"):
             _show(page, 1, view)
@@ -268,7 +258,7 @@ def _assert_labels_clean(page: Any, i: int, view: str) -> int:
 @pytest.mark.parametrize("width", [1280, 700])
 def test_labels_never_overlap_or_leave_the_canvas(browser: Any, built: dict[str, Any],
                                                   width: int) -> None:
-    context, page, _ = _open(browser, built["reports"]["ivf"], width=width)
+    context, page, _ = open_report(browser, built["reports"]["ivf"], width=width)
     try:
         texts = []
         for view in ("coarse", "fine"):
@@ -286,7 +276,7 @@ def test_labels_never_overlap_or_leave_the_canvas(browser: Any, built: dict[str,
 # --------------------------------------------------------------------------------- zoom
 
 def test_every_canvas_zooms_pans_and_resets(browser: Any, built: dict[str, Any]) -> None:
-    context, page, _ = _open(browser, built["reports"]["ivf"])
+    context, page, _ = open_report(browser, built["reports"]["ivf"])
     try:
         for view in ("projection", "fine", "coarse"):
             _show(page, 1, view)
@@ -326,7 +316,7 @@ def test_every_canvas_zooms_pans_and_resets(browser: Any, built: dict[str, Any])
 def test_widgets_fit_narrow_containers_and_keep_every_result(browser: Any,
                                                              built: dict[str, Any],
                                                              viewport: int) -> None:
-    context, page, _ = _open(browser, built["reports"]["ivf"], width=viewport)
+    context, page, _ = open_report(browser, built["reports"]["ivf"], width=viewport)
     try:
         report = page.locator("#feder-report").bounding_box()
         for i in range(3):
@@ -351,7 +341,7 @@ def test_widgets_fit_narrow_containers_and_keep_every_result(browser: Any,
 
 def test_ivf_overview_shows_member_images_inside_cells(browser: Any,
                                                        built: dict[str, Any]) -> None:
-    context, page, _ = _open(browser, built["reports"]["ivf"])
+    context, page, _ = open_report(browser, built["reports"]["ivf"])
     try:
         _show(page, 0, "overview")
         page.wait_for_function("() => document.querySelector('.feder-root').federDebug"
@@ -375,7 +365,7 @@ def test_ivf_overview_shows_member_images_inside_cells(browser: Any,
 
 def test_a_query_given_as_text_is_shown_as_text(browser: Any, built: dict[str, Any]) -> None:
     assert built["far"].search["target"]["media"] == {"kind": "text", "text": "A white dog."}
-    context, page, log = _open(browser, built["reports"]["ivf"])
+    context, page, log = open_report(browser, built["reports"]["ivf"])
     try:
         _show(page, 2, "coarse")
         query = _root(page, 2).locator(".feder-card-query")
@@ -390,7 +380,7 @@ def test_a_query_given_as_text_is_shown_as_text(browser: Any, built: dict[str, A
 
 def test_panels_show_the_search_parameters_not_the_file_defaults(browser: Any,
                                                                  built: dict[str, Any]) -> None:
-    context, page, _ = _open(browser, built["reports"]["ivf"])
+    context, page, _ = open_report(browser, built["reports"]["ivf"])
     try:
         _show(page, 1, "overview")
         panel = _root(page, 1).locator(".feder-panel").text_content()
