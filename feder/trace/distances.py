@@ -17,11 +17,12 @@ LARGER_IS_CLOSER = {"ip"}
 
 def faiss_distances(vectors: np.ndarray, query: np.ndarray, metric: str) -> np.ndarray:
     """``(m,) float32``: squared L2 (``"l2"``) or inner product (``"ip"``) of each row of
-    ``vectors`` ``(m, d) float32`` with ``query`` ``(d,) float32``."""
-    if metric == "ip":
-        # einsum, not a gemv: the value of a row must not depend on the rows batched with it.
-        return np.asarray(np.einsum("ij,j->i", vectors, query), dtype=np.float32)
-    return _squared_l2(vectors, query)
+    ``vectors`` ``(m, d) float32`` with ``query`` ``(d,) float32`` — faiss's own float32
+    values, bit for bit (``fvec_L2sqr`` / ``fvec_inner_product``, see :mod:`.float32`); the
+    value of a row never depends on the rows batched with it."""
+    from .float32 import flat_distances
+
+    return flat_distances(vectors, query, metric)
 
 
 def hnswlib_distances(vectors: np.ndarray, query: np.ndarray, space: str) -> np.ndarray:

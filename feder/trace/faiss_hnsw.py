@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .distances import faiss_distances
+from . import float32
 from .flat import check_metric
 from .ivf import PAD_LIMIT
 from .ivf_codes import code_distances, pq_code_sums, pq_query_table
@@ -70,7 +70,7 @@ def trace_faiss_hnsw(index: FaissHNSWIndex, query: Any, k: int = 5, ef: int = 16
             return pq_code_sums(table, pq_indices[nodes], nbits)
         if coded is not None:  # SQ storage: faiss's SQ distance computer
             return code_distances(vectors[nodes], q, metric)
-        return faiss_distances(vectors[nodes], q, metric)
+        return float32.flat_distances(vectors[nodes], q, metric)  # fvec_L2sqr, bit for bit
 
     levels: list[GreedyLevel | BeamLevel] = []
     nearest = index.entry_point

@@ -19,11 +19,6 @@ _F32 = np.float32
 _F64 = np.float64
 
 
-def _fma(a: np.ndarray, b: np.ndarray, acc: np.ndarray) -> np.ndarray:
-    """``fma(a, b, acc)`` in float32, one rounding."""
-    return (a.astype(_F64) * b.astype(_F64) + acc.astype(_F64)).astype(_F32)
-
-
 def _fold(acc: np.ndarray, width: int) -> np.ndarray:
     while acc.shape[-1] > width:
         half = acc.shape[-1] // 2
@@ -34,26 +29,34 @@ def _fold(acc: np.ndarray, width: int) -> np.ndarray:
 def dot_rows(a: np.ndarray, b: np.ndarray, sequential: bool = False) -> np.ndarray:
     """``(..., ) float32`` ``Σ_i a_i·b_i`` over the last axis (``b`` broadcasts), reduced as
     faiss's vectorised loops do; ``sequential``: one fused multiply-add per component in
-    order (faiss's special kernels for 1, 2, 4 and 8 dimensions)."""
+    order (faiss's special kernels for 1, 2, 4 and 8 dimensions).
+
+    The products are exact in float64, so each fused multiply-add is one float64 addition
+    rounded to float32."""
     a = np.asarray(a, dtype=_F32)
-    b = np.broadcast_to(np.asarray(b, dtype=_F32), a.shape)
-    d = a.shape[-1]
+    prod = a.astype(_F64) * np.asarray(b, dtype=_F32).astype(_F64)
+    d = prod.shape[-1]
+    lead = prod.shape[:-1]
     pos = 0
-    result = np.zeros(a.shape[:-1], _F32)
+    result = np.zeros(lead, _F32)
     if not sequential and d >= 8:
         acc: np.ndarray | None = None
-        for width in (16, 8):
-            if acc is not None:
-                acc = _fold(acc, width)
-            while d - pos >= width:
-                if acc is None:
-                    acc = np.zeros((*a.shape[:-1], width), _F32)
-                acc = _fma(a[..., pos: pos + width], b[..., pos: pos + width], acc)
-                pos += width
+        main = d - d % 16
+        if main:
+            blocks = prod[..., :main].reshape(*lead, main // 16, 16)
+            acc = blocks[..., 0, :].astype(_F32)
+            for c in range(1, main // 16):
+                acc = (acc + blocks[..., c, :]).astype(_F32)
+            acc = _fold(acc, 8)
+            pos = main
+        if d - pos >= 8:
+            part = prod[..., pos: pos + 8]
+            acc = part.astype(_F32) if acc is None else (acc + part).astype(_F32)
+            pos += 8
         if acc is not None:
             result = _fold(acc, 1)[..., 0]
     for i in range(pos, d):
-        result = _fma(a[..., i], b[..., i], result)
+        result = (result + prod[..., i]).astype(_F32)
     return result
 
 
