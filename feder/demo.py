@@ -69,13 +69,17 @@ def main(argv: list[str] | None = None) -> int:
         fed.setSearchParams(params)
         by_id = fed.searchById(args.query_id)
         by_vec = fed.searchByVec(query_vector, str(query_path))
-        path = fed.export_html(out / f"{name}_report.html", searches=[by_id, by_vec])
+        # was it right, and what would more work buy: recall over 100 stored images
+        sweep = fed.sweep(sample=100)
+        path = fed.export_html(out / f"{name}_report.html",
+                               searches=[by_id, by_vec, sweep, fed.health()])
         hits = [labels[int(i)] == target_label for i in by_vec.trace.ids if int(i) >= 0] \
             if by_vec.trace is not None else []
         reports.append(path)
+        recall = by_vec.explanation.recall if by_vec.explanation is not None else float("nan")
         print(f"4/4  {name}: new query image → {sum(hits)}/{len(hits)} results of its class "
-              f"({by_vec.trace.ids.tolist() if by_vec.trace is not None else []}); "
-              f"report → {path} ({path.stat().st_size / 1e6:.1f} MB)")
+              f"({by_vec.trace.ids.tolist() if by_vec.trace is not None else []}), "
+              f"recall@5 {recall:.2f}; report → {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
     print(f"done in {time.perf_counter() - started:.0f} s. Open in a browser (works offline):")
     for path in reports:
