@@ -1674,7 +1674,7 @@ var Scene = class {
       if (!box) return;
       const s = specs[i];
       g.font = app.font(s.size || 10, s.weight || 500);
-      haloText(g, s.text, box.x + box.w / 2, box.y + box.h / 2 + 0.5, s.color, app.pal.bg);
+      haloText(g, s.text, box.x + box.w / 2, box.y + box.h / 2 + 0.5, s.color, s.halo || app.pal.bg);
       this.labelBoxes.push({ ...box, text: s.text });
     });
     return boxes;
@@ -1958,8 +1958,8 @@ var IVFMapScene = class extends Scene {
     order.sort((a, b) => this.area[b] - this.area[a]);
     const specs = [];
     for (const i of order.slice(0, 400)) {
-      const dark = luminance(this.sizeColor(i)) < 0.5;
-      const color = dark ? "rgba(255,255,255,0.95)" : "rgba(20,28,40,0.88)";
+      const fill = this.sizeColor(i);
+      const color = luminance(fill) < 0.5 ? "rgba(255,255,255,0.95)" : "rgba(20,28,40,0.88)";
       const text = this.area[i] > 3600 ? `${i} · ${fmtInt(this.ov.sizes[i])}` : String(i);
       const half = Math.sqrt(this.area[i]) / 3;
       specs.push({
@@ -1969,6 +1969,8 @@ var IVFMapScene = class extends Scene {
         color,
         size: 10,
         weight: 600,
+        halo: fill,
+        // the label reads on its own cell
         offsets: [
           [0, 0],
           [0, -half],

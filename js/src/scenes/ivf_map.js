@@ -247,8 +247,8 @@ export class IVFMapScene extends Scene {
     /** @type {LabelSpec[]} */
     const specs = [];
     for (const i of order.slice(0, 400)) {
-      const dark = luminance(this.sizeColor(i)) < 0.5;
-      const color = dark ? 'rgba(255,255,255,0.95)' : 'rgba(20,28,40,0.88)';
+      const fill = this.sizeColor(i);
+      const color = luminance(fill) < 0.5 ? 'rgba(255,255,255,0.95)' : 'rgba(20,28,40,0.88)';
       const text = this.area[i] > 3600 ? `${i} · ${fmtInt(this.ov.sizes[i])}` : String(i);
       const half = Math.sqrt(this.area[i]) / 3;
       specs.push({
@@ -258,6 +258,7 @@ export class IVFMapScene extends Scene {
         color,
         size: 10,
         weight: 600,
+        halo: fill, // the label reads on its own cell
         offsets: [
           [0, 0],
           [0, -half],

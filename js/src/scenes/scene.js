@@ -49,6 +49,7 @@ import { haloText } from '../draw.js';
  * @property {ReadonlyArray<readonly [number, number]>} [offsets] see labels.js
  * @property {(box: Box) => boolean} [fits] see labels.js
  * @property {boolean} [leftAnchored] the anchor is the label's left end (a heading)
+ * @property {string} [halo] the halo colour (default: the background)
  */
 
 /**
@@ -204,7 +205,7 @@ export class Scene {
       if (!box) return;
       const s = specs[i];
       g.font = app.font(s.size || 10, s.weight || 500);
-      haloText(g, s.text, box.x + box.w / 2, box.y + box.h / 2 + 0.5, s.color, app.pal.bg);
+      haloText(g, s.text, box.x + box.w / 2, box.y + box.h / 2 + 0.5, s.color, s.halo || app.pal.bg);
       this.labelBoxes.push({ ...box, text: s.text });
     });
     return boxes;
