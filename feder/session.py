@@ -155,7 +155,10 @@ class ViewSession:
         count = self.params.membersPerList
         if not count:
             return [np.empty(0, np.int64)] * index.nlist
-        return [nearest_members(index.list_vectors(lst), index.list_ids(lst),
+        # A bounded read: only the first MEMBER_SAMPLE vectors of each list are looked at,
+        # so a 10M-vector file is not read whole to draw its overview.
+        return [nearest_members(index.list_vectors(lst)[:MEMBER_SAMPLE],
+                                index.list_ids(lst)[:MEMBER_SAMPLE],
                                 index.centroids[lst], count, index.metric)
                 for lst in range(index.nlist)]
 
@@ -183,8 +186,13 @@ class ViewSession:
 def _ivf_overview(session: ViewSession) -> Payload:
     index = session.index
     assert isinstance(index, IVFFlatIndex)
-    return ivf_overview_payload(index, session.cluster_map, session._members)
+    payload = ivf_overview_payload(index, session.cluster_map, session._members)
+    payload["facts"]["member_sample"] = MEMBER_SAMPLE
+    return payload
 
+
+MEMBER_SAMPLE = 64
+"""Vectors of each IVF list the overview looks at to pick the members nearest its centroid."""
 
 FLAT_SAMPLE = 2000
 """Stored vectors a flat index's overview projects (seeded sample)."""

@@ -95,3 +95,29 @@ def test_unknown_id_is_a_clear_error(ivf: faiss.Index) -> None:
         warnings.simplefilter("error")
         with pytest.raises(feder.UnknownIdError, match="id 9999 is not in the index"):
             FederPy(ivf, "faiss").searchById(9999)
+
+
+def test_the_ivf_overview_reads_a_bounded_number_of_vectors(monkeypatch: pytest.MonkeyPatch,
+                                                            ) -> None:
+    """The overview picks each list's members among its first vectors only: a 10M-vector
+    file is not read whole to draw the map (the rows handed to the member picker are
+    counted)."""
+    import feder.session
+    from feder.session import MEMBER_SAMPLE
+
+    rng = np.random.default_rng(1)
+    xb = rng.standard_normal((6000, 8)).astype("f4")
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatL2(8), 8, 4)
+    ivf.train(xb)
+    ivf.add(xb)
+    seen: list[int] = []
+    pick = feder.session.nearest_members
+
+    def counting(vectors: np.ndarray, *args: object) -> np.ndarray:
+        seen.append(int(vectors.shape[0]))
+        return pick(vectors, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feder.session, "nearest_members", counting)
+    payload = FederPy(ivf, "faiss").session.overview
+    assert len(seen) == 4 and sum(seen) == 4 * MEMBER_SAMPLE < 6000
+    assert payload["facts"]["member_sample"] == MEMBER_SAMPLE

@@ -2046,8 +2046,16 @@ var IVFMapScene = class extends Scene {
       title: `List ${list}`,
       subtitle: plural(size, "vector"),
       extra,
-      note: size === 0 ? "empty list" : mem.length && app.media.shows() ? "members nearest to the centroid first" : null
+      note: size === 0 ? "empty list" : mem.length && app.media.shows() ? this.memberNote(list) : null
     });
+  }
+  /**
+   * How the members shown were chosen (a sample of each list when lists are large).
+   * @param {number} list
+   */
+  memberNote(list) {
+    const sample = Number(this.ov.facts.member_sample) || 0;
+    return sample && this.ov.sizes[list] > sample ? `nearest to the centroid among the list's first ${sample} vectors` : "members nearest to the centroid first";
   }
   /** @param {HitItem | null} item */
   click(item) {
@@ -2069,7 +2077,7 @@ var IVFMapScene = class extends Scene {
       return s2;
     }
     const s = section(`List ${list}`);
-    s.appendChild(h("p", null, `${plural(this.ov.sizes[list], "vector")}; members nearest to the centroid:`));
+    s.appendChild(h("p", null, `${plural(this.ov.sizes[list], "vector")}; ${this.memberNote(list)}:`));
     const grid = h("div", "feder-grid");
     const mem = this.members(list);
     const n = Math.min(mem.length, DETAIL_THUMBS);
