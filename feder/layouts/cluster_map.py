@@ -229,6 +229,8 @@ def _solve_power_diagram(rects: np.ndarray, targets: np.ndarray, width: float, h
     (damped Newton on the semi-discrete transport problem); ``None`` if it fails."""
     sites = np.stack([(rects[:, 0] + rects[:, 2]) / 2, (rects[:, 1] + rects[:, 3]) / 2], 1)
     order = _spatial_order(sites, width, height)
+    group = np.empty(sites.shape[0], np.int64)  # aggregates of 16 for the coarse grid
+    group[order] = np.arange(sites.shape[0]) // 16
     # A weight ∝ the rectangle's area starts the cells near their sizes; zero weights (plain
     # Voronoi) are the safe start when that leaves a cell empty.
     weights = _ALPHA * (rects[:, 2] - rects[:, 0]) * (rects[:, 3] - rects[:, 1])
@@ -250,11 +252,12 @@ def _solve_power_diagram(rects: np.ndarray, targets: np.ndarray, width: float, h
             return xy, offsets, polygon_areas(xy, offsets)
         # inexact Newton: a looser solve while far from the solution
         direction = _newton_direction(diagram, residual,
-                                      float(np.clip(0.01 * error, _CG_RTOL, 1e-2)))
+                                      float(np.clip(0.01 * error, _CG_RTOL, 1e-2)), group)
         if direction is None:
             return None
         size = float(np.linalg.norm(residual))
-        step = 1.0
+        # far off (cells wrong by twice the mean cell or more) the full step is rarely kept
+        step = 1.0 if error <= 2.0 else 0.5
         while True:
             trial = _power_diagram(sites, weights + step * direction, width, height, order,
                                    diagram.triangulation)
@@ -272,23 +275,58 @@ def _solve_power_diagram(rects: np.ndarray, targets: np.ndarray, width: float, h
 
 
 def _newton_direction(diagram: _Diagram, residual: np.ndarray, rtol: float,
-                      ) -> np.ndarray | None:
+                      group: np.ndarray) -> np.ndarray | None:
     """Solve ``J δ = residual`` for the weight step, ``J`` the area Jacobian (a weighted graph
-    Laplacian, singular along constant weights), by Jacobi-preconditioned conjugate
-    gradients; ``None`` when they fail."""
+    Laplacian, singular along constant weights), by preconditioned conjugate gradients;
+    ``None`` when they fail.
+
+    Loose solves (far from the solution) use Jacobi; tight ones add a coarse-grid
+    correction over ``group`` (sites aggregated along the Z-order curve, solved exactly),
+    which cuts the iterations about sixfold at 16k sites.
+    """
     from scipy.sparse import coo_matrix
-    from scipy.sparse.linalg import LinearOperator, cg
+    from scipy.sparse.linalg import LinearOperator, cg, splu
 
     n = residual.shape[0]
     i, j, c = diagram.edge_i, diagram.edge_j, diagram.coupling
     degree = np.bincount(i, c, minlength=n) + np.bincount(j, c, minlength=n)
-    diag = degree + 1e-9 * max(float(degree.max()), 1e-300)
+    shift = 1e-9 * max(float(degree.max()), 1e-300)
+    diag = degree + shift
     every = np.arange(n)
     jac = coo_matrix((np.concatenate([-c, -c, diag]),
                       (np.concatenate([i, j, every]), np.concatenate([j, i, every]))),
                      shape=(n, n)).tocsr()
     inverse = 1.0 / diag
-    precondition = LinearOperator((n, n), matvec=lambda v: inverse * v, dtype=np.float64)
+
+    def jacobi(v: np.ndarray) -> np.ndarray:
+        return np.asarray(inverse * v)
+
+    apply = jacobi
+    groups = int(group.max()) + 1
+    if rtol < 5e-3 and 1 < groups < n:
+        gi, gj = group[i], group[j]
+        cross = gi != gj
+        gi, gj, gc = gi[cross], gj[cross], c[cross]
+        coarse_diag = (np.bincount(gi, gc, minlength=groups)
+                       + np.bincount(gj, gc, minlength=groups)
+                       + np.bincount(group, minlength=groups) * shift * 1e3)
+        every_g = np.arange(groups)
+        coarse = coo_matrix((np.concatenate([-gc, -gc, coarse_diag]),
+                             (np.concatenate([gi, gj, every_g]),
+                              np.concatenate([gj, gi, every_g]))),
+                            shape=(groups, groups)).tocsc()
+        try:
+            factor = splu(coarse)
+        except RuntimeError:
+            factor = None
+        if factor is not None:
+            def two_level(v: np.ndarray) -> np.ndarray:
+                rhs = np.bincount(group, v, minlength=groups)
+                solved = factor.solve(rhs - rhs.mean())
+                return np.asarray(inverse * v + (solved - solved.mean())[group])
+
+            apply = two_level
+    precondition = LinearOperator((n, n), matvec=apply, dtype=np.float64)
     step, info = cg(jac, residual - residual.mean(), rtol=rtol, maxiter=20 * n + 100,
                     M=precondition)
     if info < 0 or not np.isfinite(step).all():
