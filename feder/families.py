@@ -55,7 +55,8 @@ FAMILIES: dict[str, Family] = {
 
 FAMILY_OF_KIND: dict[str, str] = {"ivf_flat": "ivf", "hnsw": "graph", "flat": "flat",
                                   "ivf_idmap": "ivf", "faiss_hnsw": "graph",
-                                  "ivf_sq": "ivf", "ivf_pq": "ivf"}
+                                  "ivf_sq": "ivf", "ivf_pq": "ivf",
+                                  "ivf_hnsw_flat": "ivf"}
 
 
 def family_of(kind: str) -> Family:

@@ -75,6 +75,9 @@ class IVFFlatIndex:
     _ids: list[np.ndarray] = field(repr=False)  # per list (size,) int64 views
     _owner: Any = field(default=None, repr=False)  # keeps a memory map alive
     _blocks: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    coarse_graph: Any = field(default=None, repr=False)
+    """faiss's ``IVF…_HNSW…``: the coarse quantizer is an HNSW over the centroids (a
+    :class:`FaissHNSWIndex` whose vectors are ``centroids``); ``None`` for a flat one."""
 
     kind: Literal["ivf_flat"] = "ivf_flat"
 
@@ -449,6 +452,20 @@ class LazyLists(Sequence[_T]):
 
     def __iter__(self) -> Iterator[_T]:
         return (self[i] for i in range(self._n))
+
+
+@dataclass(eq=False)
+class IVFHNSWFlatIndex(IVFFlatIndex):
+    """A faiss ``IndexIVFFlat`` whose coarse quantizer is an HNSW (``IVF…_HNSW…,Flat``):
+    ``coarse_graph`` finds the lists to probe."""
+
+    kind: Literal["ivf_hnsw_flat"] = "ivf_hnsw_flat"  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"IVFHNSWFlatIndex(dim={self.dim}, metric={self.metric!r}, ntotal={self.ntotal}, "
+            f"nlist={self.nlist}, nprobe={self.nprobe}, source={self.source!r})"
+        )
 
 
 @dataclass(eq=False)

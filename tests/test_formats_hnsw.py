@@ -272,7 +272,7 @@ def test_corrupt_files_report_offsets():
         feder.load_index(bytes(bad))
     with pytest.raises(feder.TruncatedIndexError):
         feder.load_index(blob[:-10])
-    with pytest.raises(feder.IndexFormatError, match="unexpected bytes after the storage"):
+    with pytest.raises(feder.IndexFormatError, match="4 unexpected bytes after the IHNf index"):
         feder.load_index(blob + b"\0\0\0\0")
 
 

@@ -271,7 +271,11 @@ def format_samples() -> dict[str, bytes]:
     flat_pq = faiss.IndexPQ(6, 3, 4)
     flat_pq.train(clustered(400, 6, 16))
     flat_pq.add(data)
+    ivf_hnsw = faiss.index_factory(6, "IVF8_HNSW4,Flat")
+    ivf_hnsw.train(clustered(400, 6, 17))
+    ivf_hnsw.add(data)
     return {
+        "ivf_hnsw": faiss.serialize_index(ivf_hnsw).tobytes(),
         "flat_pq": faiss.serialize_index(flat_pq).tobytes(),
         "ivf_pq": faiss.serialize_index(pq).tobytes(),
         "flat_sq8": faiss.serialize_index(flat_sq).tobytes(),
@@ -287,7 +291,8 @@ def format_samples() -> dict[str, bytes]:
 
 
 FORMAT_KINDS = ["flat_l2", "idmap_flat_ip", "idmap2_ivf", "faiss_hnsw", "idmap_hnsw_ip",
-                "ivf_sq8", "ivf_sq4_ip_sprs", "flat_sq8", "hnsw_sq4_ip", "ivf_pq", "flat_pq"]
+                "ivf_sq8", "ivf_sq4_ip_sprs", "flat_sq8", "hnsw_sq4_ip", "ivf_pq", "flat_pq",
+                "ivf_hnsw"]
 
 
 def ivf_sq_fields(blob: bytes) -> list[tuple[int, str, str]]:
@@ -406,6 +411,9 @@ def format_fields(kind: str, blob: bytes) -> list[tuple[int, str, str]]:
     file, found by walking the layout with plain struct reads."""
     if kind in ("faiss_hnsw", "hnsw_sq4_ip"):
         return faiss_hnsw_fields(blob)
+    if kind == "ivf_hnsw":  # IVF header, nlist/nprobe, then the quantizer's HNSW fields
+        return [*_header_fields(0, "IwFl"), (37, "<Q", "nlist"), (45, "<Q", "nprobe"),
+                *faiss_hnsw_fields(blob, 53)]
     if kind == "flat_pq":
         (n_cent,) = struct.unpack_from("<Q", blob, 37 + 24)
         codes_at = 37 + 32 + 4 * n_cent

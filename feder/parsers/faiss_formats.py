@@ -200,8 +200,9 @@ def check_fourcc(c: Cursor, what: str) -> str:
 
 
 Reader = Callable[[Cursor, int], IndexModel]
-"""A sub-index reader: the cursor is just past the fourcc; the int is where the sub-index
-must end (so a wrapper can tell its inner index where its own trailer starts)."""
+"""A sub-index reader: the cursor is just past the fourcc; the int is the byte it may not
+read past (a wrapper tells its inner index where its own trailer starts); the reader leaves
+the cursor after its last field."""
 
 
 def read_sub_index(c: Cursor, end: int, role: str = "") -> IndexModel:
@@ -223,7 +224,12 @@ def parse_faiss(buf: Buffer) -> IndexModel:
     if fourcc not in FAISS_FORMATS:
         raise buf.fail(f"expected a faiss fourcc such as 'IwFl', 'IxF2' or 'IHNf', found "
                        f"{fourcc!r}", 0)
-    return read_sub_index(Cursor(buf), buf.size)
+    c = Cursor(buf)
+    model = read_sub_index(c, buf.size)
+    if c.pos != buf.size:
+        raise buf.fail(f"{buf.size - c.pos} unexpected bytes after the {fourcc} index, "
+                       f"expected the file to end at byte {c.pos}", c.pos)
+    return model
 
 
 def _read_ivf_flat(c: Cursor, end: int) -> IndexModel:
@@ -231,6 +237,16 @@ def _read_ivf_flat(c: Cursor, end: int) -> IndexModel:
     from .faiss_ivf import parse_ivf_flat
 
     start = c.pos - 4
+    # a quantizer other than a flat index (IVF…_HNSW…) takes the generic IVF reader; when
+    # the bytes are too few to tell, the IVF_FLAT parser reports what is missing
+    if start + 37 <= end:
+        metric_type = c.buf.scalar("i32", start + 33, "IVF_FLAT metric_type")
+        q_at = start + 37 + (4 if metric_type > 1 else 0) + 16
+        if q_at + 4 <= end and c.buf.fourcc(q_at) not in ("IxF2", "IxFI", "IxFl") and \
+                c.buf.fourcc(q_at) in FAISS_FORMATS:
+            from .faiss_ivf_codes import read_ivf_flat_graph
+
+            return read_ivf_flat_graph(c, end)
     if start == 0 and end == c.buf.size:
         model = parse_ivf_flat(c.buf)
     else:

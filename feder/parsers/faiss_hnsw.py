@@ -111,8 +111,6 @@ def read_faiss_hnsw(c: Cursor, end: int) -> FaissHNSWIndex:
     if storage.dim != h.d or storage.ntotal != n or storage.metric != h.metric:
         raise bad(f"the storage holds {storage.ntotal} vectors of dimension {storage.dim} "
                   f"({storage.metric}), expected {n} of {h.d} ({h.metric})", storage_at)
-    if c.pos != end:
-        raise bad(f"{end - c.pos} unexpected bytes after the storage", c.pos)
 
     def level_graph(level: int) -> LevelGraph:
         return _level_csr(level, levels64, offsets, cum64, neighbors, buf, neighbors_at)

@@ -16,7 +16,14 @@ from typing import cast
 import numpy as np
 
 from ..errors import TruncatedIndexError, UnsupportedIndexError
-from ..model import FlatIndex, IVFPQIndex, IVFSQIndex, LazyLists
+from ..model import (
+    FaissHNSWIndex,
+    FlatIndex,
+    IVFHNSWFlatIndex,
+    IVFPQIndex,
+    IVFSQIndex,
+    LazyLists,
+)
 from ._reader import Cursor
 from .faiss_common import IndexHeader, read_count, read_header
 from .faiss_sq import read_sq
@@ -28,8 +35,12 @@ class IVFHeader:
     header: IndexHeader
     nlist: int
     nprobe: int
-    quantizer: FlatIndex
+    quantizer: FlatIndex | FaissHNSWIndex
     direct_map_type: int
+
+    @property
+    def coarse_graph(self) -> FaissHNSWIndex | None:
+        return self.quantizer if isinstance(self.quantizer, FaissHNSWIndex) else None
 
 
 def read_ivf_header(c: Cursor, end: int) -> IVFHeader:
@@ -47,10 +58,14 @@ def read_ivf_header(c: Cursor, end: int) -> IVFHeader:
     from .faiss_formats import read_sub_index
 
     quantizer = read_sub_index(c, end, role=f"the coarse quantizer of {fourcc}: ")
-    if not isinstance(quantizer, FlatIndex) or quantizer.id_map_fourcc:
+    flat = isinstance(quantizer, FlatIndex) and quantizer.fourcc in ("IxF2", "IxFI", "IxFl")
+    graph = isinstance(quantizer, FaissHNSWIndex) and quantizer.fourcc == "IHNf"
+    if not (flat or graph) or getattr(quantizer, "id_map_fourcc", None):
         raise UnsupportedIndexError(
             f"the coarse quantizer of {fourcc} is a {quantizer.kind} index: feder reads IVF "
-            f"with a flat quantizer (IxF2/IxFI/IxFl) (in {buf.name}, byte offset {q_at})")
+            f"with a flat (IxF2/IxFI/IxFl) or HNSW_FLAT (IHNf) quantizer (in {buf.name}, byte "
+            f"offset {q_at})")
+    assert isinstance(quantizer, (FlatIndex, FaissHNSWIndex))
     if quantizer.dim != h.d or quantizer.ntotal != nlist:
         raise buf.fail(f"the quantizer holds {quantizer.ntotal} centroids of dimension "
                        f"{quantizer.dim}, expected nlist = {nlist} of {h.d}", q_at)
@@ -63,6 +78,38 @@ def read_ivf_header(c: Cursor, end: int) -> IVFHeader:
         c.array("<i8", 2 * read_count(c, "direct map hashtable size", 16, end),
                 "direct map pairs")
     return IVFHeader(fourcc, h, int(nlist), int(nprobe), quantizer, int(direct_map_type))
+
+
+def read_ivf_flat_graph(c: Cursor, end: int) -> IVFHNSWFlatIndex:
+    """Read an ``IndexIVFFlat`` whose coarse quantizer is not flat (``IVF…_HNSW…,Flat``):
+    the same lists as IVF_FLAT (codes are the raw float32 vectors)."""
+    buf = c.buf
+    ivf = read_ivf_header(c, end)
+    h = ivf.header
+    sizes, codes, ids = read_invlists(c, end, ivf.nlist, 4 * h.d, h.ntotal)
+    vectors = [np.frombuffer(a, dtype="<f4").reshape(-1, h.d) if a.size else
+               np.empty((0, h.d), np.float32) for a in codes]
+    if getattr(buf, "guard", None) is not None:
+        vectors = [np.array(a) for a in vectors]
+        ids = [np.array(a) for a in ids]
+    offsets = np.zeros(ivf.nlist + 1, np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return IVFHNSWFlatIndex(
+        dim=h.d,
+        metric=h.metric,
+        metric_type=h.metric_type,
+        metric_arg=h.metric_arg,
+        ntotal=h.ntotal,
+        nprobe=ivf.nprobe,
+        centroids=np.array(ivf.quantizer.vectors, dtype=np.float32),
+        list_offsets=offsets,
+        direct_map_type=ivf.direct_map_type,
+        source=buf.name,
+        _codes=vectors,
+        _ids=ids,
+        _owner=buf.owner,
+        coarse_graph=ivf.coarse_graph,
+    )
 
 
 def read_invlists(c: Cursor, end: int, nlist: int, code_size: int, ntotal: int,
@@ -175,6 +222,7 @@ def read_ivf_sq(c: Cursor, end: int) -> IVFSQIndex:
         code_size=codec.code_size,
         codec=codec,
         _raw=codes,
+        coarse_graph=ivf.coarse_graph,
     )
 
 
@@ -233,4 +281,5 @@ def read_ivf_pq(c: Cursor, end: int) -> IVFPQIndex:
         and ivf.quantizer.metric == "l2" and table_bytes <= PRECOMPUTED_TABLE_MAX_BYTES,
         codec=codec,
         _raw=codes,
+        coarse_graph=ivf.coarse_graph,
     )

@@ -16,7 +16,7 @@ from .flat import trace_flat
 from .hnsw import trace_hnsw
 from .idmap import trace_ivf_idmap
 from .ivf import trace_ivf_flat
-from .ivf_codes import trace_ivf_pq, trace_ivf_sq
+from .ivf_codes import trace_ivf_hnsw_flat, trace_ivf_pq, trace_ivf_sq
 from .types import (
     BeamLevel,
     CoarseStep,
@@ -55,6 +55,7 @@ TRACERS: dict[str, Tracer] = {
     "ivf_idmap": Tracer(trace_ivf_idmap, {"nprobe": None}, {}),
     "ivf_sq": Tracer(trace_ivf_sq, {"nprobe": None}, {}),
     "ivf_pq": Tracer(trace_ivf_pq, {"nprobe": None}, {}),
+    "ivf_hnsw_flat": Tracer(trace_ivf_hnsw_flat, {"nprobe": None}, {}),
     "faiss_hnsw": Tracer(trace_faiss_hnsw, {"ef": None}, {"ef_search": "ef", "efSearch": "ef"}),
 }
 """Index kind → its tracer. A new kind registers here; nothing else dispatches on kind."""
@@ -105,6 +106,7 @@ __all__ = [
     "trace_flat",
     "trace_hnsw",
     "trace_ivf_flat",
+    "trace_ivf_hnsw_flat",
     "trace_ivf_pq",
     "trace_ivf_sq",
 ]

@@ -20,10 +20,10 @@ from .distances import LARGER_IS_CLOSER, screened_faiss_distances
 from .flat import check_metric
 from .ivf import PAD_LIMIT, best_positions
 from .query import as_query, positive_int
-from .types import CoarseStep, FineStep, IVFTrace
+from .types import CoarseStep, FineStep, HNSWTrace, IVFTrace
 
 if TYPE_CHECKING:
-    from ..model import IVFPQIndex, IVFSQIndex
+    from ..model import IVFFlatIndex, IVFHNSWFlatIndex, IVFPQIndex, IVFSQIndex
 
 _FLT_MAX = np.float32(np.finfo(np.float32).max)
 
@@ -48,9 +48,7 @@ def trace_ivf_sq(index: IVFSQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
     nprobe = min(positive_int(nprobe, "nprobe"), index.nlist)
     larger = index.metric in LARGER_IS_CLOSER
 
-    centroid_d = screened_faiss_distances([index.aligned_centroids], index.centroid_norms, q,
-                                          index.metric, nprobe)
-    probed = best_positions(centroid_d, nprobe, larger)
+    centroid_d, probed, graph = coarse_step(index, q, nprobe)
 
     parts: list[np.ndarray] = []
     for list_no, coarse_d in zip(probed.tolist(), centroid_d[probed].tolist(), strict=True):
@@ -88,6 +86,7 @@ def trace_ivf_sq(index: IVFSQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
         params={"k": k, "nprobe": nprobe},
         coarse=CoarseStep(centroid_d, probed, centroid_d[probed]),
         fine=FineStep(cand_ids, cand_lists, cand_rows, cand_d, best),
+        coarse_graph=graph,
     )
 
 
@@ -146,7 +145,27 @@ def pq_query_table(codec: Any, q: np.ndarray, metric: str) -> np.ndarray:
     return float32.distance_table(codec.centroids, q)
 
 
-def coarse_distances(index: IVFPQIndex, q: np.ndarray, nprobe: int) -> np.ndarray:
+def coarse_step(index: IVFFlatIndex, q: np.ndarray, nprobe: int,
+                ) -> tuple[np.ndarray, np.ndarray, HNSWTrace | None]:
+    """``(centroid distances (nlist,), probed lists in faiss's order, the HNSW quantizer's
+    trace or None)``. A flat quantizer ranks every centroid (faiss's heap, ties on list
+    numbers); an HNSW quantizer (``index.coarse_graph``) is searched like faiss's
+    ``IndexHNSW.search(q, nprobe)`` at its own ``efSearch``, and only its results are
+    probed (−1 results skipped, as faiss does)."""
+    larger = index.metric in LARGER_IS_CLOSER
+    centroid_d = coarse_distances(index, q, nprobe)
+    graph = index.coarse_graph
+    if graph is None:
+        return centroid_d, best_positions(centroid_d, nprobe, larger), None
+    from .faiss_hnsw import trace_faiss_hnsw
+
+    found = trace_faiss_hnsw(graph, q, k=nprobe, ef=graph.ef_search)
+    probed = found.ids[found.ids >= 0].astype(np.int64)
+    centroid_d = float32.flat_distances(index.centroids, q, index.metric)
+    return centroid_d, probed, found
+
+
+def coarse_distances(index: IVFFlatIndex, q: np.ndarray, nprobe: int) -> np.ndarray:
     """``(nlist,) float32`` query-to-centroid distances with faiss's own float32 values
     (:func:`float32.flat_distances`) wherever they can decide the probed lists or enter a
     distance (the ``nprobe`` best and every centroid within rounding of them); the others
@@ -177,8 +196,7 @@ def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
     larger = index.metric in LARGER_IS_CLOSER
     codec = index.codec
 
-    centroid_d = coarse_distances(index, q, nprobe)
-    probed = best_positions(centroid_d, nprobe, larger)
+    centroid_d, probed, graph = coarse_step(index, q, nprobe)
 
     cents = codec.centroids
     query_table: np.ndarray | None = None
@@ -240,4 +258,49 @@ def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
         params={"k": k, "nprobe": nprobe},
         coarse=CoarseStep(centroid_d, probed, centroid_d[probed]),
         fine=FineStep(cand_ids, cand_lists, cand_rows, cand_d, best),
+        coarse_graph=graph,
+    )
+
+
+def trace_ivf_hnsw_flat(index: IVFHNSWFlatIndex, query: Any, k: int = 5, nprobe: int = 1,
+                        ) -> IVFTrace:
+    """Replay ``IndexIVFFlat.search(query, k)`` for an IVF whose coarse quantizer is an HNSW
+    (``IVF…_HNSW…,Flat``): the graph search picks the lists (see :func:`coarse_step`), then
+    every vector of them is compared with the query as in IVF_FLAT."""
+    check_metric(index.metric, index.metric_type, index.metric_arg, index.source, "IVF")
+    q = as_query(query, index.dim)
+    k = min(positive_int(k, "k"), max(index.ntotal, PAD_LIMIT))
+    nprobe = min(positive_int(nprobe, "nprobe"), index.nlist)
+    larger = index.metric in LARGER_IS_CLOSER
+    centroid_d, probed, graph = coarse_step(index, q, nprobe)
+    sizes = index.list_sizes[probed]
+    blocks = [index.list_block(lst) for lst in probed.tolist()]
+    cand_ids = np.concatenate([index.list_ids(lst) for lst in probed.tolist()]).astype(
+        np.int64, copy=False) if blocks else np.empty(0, np.int64)
+    if blocks:
+        cand_d = screened_faiss_distances([v for v, _ in blocks],
+                                          np.concatenate([n for _, n in blocks]), q,
+                                          index.metric, k)
+    else:
+        cand_d = np.empty(0, np.float32)
+    cand_lists = np.repeat(probed, sizes)
+    starts = index.list_offsets[probed]
+    cand_rows = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + \
+        np.arange(cand_ids.size, dtype=np.int64)
+    best = best_positions(cand_d, k, larger, cand_ids)
+    ids = np.full(k, -1, np.int64)
+    distances = np.full(k, -_FLT_MAX if larger else _FLT_MAX, np.float32)
+    ids[: best.size] = cand_ids[best]
+    distances[: best.size] = cand_d[best]
+    return IVFTrace(
+        kind=index.kind,
+        metric=index.metric,
+        query=q,
+        k=k,
+        ids=ids,
+        distances=distances,
+        params={"k": k, "nprobe": nprobe},
+        coarse=CoarseStep(centroid_d, probed, centroid_d[probed]),
+        fine=FineStep(cand_ids, cand_lists, cand_rows, cand_d, best),
+        coarse_graph=graph,
     )

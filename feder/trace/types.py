@@ -129,8 +129,14 @@ class SearchTrace:
 
 @dataclass(frozen=True, eq=False)
 class IVFTrace(SearchTrace):
+    """``coarse_graph``: with an HNSW coarse quantizer (faiss ``IVF…_HNSW…``), its search
+    for the ``nprobe`` nearest centroids (node ids = list numbers); the coarse step's
+    ``centroid_distances`` then hold every centroid's distance for display, while the probed
+    lists are the graph's results, in its order."""
+
     coarse: CoarseStep | None = None
     fine: FineStep | None = None
+    coarse_graph: HNSWTrace | None = None
 
     @property
     def steps(self) -> tuple[CoarseStep, FineStep]:
