@@ -96,6 +96,8 @@ def read_flat_pq(c: Cursor, end: int) -> FlatIndex:
         raise buf.fail(f"IxPq stores {n_bytes} code bytes, expected ntotal·code_size = "
                        f"{h.ntotal}·{codec.code_size} = {h.ntotal * codec.code_size}", n_at)
     codes = c.array("u1", n_bytes, "IxPq codes").reshape(h.ntotal, codec.code_size)
+    if getattr(buf, "guard", None) is not None:
+        codes = np.array(codes)  # 8-bit indices are used in place: never a view of a map
     search_type = c.scalar("i32", "IxPq search_type")
     c.scalar("u8", "IxPq encode_signs")
     c.scalar("i32", "IxPq polysemous_ht")
