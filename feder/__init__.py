@@ -27,12 +27,14 @@ from .errors import (
 )
 from .index import Index, load_index
 from .model import HNSWIndex, IVFFlatIndex
+from .sources.base import EngineTimeoutError, IndexNotBuiltError, SourceError
 from .trace import HNSWTrace, IVFTrace, SearchTrace
 
 __version__ = "0.1.0"
 
 __all__ = [
     "EmbeddingError",
+    "EngineTimeoutError",
     "Explanation",
     "FederError",
     "FederPy",
@@ -45,12 +47,14 @@ __all__ = [
     "Index",
     "IndexChangedError",
     "IndexFormatError",
+    "IndexNotBuiltError",
     "MediaError",
     "Miss",
     "OutputError",
     "ParameterError",
     "QueryError",
     "SearchTrace",
+    "SourceError",
     "Sweep",
     "TruncatedIndexError",
     "UnknownIdError",
@@ -59,6 +63,7 @@ __all__ = [
     "explain",
     "health",
     "load_index",
+    "sources",
     "sweep",
 ]
 
@@ -69,4 +74,8 @@ def __getattr__(name: str) -> Any:
         from .federpy import FederPy
 
         return FederPy
+    if name == "sources":  # live engines; the package itself imports no engine client
+        import importlib
+
+        return importlib.import_module(".sources", __name__)
     raise AttributeError(f"module 'feder' has no attribute {name!r}")

@@ -87,7 +87,15 @@ def explain(index: Any, query: Any, k: int = 10, **params: Any) -> Explanation:
     """Replay the search of ``query`` (``(d,)``) and compare it with the exact top-``k``.
 
     ``params`` go to :func:`feder.trace.search` (``nprobe=`` for IVF, ``ef=`` for HNSW).
+    A live engine source (:mod:`feder.sources`) is searched itself and checked against
+    exact truth over its pulled vectors (``truth="numpy"``, ``"dask"`` or a Dask client).
     """
+    from ..sources.base import is_source
+
+    if is_source(index):
+        from ..sources.diagnose import explain_source
+
+        return explain_source(index, query, k, **params)  # type: ignore[return-value]
     model = as_model(index)
     diagnosable_kind(model, "explain")
     k = positive_k(k)

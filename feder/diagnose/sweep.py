@@ -60,7 +60,15 @@ def sweep(index: Any, queries: Any, k: int = 10, **params: Any) -> Sweep:
     list ranking has exact ties are replayed at each ``p`` instead. HNSW runs the searches of
     all queries in lockstep (:mod:`feder.diagnose.lockstep`); a search whose order an exact
     tie decides is replayed (:func:`feder.trace.search`).
+
+    A live engine source (:mod:`feder.sources`) is searched itself at each value.
     """
+    from ..sources.base import is_source
+
+    if is_source(index):
+        from ..sources.diagnose import sweep_source
+
+        return sweep_source(index, queries, k, **params)  # type: ignore[return-value]
     model = as_model(index)
     kind = diagnosable_kind(model, "sweep")
     k = positive_k(k)
