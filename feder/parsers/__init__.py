@@ -2,6 +2,11 @@
 
 :func:`read_index` is the one entry point: a path (memory-mapped), bytes, a ``faiss.Index``
 or an ``hnswlib.Index``.
+
+faiss files dispatch on their fourcc through :data:`FAISS_FORMATS`
+(:mod:`.faiss_formats`): IVF_FLAT / IVF_SQ / IVF_PQ (flat or HNSW coarse quantizer), FLAT /
+SQ / PQ, HNSW over flat, SQ or PQ storage, and id maps around any of them are read; every
+other fourcc faiss writes is refused by name.
 """
 
 from __future__ import annotations
