@@ -38,23 +38,81 @@ class FederPy:
     ``mediaUrls``: per-id images (URLs or local paths) or texts (``mediaType="text"``).
     ``space``: hnswlib metric (``l2``/``ip``/``cosine``). Other keyword arguments are view
     parameters (see :data:`feder.params.VIEW_PARAMS`); unknown ones raise ``TypeError``.
+
+    ``index`` may also be a live engine source (:mod:`feder.sources`): where the engine's
+    index is readable the views come from it exactly as for files (each search is also asked
+    of the engine and compared: ``engine_check``); otherwise they show the ENGINE's answers
+    against exact truth on a local model of its vectors, labelled "model of the engine, not a
+    replay". ``searchById`` then takes the engine's ids (``"img_0042"``); media come from the
+    source's ``media_field`` unless ``mediaUrls`` is given.
     """
 
     def __init__(self, index: Any, source: str | None = None, *,
                  mediaUrls: Sequence[Any] | Mapping[Any, Any] | None = None,
                  mediaType: str = "img", space: str | None = None, **viewParams: Any):
+        from .sources.base import is_source
+
+        self.source: Any = None
+        self.engine: Any = None
+        self.engine_search_params: dict[str, int] = {}
+        if is_source(index):
+            from .sources.views import EngineView
+
+            self.source, self.engine = index, EngineView(index)
+            if mediaUrls is None:
+                mediaUrls = self.engine.media()
+            if viewParams.get("title") is None:
+                viewParams["title"] = self.engine.title()
         params = resolve_view_params(viewParams)
-        self.index: IndexModel = index if isinstance(index, (HNSWIndex, IVFFlatIndex)) else \
-            as_model(load_index(index, source, space=space))
+        if self.engine is not None:
+            self.index: IndexModel = self.engine.model
+        else:
+            self.index = index if isinstance(index, (HNSWIndex, IVFFlatIndex)) else \
+                as_model(load_index(index, source, space=space))
         self.media = MediaStore(mediaUrls, mediaType, params.thumbSize)
         self.session = ViewSession(self.index, self.media, params)
         self.search_params: dict[str, int] = default_search_params(
             self.index.kind, int(getattr(self.index, "nprobe", 1)))
+        if self.engine is not None:
+            self._engine_defaults()
+
+    def _engine_defaults(self) -> None:
+        """Start from the parameters the engine searches with by default."""
+        from .sources.diagnose import replay_params
+
+        src = self.source
+        defaults = replay_params(src, {})
+        if src.engine == "chroma":
+            defaults = {"ef": int(src.ef_search)}
+        if self.engine.replay:
+            named = {("ef_search" if key == "ef" else key): value
+                     for key, value in defaults.items()}
+            self.search_params = resolve_search_params(self.index.kind, named,
+                                                       self.search_params)
+        else:
+            self.engine_search_params = dict(defaults)
+
+    @property
+    def engine_check(self) -> Any:
+        """The last search asked of the engine (a live source only): its answer and whether
+        feder's replay returned the same ids (:class:`feder.sources.views.EngineCheck`)."""
+        return None if self.engine is None else self.engine.last
 
     def setSearchParams(self, params: Mapping[str, Any] | None = None, **kwargs: Any,
                         ) -> FederPy:
         """Set ``k`` and ``nprobe`` (IVF) or ``ef_search`` (HNSW); returns ``self``."""
         given = dict(params or {}) | kwargs
+        if self.engine is not None and not self.engine.replay:
+            name = self.source.param_name
+            for key in ("nprobe", "nprobes", "ef", "ef_search", "efSearch", "hnsw_ef"):
+                if key in given:
+                    value = given.pop(key)
+                    if name is None or (key.startswith("nprobe") != (name == "nprobe")):
+                        raise TypeError(f"unknown search parameter {key!r} for this "
+                                        f"{self.source.engine} index; valid ones: k"
+                                        f"{', ' + name if name else ''}")
+                    self.engine_search_params[name] = self.source.search_params(
+                        {name: value})[name]
         self.search_params = resolve_search_params(self.index.kind, given, self.search_params)
         return self
 
@@ -72,6 +130,10 @@ class FederPy:
     def search(self, query: Any) -> SearchTrace:
         """The trace of a search with the current search parameters (no widget)."""
         params = dict(self.search_params)
+        if self.engine is not None and not self.engine.replay:
+            trace, _ = self.engine.answer_trace(query, params.pop("k"),
+                                                dict(self.engine_search_params))
+            return trace  # type: ignore[no-any-return]
         return tracer.search(self.index, query, params.pop("k"), **params)
 
     def searchByVec(self, vector: Any, targetMedia: Any = None,
@@ -82,15 +144,21 @@ class FederPy:
         return self._show(vector, None, targetMedia, widget)
 
     def searchById(self, ident: Any, widget: FederWidget | None = None) -> FederWidget:
-        """Search with the stored vector of an id (faiss id / hnswlib label); ``widget`` as
-        in :meth:`searchByVec`."""
+        """Search with the stored vector of an id (faiss id / hnswlib label; for a live
+        source, the engine's id such as ``"img_0042"``); ``widget`` as in
+        :meth:`searchByVec`."""
+        if self.engine is not None:
+            view_id = self.engine.view_id(ident)
+            return self._show(self.source.vector(ident), view_id, None, widget)
         return self._show(self.index.vector(ident), int(ident), None, widget)
 
     def searchRandTestVec(self, seed: int | None = None) -> FederWidget:
         """Search with a random stored vector (a quick way to see the index work)."""
         index = self.index
-        ids = index.labels[~index.deleted] if isinstance(index, HNSWIndex) else index.ids
         rng = np.random.default_rng(seed)
+        if self.engine is not None:
+            return self.searchById(self.engine.engine_id(int(rng.integers(index.ntotal))))
+        ids = index.labels[~index.deleted] if isinstance(index, HNSWIndex) else index.ids
         return self.searchById(int(ids[rng.integers(ids.size)]))
 
     def health(self) -> FederWidget:
@@ -109,6 +177,8 @@ class FederPy:
         if queries is None:
             queries = self.sample_queries(sample, seed)
         k = int(self.search_params["k"] if k is None else k)
+        if self.engine is not None:
+            return self._engine_sweep(queries, values, k)
         name = "nprobe" if isinstance(index, IVFFlatIndex) else "ef"
         result = diagnose_sweep(index, queries, k,
                                 **({name: list(values)} if values is not None else {}))
@@ -166,13 +236,80 @@ class FederPy:
         explanation = explain(self.index, query, k, **rest)
         return explanation.trace, explanation
 
+    def _engine_sweep(self, queries: Any, values: Sequence[int] | None, k: int,
+                      ) -> FederWidget:
+        """:meth:`sweep` of a live source: the ENGINE searched at each value."""
+        src = self.source
+        name = src.param_name
+        if name is None:
+            raise ParameterError(f"this {src.engine} index takes no search parameter to sweep")
+        from .sources.diagnose import sweep_source
+
+        result = sweep_source(src, queries, k,
+                              **({name: list(values)} if values is not None else {}))
+        qs = np.asarray(queries, np.float32).reshape(-1, src.dim)
+        worst = np.argmin(result.per_query, axis=1)
+        view_name = "ef_search" if name == "ef" else name
+        searches = []
+        for value, q in zip(result.params.tolist(), worst.tolist(), strict=True):
+            params = {"k": k, view_name: value} if self.engine.replay else {"k": k}
+            searches.append(self._search_payload(qs[q], None, None, params,
+                                                 {name: value})[1])
+        shown = result
+        if not result.work_known:  # the engine reports no work: the axis shows the values
+            import dataclasses
+
+            shown = dataclasses.replace(result, distances=result.params.astype(np.float64))
+        payload = sweep_payload(shown, searches, worst)  # type: ignore[arg-type]
+        payload["engine"] = {"engine": src.engine, "answered_by": list(result.answered_by),
+                             "work_known": result.work_known,
+                             "replay_agreement": [None if not np.isfinite(v) else float(v)
+                                                  for v in result.replay_agreement.tolist()]}
+        widget = FederWidget(self.session, view="sweep", diagnostics={"sweep": payload})
+        widget.engine_sweep = result
+        return widget
+
+    def _search_payload(self, query: Any, target_id: int | None, target_media: Any,
+                        params: Mapping[str, int], engine_params: Mapping[str, int] | None = None,
+                        ) -> tuple[SearchTrace, Payload, Explanation | None]:
+        """One search's trace, payload and explanation; for a live source the engine is
+        asked too (replay: compared; otherwise: its answer is what is shown)."""
+        engine = self.engine
+        if engine is not None and not engine.replay:
+            eparams = dict(self.engine_search_params if engine_params is None else engine_params)
+            trace, diagnosis = engine.answer_trace(query, int(params["k"]), eparams)
+            payload = self.session.search_payload(trace, target_id, target_media, None)
+            if self.session.params.diagnose:
+                payload["diagnosis"] = engine.diagnosis_payload(diagnosis, payload["fine"])
+            payload["params"] = dict(trace.params)
+            payload["engine"] = self._engine_facts(engine.last, None)
+            return trace, payload, None
+        trace, explanation = self._run(query, params)
+        payload = self.session.search_payload(trace, target_id, target_media, explanation)
+        if engine is not None:
+            check = engine.check(np.asarray(query, np.float32), int(params["k"]),
+                                 dict(params), trace.ids)
+            payload["engine"] = self._engine_facts(check, check.same if check else None)
+        return trace, payload, explanation
+
+    def _engine_facts(self, check: Any, same: bool | None) -> Payload:
+        from .sources.views import MODEL_LABEL, REPLAY_LABEL
+
+        engine = self.engine
+        answer = None if check is None else check.answer
+        return {"engine": self.source.engine, "name": self.source.name,
+                "label": REPLAY_LABEL if engine.replay else MODEL_LABEL,
+                "engine_ids": [] if answer is None else [str(i) for i in answer.ids],
+                "same_as_replay": same,
+                "error": "" if check is None else check.error}
+
     def _show(self, query: Any, target_id: int | None, target_media: Any,
               widget: FederWidget | None) -> FederWidget:
         query = np.asarray(query)
 
         def run(params: Mapping[str, int]) -> Shown:
-            trace, explanation = self._run(query, params)
-            payload = self.session.search_payload(trace, target_id, target_media, explanation)
+            trace, payload, explanation = self._search_payload(query, target_id, target_media,
+                                                               params)
             payload["control"] = self.session.search_control(params)
             return Shown(trace, payload, explanation)
 

@@ -184,6 +184,7 @@ def read_segment(folder: str | os.PathLike[str], space: str) -> tuple[Any, np.nd
         else b""
     data = header[4:] + level0[: n * size] + links
     model = read_index(data, "hnswlib", space=space)
+    model.source = f"chroma segment {folder}"
     meta = _safe_pickle((folder / "index_metadata.pickle").read_bytes()) \
         if (folder / "index_metadata.pickle").exists() else {}
     label_to_id = dict(meta.get("label_to_id") or {}) if isinstance(meta, dict) else {}
