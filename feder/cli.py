@@ -167,8 +167,10 @@ def _parser() -> argparse.ArgumentParser:
         "computations at each --nprobe (IVF) or --ef (HNSW) value over QUERIES (a .npy of "
         "shape (n, d); default: --sample stored vectors), the index's health, and the "
         "--worst queries of the middle value explained (which true neighbours were missed "
-        "and why). One self-contained HTML file.")
-    diag.add_argument("index", type=Path)
+        "and why). One self-contained HTML file. With --source URI a live engine is "
+        "searched instead of an index file.")
+    diag.add_argument("index", type=Path, nargs="?",
+                      help="the index file (omitted with --source URI)")
     diag.add_argument("-o", "--output", type=Path, default=Path("diagnose.html"))
     diag.add_argument("--queries", type=Path, help="query vectors (.npy, float, (n, d))")
     diag.add_argument("--sample", type=_positive, default=200,
@@ -181,12 +183,25 @@ def _parser() -> argparse.ArgumentParser:
     diag.add_argument("--media", type=Path, help="the images, as for `feder report`")
     diag.add_argument("--allow-outside-root", action="store_true",
                       help="accept a .json listing whose image paths leave its root")
-    diag.add_argument("--source", choices=["faiss", "hnswlib"])
+    diag.add_argument("--source", type=_source_arg, metavar="faiss|hnswlib|URI",
+                      help="the index file's library, or a live engine: "
+                      "milvus://./milvus.db?collection=images[&vector_field=…&media_field=…], "
+                      "lancedb://./lance?table=images, qdrant-edge://./shard, "
+                      "chroma://./chroma?collection=images")
     diag.add_argument("--space", choices=["l2", "ip", "cosine"],
                       help="hnswlib metric (the file does not record it; default l2)")
     diag.add_argument("--title", default=None)
     diag.set_defaults(run=_diagnose)
     return parser
+
+
+def _source_arg(text: str) -> str:
+    """``faiss`` / ``hnswlib``, or a live engine URI (``milvus://…``, see
+    :func:`feder.sources.open_uri`)."""
+    if text in ("faiss", "hnswlib") or "://" in text:
+        return text
+    raise argparse.ArgumentTypeError(f"expected faiss, hnswlib or an engine URI such as "
+                                     f"milvus://./milvus.db?collection=images, got {text!r:.80}")
 
 
 def _int_list(text: str) -> list[int]:
@@ -426,10 +441,18 @@ def _open_index(args: argparse.Namespace, command: str, more_inputs: list[Path |
             raise ParameterError("--title is not valid UTF-8 text (undecodable bytes in the "
                                  "argument)") from None
     paths, listing = _media_paths(args.media, args.allow_outside_root)
-    inputs: list[Path] = [args.index, *listing,
+    uri = args.source if args.source is not None and "://" in args.source else None
+    if (uri is None) == (args.index is None):
+        raise ParameterError(f"{command} needs an index file or --source URI (one of them)")
+    inputs: list[Path] = [*([args.index] if args.index is not None else []), *listing,
                           *(p for p in paths or [] if isinstance(p, Path)),
                           *(p for p in more_inputs if p is not None)]
     check_output(args.output, inputs, command)
+    if uri is not None:
+        from .sources import open_uri
+
+        return FederPy(open_uri(uri), mediaUrls=[str(p) for p in paths] if paths else None,
+                       title=title or f"feder {command}: {shown(uri)}"), inputs
     _regular_file(args.index, "index file")
     fed = FederPy(str(args.index), args.source, space=args.space,
                   mediaUrls=[str(p) for p in paths] if paths else None,
@@ -442,6 +465,8 @@ def _diagnose(args: argparse.Namespace) -> int:
 
     fed, inputs = _open_index(args, "diagnose", [args.queries])
     kind = fed.session.family.name
+    if fed.source is not None:  # a live engine: its own search parameter
+        kind = "ivf" if fed.source.param_name == "nprobe" else "graph"
     values = args.nprobe if kind == "ivf" else args.ef
     wrong = args.ef if kind == "ivf" else args.nprobe
     if wrong is not None:
@@ -459,7 +484,9 @@ def _diagnose(args: argparse.Namespace) -> int:
         queries = fed.sample_queries(args.sample)
     worst = np.argsort(per_query[middle], kind="stable")[: max(args.worst, 0)]
     explained = [fed.searchByVec(queries[q]) for q in worst.tolist()]
-    widgets = [sweep, fed.health(), *explained]
+    health = [fed.health()] if fed.source is None or fed.index.kind in ("ivf_flat", "hnsw") \
+        else []
+    widgets = [sweep, *health, *explained]
     out = write_html(args.output, [w.export_state() for w in widgets],
                      fed.session.params.title or "feder diagnose", inputs=inputs)
     recall = np.frombuffer(sw["recall"]["data"], np.float64)

@@ -16,7 +16,9 @@ once). Without a client, a ``LocalCluster`` bound to 127.0.0.1 is started (and c
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -129,11 +131,23 @@ def vectors_file(vectors: np.ndarray, cache: str | os.PathLike[str] | None = Non
     filename = getattr(vectors, "filename", None)
     if filename and isinstance(vectors, np.memmap) and str(filename).endswith(".npy"):
         return Path(filename)
-    folder = Path(cache) if cache is not None else Path(tempfile.mkdtemp(prefix="feder-truth-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"vectors-{vectors.shape[0]}x{vectors.shape[1]}.npy"
+    known = _WRITTEN.get(id(vectors))
+    if known is not None and known[0]() is vectors and known[1].is_file():
+        return known[1]
+    if cache is not None:
+        folder = Path(cache)
+        folder.mkdir(parents=True, exist_ok=True)
+    else:  # removed with the array
+        folder = Path(tempfile.mkdtemp(prefix="feder-truth-"))
+        weakref.finalize(vectors, shutil.rmtree, str(folder), True)
+    path = folder / f"vectors-{vectors.shape[0]}x{vectors.shape[1]}-{id(vectors):x}.npy"
     np.save(path, np.ascontiguousarray(vectors, np.float32))
+    _WRITTEN[id(vectors)] = (weakref.ref(vectors), path)
     return path
+
+
+_WRITTEN: dict[int, tuple[Any, Path]] = {}
+"""``id(array)`` → (weak reference, the ``.npy`` written for it): one copy per array."""
 
 
 def local_cluster(n_workers: int = 2, threads_per_worker: int = 1) -> Any:
