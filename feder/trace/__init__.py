@@ -69,9 +69,9 @@ def search_params(index: IndexModel, params: dict[str, Any]) -> dict[str, Any]:
     for key, value in params.items():
         name = tracer.aliases.get(key, key)
         if name not in tracer.params:
-            valid = ", ".join(sorted(tracer.params))
+            valid = ", ".join(["k", *sorted(tracer.params)])
             raise TypeError(f"unknown search parameter {key!r} for a {index.kind} index; "
-                            f"valid ones: k, {valid}")
+                            f"valid ones: {valid}")
         if value is not None:
             out[name] = value
     for name, default in tracer.params.items():
