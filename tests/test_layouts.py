@@ -463,3 +463,24 @@ def test_blas_limits_is_a_no_op_without_threadpoolctl(monkeypatch: pytest.Monkey
         assert threads._unavailable
     centroids, sizes = _synthetic_lists(1024, "uniform")
     assert cluster_map(centroids[:64], sizes[:64], 300, 200).method == "power"
+
+
+def test_power_diagram_updated_by_flips_matches_a_fresh_one(monkeypatch: pytest.MonkeyPatch,
+                                                            ) -> None:
+    from feder.layouts import cluster_map as cm
+
+    rng = np.random.default_rng(9)
+    sites = rng.random((800, 2)) * [400, 300]
+    order = cm._spatial_order(sites, 400, 300)
+    first = cm._power_diagram(sites, np.zeros(800), 400, 300, order)  # Voronoi
+    assert first is not None
+    weights = rng.random(800) * 3  # a Newton-sized change: a dozen edges flip
+    fresh = cm._power_diagram(sites, weights, 400, 300, order)
+    assert fresh is not None and fresh.areas.min() > 0
+    hulls = []
+    monkeypatch.setattr(cm, "_triangulate", lambda *a: hulls.append(a))  # no new hull
+    flipped = cm._power_diagram(sites, weights, 400, 300, order, first.triangulation)
+    assert flipped is not None and not hulls
+    assert flipped.triangulation is not first.triangulation  # updated, not reused as is
+    np.testing.assert_allclose(flipped.areas, fresh.areas, rtol=1e-9, atol=1e-9)
+    assert flipped.areas.sum() == pytest.approx(400 * 300, rel=1e-12)
