@@ -228,7 +228,7 @@ def test_search_decodes_like_faiss_simd_path(qtype):
     for i, q in enumerate(qs):
         trace = parsed.search(q, k=5)
         np.testing.assert_array_equal(trace.ids, ids[i])
-        np.testing.assert_allclose(trace.distances, distances[i], rtol=2e-6, atol=0)
+        np.testing.assert_allclose(trace.distances, distances[i], rtol=2e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("qtype", ["QT_8bit", "QT_4bit", "QT_fp16", "QT_8bit_uniform"])
