@@ -245,6 +245,14 @@ def test_cluster_map_small_and_skewed_inputs_converge(sizes: list[int]) -> None:
     _cells_tile_the_box(cmap, probes=500)
 
 
+def test_cluster_map_converges_with_one_list_holding_almost_everything() -> None:
+    rng = np.random.default_rng(11)
+    sizes = np.r_[100_000, rng.integers(0, 10, 999)]  # one cell takes 95 % of the box
+    cmap = cluster_map(rng.random((1000, 8)).astype("f4"), sizes, 800, 500)
+    assert cmap.method == "power" and cmap.max_area_error <= 0.01
+    _cells_tile_the_box(cmap, probes=500)
+
+
 def test_clip_polygons_to_rect_matches_the_single_polygon_clip() -> None:
     rng = np.random.default_rng(8)
     polys = []

@@ -242,6 +242,7 @@ def _solve_power_diagram(rects: np.ndarray, targets: np.ndarray, width: float, h
         return None
     # No cell may shrink below this during the solve (keeps the Jacobian invertible).
     floor = 0.1 * min(float(diagram.areas.min()), float(targets.min()))
+    last_step = 1.0
     for _ in range(iterations + 1):
         residual = targets - diagram.areas
         error = _error(diagram.areas, targets)
@@ -250,14 +251,15 @@ def _solve_power_diagram(rects: np.ndarray, targets: np.ndarray, width: float, h
             xy, offsets = _drop_repeated_vertices(diagram.xy, diagram.offsets,
                                                   1e-6 * max(width, height))
             return xy, offsets, polygon_areas(xy, offsets)
-        # inexact Newton: a looser solve while far from the solution
-        direction = _newton_direction(diagram, residual,
-                                      float(np.clip(0.01 * error, _CG_RTOL, 1e-2)), group)
+        # inexact Newton: a looser solve while far from the solution and making progress
+        rtol = float(np.clip(0.01 * error, _CG_RTOL, 1e-2)) if last_step == 1.0 else _CG_RTOL
+        direction = _newton_direction(diagram, residual, rtol, group)
         if direction is None:
             return None
         size = float(np.linalg.norm(residual))
-        # far off (cells wrong by twice the mean cell or more) the full step is rarely kept
-        step = 1.0 if error <= 2.0 else 0.5
+        # far off (cells wrong by twice the mean cell or more) the full step is rarely kept;
+        # after a damped step, start near the step that was kept
+        step = min(1.0 if error <= 2.0 else 0.5, 4.0 * last_step)
         while True:
             trial = _power_diagram(sites, weights + step * direction, width, height, order,
                                    diagram.triangulation)
@@ -271,6 +273,7 @@ def _solve_power_diagram(rects: np.ndarray, targets: np.ndarray, width: float, h
                 return None
         weights = weights + step * direction
         diagram = trial
+        last_step = step
     return None
 
 
