@@ -177,6 +177,8 @@ _ALPHA = 0.125
 _OWN = 5.0
 # At most n / _FLIPS_PER edge flips update a triangulation; more start a new hull.
 _FLIPS_PER = 8
+# A Newton step damped below this makes the next solve tight (its direction was poor).
+_TIGHT_BELOW = 0.5
 
 
 class _Triangulation(NamedTuple):
@@ -242,7 +244,7 @@ def _solve_power_diagram(rects: np.ndarray, targets: np.ndarray, width: float, h
         return None
     # No cell may shrink below this during the solve (keeps the Jacobian invertible).
     floor = 0.1 * min(float(diagram.areas.min()), float(targets.min()))
-    last_step = 1.0
+    last_step, first = 1.0, True
     for _ in range(iterations + 1):
         residual = targets - diagram.areas
         error = _error(diagram.areas, targets)
@@ -252,14 +254,16 @@ def _solve_power_diagram(rects: np.ndarray, targets: np.ndarray, width: float, h
                                                   1e-6 * max(width, height))
             return xy, offsets, polygon_areas(xy, offsets)
         # inexact Newton: a looser solve while far from the solution and making progress
-        rtol = float(np.clip(0.01 * error, _CG_RTOL, 1e-2)) if last_step == 1.0 else _CG_RTOL
+        loose = float(np.clip(0.01 * error, _CG_RTOL, 1e-2))
+        rtol = loose if last_step >= _TIGHT_BELOW else _CG_RTOL
         direction = _newton_direction(diagram, residual, rtol, group)
         if direction is None:
             return None
         size = float(np.linalg.norm(residual))
         # far off (cells wrong by twice the mean cell or more) the full step is rarely kept;
         # after a damped step, start near the step that was kept
-        step = min(1.0 if error <= 2.0 else 0.5, 4.0 * last_step)
+        step = (1.0 if error <= 2.0 else 0.5) if first else min(1.0, 4.0 * last_step)
+        first = False
         while True:
             trial = _power_diagram(sites, weights + step * direction, width, height, order,
                                    diagram.triangulation)
