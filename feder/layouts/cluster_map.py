@@ -169,7 +169,8 @@ def _rects_as_polygons(rects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xy, np.arange(0, 4 * rects.shape[0] + 1, 4, dtype=np.int64)
 
 
-# Conjugate-gradient accuracy of each Newton step (looser stalls Newton on smooth modes).
+# Tightest conjugate-gradient tolerance of a Newton step (looser stalls on smooth modes);
+# far from the solution it is loosened to 0.01 × the area error, at most 1e-2.
 _CG_RTOL = 1e-4
 # Initial weight per unit of rectangle area (the best of 0 … 0.25 in diagrams needed).
 _ALPHA = 0.125
