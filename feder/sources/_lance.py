@@ -138,9 +138,8 @@ class LanceSource(BaseSource):
     def _info(self) -> dict[str, Any]:
         return {"path": self.path, "table": self.name, "vector_field": self.vector_field,
                 "index_type": self.index_type,
-                "index": dict(self.stats), "search_param": self.param_name, "model": None,
-                "model_reason": "LanceDB's index files are not read by feder: its answers are "
-                                "checked against exact truth"}
+                "index": dict(self.stats), "search_param": self.param_name, "model": self.model(),
+                "model_reason": self.model_reason}
 
 
 def lancedb(path: str | os.PathLike[str], table: str, vector_field: str | None = None,

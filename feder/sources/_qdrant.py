@@ -115,9 +115,8 @@ class QdrantEdgeSource(BaseSource):
                 "index_type": "HNSW", "hnsw_config": self.hnsw,
                 "points": int(info.points_count), "indexed": int(info.indexed_vectors_count),
                 "segments": int(info.segments_count), "search_param": "ef (hnsw_ef)",
-                "model": None,
-                "model_reason": "Qdrant's segment files are not read by feder: its answers are "
-                                "checked against exact truth"}
+                "model": self.model(),
+                "model_reason": self.model_reason}
 
 
 def qdrant_edge(path: str | os.PathLike[str], vector_name: str | None = None,

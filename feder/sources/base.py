@@ -109,7 +109,8 @@ class BaseSource:
         raise NotImplementedError
 
     def _model(self) -> Any:
-        self.model_reason = f"{self.engine} does not expose its index files to feder"
+        self.model_reason = (f"{self.engine}'s index files are not read by feder: its answers "
+                             "are checked against exact truth")
         return None
 
     def _info(self) -> dict[str, Any]:

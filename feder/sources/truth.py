@@ -156,7 +156,7 @@ def local_cluster(n_workers: int = 2, threads_per_worker: int = 1) -> Any:
     distributed = _distributed()
     cluster = distributed.LocalCluster(
         n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-        host="127.0.0.1", dashboard_address=None,
+        host="127.0.0.1", dashboard_address="127.0.0.1:0",  # a free loopback port
         env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
     return cluster, distributed.Client(cluster)
 

@@ -1,0 +1,77 @@
+"""Source-backed reports in Debian chromium: a Milvus Lite collection (views from its own
+segment index) and a LanceDB table (the engine's answers on a labelled local model) paint
+every view of their widgets, offline, with no page error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feder import FederPy, sources
+
+from browser_util import (  # isort: skip
+    RequestLog,
+    canvas_ink,
+    chromium_available,
+    launch_chromium,
+    save_screenshot,
+)
+from test_sources_lancedb import build_lance  # isort: skip
+from test_sources_milvus import build_milvus  # isort: skip
+
+pytest.importorskip("pymilvus")
+pytest.importorskip("lancedb")
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not chromium_available(), reason="needs /usr/bin/chromium")]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    folder = tmp_path_factory.mktemp("source-report")
+    db, _ = build_milvus(folder / "m", n=1500)
+    lance, _ = build_lance(folder / "l")
+    states, names = [], []
+    for name, src in (("milvus", sources.milvus(db, collection="images", media_field="path")),
+                      ("lancedb", sources.lancedb(lance, table="images", media_field="path"))):
+        fed = FederPy(src, width=900, height=520)
+        search = fed.setSearchParams({"k": 6, "nprobe": 2}).searchById("img_0042")
+        sweep = fed.sweep(values=[1, 2, 4], sample=20)
+        states += [w.export_state() for w in (fed.overview(), search, sweep)]
+        names += [f"{name}-overview", f"{name}-search", f"{name}-sweep"]
+    from feder.export import write_html
+
+    return write_html(folder / "sources.html", states, "feder sources"), names
+
+
+def test_source_reports_paint(report: tuple[Path, list[str]]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    path, names = report
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        log = RequestLog.attach(page)
+        page.goto(path.as_uri())
+        page.wait_for_selector("body[data-feder-ready='1']", timeout=20_000)
+        assert page.locator(".feder-root").count() == len(names)
+        for i, name in enumerate(names):
+            root = page.locator(".feder-root").nth(i)
+            title = root.locator(".feder-title").inner_text()
+            label = "replay of the engine's own index" if name.startswith("milvus") else \
+                "model of the engine, not a replay"
+            assert label in title, (name, title)
+            tabs = root.locator(".feder-tab:not([disabled])")
+            views = [tabs.nth(t).get_attribute("data-view") for t in range(tabs.count())]
+            assert views, name
+            for view in views:
+                root.locator(f".feder-tab[data-view='{view}']").click()
+                page.evaluate("(i) => document.querySelectorAll('.feder-root')[i]"
+                              ".federDebug.draw()", i)
+                assert canvas_ink(page, index=i) > 0.01, (name, view)
+                save_screenshot(page, f"sources-{name}-{view}", f".feder-root >> nth={i}")
+            if name.endswith("search"):
+                assert root.locator(".feder-strip figure[data-rank]").count() == 6, name
+        assert log.page_errors == [] and log.console_errors == [] and log.external == []
+        browser.close()
