@@ -527,6 +527,7 @@ class IVFPQIndex(IVFFlatIndex):
     _raw: list[np.ndarray] = field(default_factory=list, repr=False)  # (size, code_size) u8
     _indices: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _tables: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _positions: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     kind: Literal["ivf_pq"] = "ivf_pq"  # type: ignore[assignment]
 
@@ -541,6 +542,16 @@ class IVFPQIndex(IVFFlatIndex):
         found = self._indices.get(list_no)
         if found is None:
             found = self._indices[list_no] = self.codec.indices(self._raw[list_no])
+        return found
+
+    def list_positions(self, list_no: int) -> np.ndarray:
+        """``(size, M) int64`` ``m·ksub + index`` of each code's entries in a flattened
+        ``(M, ksub)`` look-up table, cached (the replay gathers with them)."""
+        found = self._positions.get(list_no)
+        if found is None:
+            ksub = 1 << self.pq_nbits
+            found = self._positions[list_no] = (
+                np.arange(self.pq_M, dtype=np.int64) * ksub + self.list_indices(list_no))
         return found
 
     def __repr__(self) -> str:

@@ -119,17 +119,23 @@ def pq_code_sums(table: np.ndarray, indices: np.ndarray, nbits: int,
     flat = np.arange(m_count, dtype=np.int64) * ksub + indices  # (m, M) positions
     if which is not None:  # a stack of tables, one per row
         flat += (which.astype(np.int64) * (m_count * ksub))[:, None]
-    t = np.take(table.reshape(-1), flat)  # (m, M) float32
+    return table_sums(np.take(table.reshape(-1), flat), nbits)
+
+
+def table_sums(t: np.ndarray, nbits: int) -> np.ndarray:
+    """``(m,) float32`` row sums of gathered table entries ``t`` ``(m, M) float32`` in
+    faiss's order (see :func:`pq_code_sums`); every operation stays in float32."""
+    m_count = t.shape[1]
     acc = np.zeros(t.shape[0], np.float32)
     start = 0
     if nbits == 8 and m_count >= 16:
         blocks = m_count // 16
         lanes = t[:, :16]
         for b in range(1, blocks):
-            lanes = (lanes + t[:, 16 * b: 16 * b + 16]).astype(np.float32)
+            lanes = lanes + t[:, 16 * b: 16 * b + 16]
         while lanes.shape[1] > 1:
             half = lanes.shape[1] // 2
-            lanes = (lanes[:, :half] + lanes[:, half:]).astype(np.float32)
+            lanes = lanes[:, :half] + lanes[:, half:]
         acc = acc + lanes[:, 0]
         start = 16 * blocks
     for m in range(start, m_count):
@@ -228,13 +234,10 @@ def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
         tables.append(table)
     sizes = index.list_sizes[probed]
     which = np.repeat(np.arange(probed.size), sizes)
-    if query_table is not None:  # one table for all lists
-        stacked, which_table = query_table[None], np.zeros_like(which)
-    else:
-        stacked, which_table = np.stack(tables) if tables else np.empty((0, 0, 0)), which
-    indices = [index.list_indices(lst) for lst in probed.tolist()]
-    all_indices = np.concatenate(indices) if indices else np.empty((0, codec.M), np.uint8)
-    sums = pq_code_sums(stacked, all_indices, codec.nbits, which_table)
+    gathered = [np.take(table.reshape(-1), index.list_positions(lst))
+                for table, lst in zip(tables, probed.tolist(), strict=True)]
+    entries = np.concatenate(gathered) if gathered else np.empty((0, codec.M), np.float32)
+    sums = table_sums(entries, codec.nbits)
     cand_d = np.asarray(dis0[which] + sums, dtype=np.float32)
     cand_ids = np.concatenate([index.list_ids(lst) for lst in probed.tolist()]).astype(
         np.int64, copy=False)
