@@ -71,8 +71,7 @@ class FederPy:
                 as_model(load_index(index, source, space=space))
         self.media = MediaStore(mediaUrls, mediaType, params.thumbSize)
         self.session = ViewSession(self.index, self.media, params)
-        self.search_params: dict[str, int] = default_search_params(
-            self.index.kind, int(getattr(self.index, "nprobe", 1)))
+        self.search_params: dict[str, int] = default_search_params(self.index.kind, self.index)
         if self.engine is not None:
             self._engine_defaults()
 

@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .errors import ParameterError
 from .families import family_of
 from .layouts.projection import PROJECT_METHODS
@@ -109,11 +111,25 @@ def resolve_view_params(given: Mapping[str, Any], base: ViewParams | None = None
 _ALIASES = {"ef": "ef_search", "efSearch": "ef_search", "topK": "k"}
 
 
-def default_search_params(kind: str, index_nprobe: int = 1) -> dict[str, int]:
-    """The search parameters a new :class:`~feder.FederPy` starts with for ``kind``
-    (``nprobe`` defaults to the file's own value)."""
-    return {name: (max(index_nprobe, 1) if default is None else default)
-            for name, (default, _) in family_of(kind).search_params.items()}
+# A parameter whose family default is None is read from the index: the file's nprobe (IVF);
+# the file's efSearch (faiss HNSW; hnswlib files record none, so the family's 16 stays).
+_FROM_INDEX = {"nprobe": "nprobe", "ef_search": "ef_search"}
+_FALLBACK = {"nprobe": 1, "ef_search": 16}
+
+
+def default_search_params(kind: str, index: Any = None) -> dict[str, int]:
+    """The search parameters a new :class:`~feder.FederPy` starts with for ``kind``: the
+    family's defaults, where the index records its own value (faiss's ``nprobe`` and
+    ``efSearch``) that one."""
+    out: dict[str, int] = {}
+    for name, (default, _) in family_of(kind).search_params.items():
+        stored = getattr(index, _FROM_INDEX.get(name, ""), None)
+        if isinstance(stored, (int, np.integer)) and not isinstance(stored, bool) and \
+                stored >= 1 and (default is None or name == "ef_search"):
+            out[name] = int(stored)
+        else:
+            out[name] = _FALLBACK.get(name, 1) if default is None else default
+    return out
 
 
 def resolve_search_params(kind: str, given: Mapping[str, Any], base: Mapping[str, int],

@@ -33,6 +33,7 @@ from .serialize import hnsw_overview as hnsw_overview_payload
 from .serialize import hnsw_search as hnsw_search_payload
 from .serialize import ivf_overview as ivf_overview_payload
 from .serialize import ivf_search as ivf_search_payload
+from .threads import blas_limits
 from .trace import BeamLevel, FlatTrace, HNSWTrace, IVFTrace, SearchTrace
 from .trace.distances import LARGER_IS_CLOSER, faiss_distances
 
@@ -75,7 +76,8 @@ class ViewSession:
     @cached_property
     def overview(self) -> Payload:
         """The overview payload (computed on first use, then cached)."""
-        return _OVERVIEW[self.family.name](self)
+        with blas_limits():
+            return _OVERVIEW[self.family.name](self)
 
     def search_payload(self, trace: SearchTrace, target_id: int | None = None,
                        target_media: Any = None, explanation: Explanation | None = None,
@@ -88,7 +90,8 @@ class ViewSession:
             target["media"] = self.media.describe(target_media)
         elif target_id is not None and self.media.media is not None:
             target["media"] = self.media.item(target_id)
-        return _SEARCH[self.family.name](self, trace, target, explanation)
+        with blas_limits():
+            return _SEARCH[self.family.name](self, trace, target, explanation)
 
     @cached_property
     def health(self) -> Payload:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import IndexModel
+from ..threads import blas_limits
 from .faiss_hnsw import trace_faiss_hnsw
 from .flat import trace_flat
 from .hnsw import trace_hnsw
@@ -84,7 +85,8 @@ def search(index: IndexModel, query: Any, k: int = 5, **params: Any) -> SearchTr
     """Replay the library's search of ``query`` (``(d,)`` or ``(1, d)``, any float dtype) for
     the ``k`` nearest neighbours. ``params``: ``nprobe`` (IVF, default the file's) or ``ef``
     (HNSW, alias ``ef_search``, default 10)."""
-    return TRACERS[index.kind].run(index, query, k=k, **search_params(index, params))
+    with blas_limits():  # small products: one BLAS thread, no spinning on a busy machine
+        return TRACERS[index.kind].run(index, query, k=k, **search_params(index, params))
 
 
 
