@@ -26,7 +26,16 @@ from .errors import (
     UnsupportedIndexError,
 )
 from .index import Index, load_index
-from .model import HNSWIndex, IVFFlatIndex
+from .model import (
+    FaissHNSWIndex,
+    FlatIndex,
+    HNSWIndex,
+    IDMapIVFIndex,
+    IVFFlatIndex,
+    IVFHNSWFlatIndex,
+    IVFPQIndex,
+    IVFSQIndex,
+)
 from .sources.base import EngineTimeoutError, IndexNotBuiltError, SourceError
 from .trace import HNSWTrace, IVFTrace, SearchTrace
 
@@ -36,13 +45,19 @@ __all__ = [
     "EmbeddingError",
     "EngineTimeoutError",
     "Explanation",
+    "FaissHNSWIndex",
     "FederError",
     "FederPy",
     "FederWarning",
+    "FlatIndex",
     "HNSWIndex",
     "HNSWTrace",
     "Health",
+    "IDMapIVFIndex",
     "IVFFlatIndex",
+    "IVFHNSWFlatIndex",
+    "IVFPQIndex",
+    "IVFSQIndex",
     "IVFTrace",
     "Index",
     "IndexChangedError",
