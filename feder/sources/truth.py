@@ -26,8 +26,13 @@ import numpy as np
 
 from ..errors import ParameterError
 
-BLOCK_ROWS = 1 << 16
-"""Rows per block (the unit of work sent to a Dask worker)."""
+SCORE_FLOATS = 1 << 24
+"""Scores per block (queries × rows, 64 MB of float32): the unit of work of a Dask task."""
+
+
+def block_rows_for(nq: int) -> int:
+    """Rows per block for ``nq`` queries (the same on every path, so results agree)."""
+    return int(min(1 << 17, max(1024, SCORE_FLOATS // max(nq, 1))))
 _PAD_KEY = np.float32(np.inf)
 
 
@@ -109,10 +114,11 @@ def merge(parts: list[tuple[np.ndarray, np.ndarray]], nq: int, k: int,
 
 
 def exact_rows(vectors: np.ndarray, queries: np.ndarray, k: int, metric: str,
-               block_rows: int = BLOCK_ROWS) -> tuple[np.ndarray, np.ndarray]:
+               block_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The exact top-``k`` rows of ``queries`` among ``vectors`` in this process:
     ``(rows (nq, k) int64 −1 padded, keys (nq, k) float32)``."""
     qs = prepare(queries, metric)
+    block_rows = block_rows or block_rows_for(qs.shape[0])
     parts = [block_top(vectors[s: s + block_rows], s, qs, k, metric)
              for s in range(0, vectors.shape[0], block_rows)]
     return merge(parts, qs.shape[0], k)
@@ -162,7 +168,7 @@ def local_cluster(n_workers: int = 2, threads_per_worker: int = 1) -> Any:
 
 
 def dask_rows(path: str | os.PathLike[str], queries: np.ndarray, k: int, metric: str,
-              client: Any = None, block_rows: int = BLOCK_ROWS,
+              client: Any = None, block_rows: int | None = None,
               ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`exact_rows` on Dask over the ``.npy`` at ``path`` (``client``: a
     ``dask.distributed.Client``; default a 2-worker LocalCluster on 127.0.0.1, closed after)."""
@@ -171,6 +177,7 @@ def dask_rows(path: str | os.PathLike[str], queries: np.ndarray, k: int, metric:
     n = int(header.shape[0])
     del header
     qs = prepare(queries, metric)
+    block_rows = block_rows or block_rows_for(qs.shape[0])
     own = None
     if client is None:
         own = local_cluster()
