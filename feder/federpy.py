@@ -264,7 +264,13 @@ class FederPy:
                              "work_known": result.work_known,
                              "replay_agreement": [None if not np.isfinite(v) else float(v)
                                                   for v in result.replay_agreement.tolist()]}
-        widget = FederWidget(self.session, view="sweep", diagnostics={"sweep": payload})
+        session = self.session
+        if not result.work_known:  # say so where the axis is read
+            title = f"{session.params.title or src.engine} · sweep x axis: {name} values " \
+                    f"({src.engine} reports no distance computations)"
+            session = ViewSession(self.index, self.media,
+                                  resolve_view_params({"title": title}, session.params))
+        widget = FederWidget(session, view="sweep", diagnostics={"sweep": payload})
         widget.engine_sweep = result
         return widget
 

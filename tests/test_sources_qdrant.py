@@ -83,6 +83,9 @@ def test_federpy_int_ids(built: tuple[Any, np.ndarray, Path]) -> None:
     assert "model of the engine, not a replay" in f.session.params.title
     with pytest.raises(TypeError, match="valid ones: k, ef"):
         f.setSearchParams(nprobe=4)
+    sweep = f.sweep(values=[8, 32], sample=10)
+    assert "x axis: ef values (qdrant reports no distance computations)" in \
+        sweep.export_state()["view_params"]["title"]
 
 
 def test_bad_input(built: tuple[Any, np.ndarray, Path], tmp_path: Path) -> None:
