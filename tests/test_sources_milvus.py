@@ -164,13 +164,31 @@ def test_federpy_views_from_the_segment_file(src: Any) -> None:
     assert f.media.media[view_id].endswith("photo_2.png")
 
 
-def test_unflushed_rows_are_not_replayed(tmp_path: Path) -> None:
+def test_segments_and_unflushed_rows_replayed_as_milvus_merges(tmp_path: Path) -> None:
     path, data = build_milvus(tmp_path, n=600)
     client = pymilvus.MilvusClient(str(path))
-    client.insert("images", [{"pk": f"new_{i}", "embedding": data[i].tolist(), "path": "x"}
+    rng = np.random.default_rng(9)
+    for batch in range(2):  # two more segments, each with its own index
+        client.insert("images", [{"pk": f"s{batch}_{i}", "path": "x", "embedding": (
+            data[i] + rng.standard_normal(DIM)).astype(np.float32).tolist()} for i in range(300)])
+        client.flush("images")
+    client.load_collection("images")
+    qs = _queries(data, 30, seed=8)
+    # not flushed: new rows, an upsert superseding a segment row, deletes
+    client.insert("images", [{"pk": f"new_{i}", "path": "x", "embedding": qs[i].tolist()}
                              for i in range(5)])
+    client.upsert("images", [{"pk": "img_0007", "path": "x", "embedding": qs[6].tolist()}])
+    client.delete("images", ids=["img_0011", "img_0012"])
     src = sources.milvus(path, collection="images")
-    assert src.model() is None and "flush" in src.model_reason
+    assert src.model() is None and "3 segments" in src.model_reason
+    assert src.ntotal == 1200 + 5 - 2
+    for nprobe in (1, 4):
+        for q, answer in zip(qs, src.search_many(qs, 10, nprobe=nprobe), strict=True):
+            _, rows = src.replay(q, 10, {"nprobe": nprobe})
+            np.testing.assert_array_equal(rows, answer.rows)
+    assert feder.explain(src, qs[6], k=10, nprobe=1).replay == "equal"
+    s = feder.sweep(src, qs, k=10, nprobe=[1, 32])
+    assert np.all(s.replay_agreement == 1.0)
 
 
 def test_bad_input(src: Any, db: tuple[Path, np.ndarray], tmp_path: Path) -> None:

@@ -234,8 +234,9 @@ class MilvusSource(BaseSource):
             return None
         count = self._count()
         if len(segments) != 1:
-            self.model_reason = (f"{len(segments)} segments (feder replays a collection held in "
-                                 "one segment; each segment has its own index)")
+            self.model_reason = (f"{len(segments)} segments, each with its own index: the views "
+                                 "read a collection held in one; explain and sweep replay every "
+                                 "segment and merge as milvus-lite does")
             return None
         data, idx, rows = segments[0]
         if idx is None:
@@ -245,8 +246,9 @@ class MilvusSource(BaseSource):
             return None
         if rows != count:
             self.model_reason = (f"{count - rows} rows are not in an indexed segment yet "
-                                 "(searched by brute force): call client.flush(collection) "
-                                 "then client.load_collection(collection)")
+                                 "(milvus-lite scans them; explain and sweep replay that too): "
+                                 "for the views call client.flush(collection) then "
+                                 "client.load_collection(collection)")
             return None
         if self._has_deletes():
             self.model_reason = "the collection has deletions (delta files): not replayed"
@@ -263,6 +265,106 @@ class MilvusSource(BaseSource):
         self._segment_pks = pks.to_pylist()
         self.model_reason = ""
         return model
+
+    def replay(self, query: np.ndarray, k: int, params: dict[str, Any],
+               ) -> tuple[Any, np.ndarray] | None:
+        """One segment: the replay of its index. Several segments (and rows not flushed
+        yet): as milvus-lite searches — each segment's index searched alone (rows superseded
+        or deleted skipped, as its IDSelector does; IVF only), the unflushed rows by brute
+        force, candidates merged on (Milvus distance, segment, row in segment)."""
+        if self.model() is not None:
+            return super().replay(query, k, params)
+        segments = self._segment_models()
+        if segments is None:
+            return None
+        from .. import trace as tracing
+        from ..trace.ivf import best_positions
+        from ..trace.types import IVFTrace
+        from .truth import exact_rows
+
+        q = np.asarray(query, np.float32).reshape(-1)
+        if self.metric == "cosine":  # milvus-lite normalizes the query for COSINE
+            norm = float(np.linalg.norm(q))
+            q = q / (norm if norm else 1.0)
+        candidates: list[tuple[float, int, int, int]] = []
+        covered = np.zeros(self.ids.shape[0], bool)
+        for si, (model, rows, valid) in enumerate(segments):
+            covered[rows[valid & (rows >= 0)]] = True
+            result = tracing.search(model, q, k, **params)
+            ids, dists = result.ids, result.distances
+            if not valid.all():  # faiss skips excluded ids while it scans (IVF only)
+                assert isinstance(result, IVFTrace) and result.fine is not None
+                fine = result.fine
+                keep = valid[fine.candidate_ids]
+                ids, dists = fine.candidate_ids[keep], fine.candidate_distances[keep]
+                at = best_positions(dists, k, model.metric == "ip", ids)
+                ids, dists = ids[at], dists[at]
+            for lid, d in zip(ids.tolist(), dists.tolist(), strict=True):
+                if lid >= 0 and abs(d) < 1e30:
+                    candidates.append((self._milvus_distance(d), si, lid, int(rows[lid])))
+        loose = np.flatnonzero(~covered)  # rows in no segment: milvus-lite's memtable
+        if loose.size:
+            found, keys = exact_rows(self.vectors[loose], q[None], k, self.metric)
+            for j, (r, key) in enumerate(zip(found[0].tolist(), keys[0].tolist(),
+                                             strict=True)):
+                if r >= 0:
+                    d = float(np.sqrt(max(key, 0.0))) if self.metric == "l2" else \
+                        key if self.metric == "ip" else 1.0 + key
+                    candidates.append((d, len(segments), j, int(loose[r])))
+        candidates.sort(key=lambda c: (c[0], c[1], c[2]))
+        return None, np.asarray([c[3] for c in candidates[:k]], np.int64)
+
+    def _milvus_distance(self, d: float) -> float:
+        if self.metric == "l2":
+            return float(np.sqrt(max(float(d), 0.0)))
+        return -float(d) if self.metric == "ip" else 1.0 - float(d)
+
+    def _segment_models(self) -> list[tuple[Any, np.ndarray, np.ndarray]] | None:
+        """Per segment: ``(model, source row of each segment row, row is live)``, or
+        ``None`` (then :attr:`model_reason` says why)."""
+        cached = getattr(self, "_segment_cache", None)
+        if cached is not None:
+            return cached if cached else None
+        self._segment_cache: list[tuple[Any, np.ndarray, np.ndarray]] = []
+        segments = self._segments()
+        if segments is None or self.index_type not in ("IVF_FLAT", "IVF_SQ8", "HNSW",
+                                                       "HNSW_SQ"):
+            return None
+        if any(idx is None for _, idx, _ in segments):
+            self.model_reason += "; a segment has no index file yet (load_collection builds it)"
+            return None
+        from ..parsers import read_index
+
+        pq = require("pyarrow.parquet", "milvus", "Milvus")
+        tables = [pq.read_table(str(data), columns=[self.pk_field, "_seq", self.vector_field])
+                  for data, _, _ in segments]
+        latest: dict[Any, int] = {}
+        for table in tables:
+            for pk, seq in zip(table.column(self.pk_field).to_pylist(),
+                               table.column("_seq").to_pylist(), strict=True):
+                if seq > latest.get(pk, -1):
+                    latest[pk] = seq
+        out = []
+        for (_, idx, n), table in zip(segments, tables, strict=True):
+            pks = table.column(self.pk_field).to_pylist()
+            seqs = table.column("_seq").to_pylist()
+            rows = self.rows_of(pks)
+            column = table.column(self.vector_field).combine_chunks()
+            stored = np.asarray(column.values.to_numpy(zero_copy_only=False),
+                                np.float32).reshape(len(pks), -1)
+            # Live and current: the newest version of its key in the segments, and the
+            # vector the engine returns now (an upsert not flushed yet supersedes it).
+            valid = np.asarray([latest[p] == s for p, s in zip(pks, seqs, strict=True)]) & \
+                (rows >= 0)
+            valid[valid] = (stored[valid] == self.vectors[rows[valid]]).all(axis=1)
+            model = read_index(str(idx))
+            if model.ntotal != n or (not valid.all() and not model.kind.startswith("ivf")):
+                self.model_reason += ("; superseded or deleted rows in an HNSW segment: faiss "
+                                      "skips them inside its graph search, not replayed")
+                return None
+            out.append((model, rows, valid))
+        self._segment_cache = out
+        return out
 
     def segment_rows(self) -> np.ndarray:
         """``(n,) int64`` source row of each segment row (= faiss id in the index file)."""

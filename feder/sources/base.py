@@ -279,6 +279,19 @@ class BaseSource:
             self._model_done = True
         return self._model_cache
 
+    def replay(self, query: np.ndarray, k: int, params: dict[str, Any],
+               ) -> tuple[Any, np.ndarray] | None:
+        """feder's replay of the engine's own search of ``query`` (``(dim,)``) with the
+        parameters the engine used: ``(trace or None, (≤k,) source rows)``, or ``None`` when
+        the engine's index is not readable. Default: one search of :meth:`model`."""
+        model = self.model()
+        if model is None:
+            return None
+        from .. import trace as tracing
+
+        result = tracing.search(model, query, k, **params)
+        return result, self.model_rows(result.ids)
+
     def model_rows(self, model_ids: Any) -> np.ndarray:
         """``(m,) int64`` source rows of the ids the model returns (faiss ids / hnswlib
         labels); −1 for padding."""

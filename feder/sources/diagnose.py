@@ -117,12 +117,6 @@ def replay_params(src: BaseSource, sent: dict[str, Any]) -> dict[str, Any]:
     return dict(effective(sent)) if callable(effective) else dict(sent)
 
 
-def _replay(src: BaseSource, model: Any, query: np.ndarray, k: int, params: dict[str, Any],
-            ) -> tuple[Any, np.ndarray]:
-    from .. import trace as tracing
-
-    result = tracing.search(model, query, k, **params)
-    return result, src.model_rows(result.ids)
 
 
 def _compare(replay_rows: np.ndarray, engine_rows: np.ndarray) -> str:
@@ -151,10 +145,11 @@ def explain_source(src: BaseSource, query: Any, k: int = 10, *, truth: Any = Non
     trace = explanation = None
     reasons: dict[int, tuple[str, int | None, int | None, int | None]] = {}
     effective = replay_params(src, answer.params)
-    if model is not None:
-        trace, replay_rows = _replay(src, model, q[0], k, effective)
+    replayed = src.replay(q[0], k, effective)
+    if replayed is not None:
+        trace, replay_rows = replayed
         replay = _compare(replay_rows, answer.rows)
-        if replay != "differs":
+        if replay != "differs" and model is not None:
             explanation = _model_explanation(model, q[0], k, effective)
             if explanation is not None:
                 for m in explanation.missed:
@@ -171,7 +166,7 @@ def explain_source(src: BaseSource, query: Any, k: int = 10, *, truth: Any = Non
         engine=src.engine, k=k, params=effective, answer=answer, truth_ids=truth_ids,
         truth_rows=t_rows, truth_distances=np.asarray(distances, np.float32), found=found,
         recall=float(found.sum()) / k, missed=missed, replay=replay, trace=trace,
-        replay_explanation=explanation, model_reason=src.model_reason)
+        replay_explanation=explanation, model_reason="" if replay else src.model_reason)
 
 
 def _model_explanation(model: Any, query: np.ndarray, k: int, params: dict[str, Any]) -> Any:
@@ -216,19 +211,23 @@ def sweep_source(src: BaseSource, queries: Any, k: int = 10, *, truth: Any = Non
             answers = src.search_many(qs, k, **{name: value})
             for i, a in enumerate(answers):
                 rows[j, i, : a.rows.size] = a.rows[:k]
+        effective = replay_params(src, {name: value})
+        replays = 0
         for i in range(nq):
-            if model is None:
+            replayed = src.replay(qs[i], k, effective)
+            if replayed is None:
                 continue
-            effective = replay_params(src, {name: value})
-            result, replay_rows = _replay(src, model, qs[i], k, effective)
-            work[j, i] = _work(model, result)
+            result, replay_rows = replayed
+            replays += 1
+            if result is not None and model is not None:
+                work[j, i] = _work(model, result)
             if by_engine:
                 same += _compare(replay_rows, rows[j, i]) != "differs"
             else:
                 rows[j, i, : replay_rows.size] = replay_rows[:k]
                 same += 1
-        if model is not None:
-            agree[j] = same / nq
+        if replays:
+            agree[j] = same / replays
     if model is None:
         work = _ivf_work(src, qs, values, work)
     valid = t_rows >= 0
