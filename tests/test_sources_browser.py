@@ -1,6 +1,6 @@
-"""Source-backed reports in Debian chromium: a Milvus Lite collection (views from its own
-segment index) and a LanceDB table (the engine's answers on a labelled local model) paint
-every view of their widgets, offline, with no page error."""
+"""Source-backed reports in Debian chromium: a Milvus Lite collection and a LanceDB table
+(views from their own indexes) and a Qdrant Edge shard (the engine's answers on a labelled
+local model) paint every view of their widgets, offline, with no page error."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from browser_util import (  # isort: skip
 )
 from test_sources_lancedb import build_lance  # isort: skip
 from test_sources_milvus import build_milvus  # isort: skip
+from test_sources_qdrant import build_shard  # isort: skip
 
 pytest.importorskip("pymilvus")
 pytest.importorskip("lancedb")
+pytest.importorskip("qdrant_edge")
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not chromium_available(), reason="needs /usr/bin/chromium")]
@@ -32,12 +34,18 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     folder = tmp_path_factory.mktemp("source-report")
     db, _ = build_milvus(folder / "m", n=1500)
     lance, _ = build_lance(folder / "l")
+    shard, _ = build_shard(folder / "q")
     states, names = [], []
-    for name, src in (("milvus", sources.milvus(db, collection="images", media_field="path")),
-                      ("lancedb", sources.lancedb(lance, table="images", media_field="path"))):
+    for name, src, ident, param in (
+            ("milvus", sources.milvus(db, collection="images", media_field="path"),
+             "img_0042", "nprobe"),
+            ("lancedb", sources.lancedb(lance, table="images", media_field="path"),
+             "img_0042", "nprobe"),
+            ("qdrant", sources.qdrant_edge(folder / "q", shard=shard), 42, "ef_search")):
         fed = FederPy(src, width=900, height=520)
-        search = fed.setSearchParams({"k": 6, "nprobe": 2}).searchById("img_0042")
-        sweep = fed.sweep(values=[1, 2, 4], sample=20)
+        search = fed.setSearchParams({"k": 6, param: 2 if param == "nprobe" else 16}) \
+            .searchById(ident)
+        sweep = fed.sweep(values=[1, 2, 4] if param == "nprobe" else [8, 32], sample=20)
         states += [w.export_state() for w in (fed.overview(), search, sweep)]
         names += [f"{name}-overview", f"{name}-search", f"{name}-sweep"]
     from feder.export import write_html
@@ -59,8 +67,8 @@ def test_source_reports_paint(report: tuple[Path, list[str]]) -> None:
         for i, name in enumerate(names):
             root = page.locator(".feder-root").nth(i)
             title = root.locator(".feder-title").inner_text()
-            label = "replay of the engine's own index" if name.startswith("milvus") else \
-                "model of the engine, not a replay"
+            label = "model of the engine, not a replay" if name.startswith("qdrant") else \
+                "replay of the engine's own index"
             assert label in title, (name, title)
             tabs = root.locator(".feder-tab:not([disabled])")
             views = [tabs.nth(t).get_attribute("data-view") for t in range(tabs.count())]

@@ -17,6 +17,8 @@ import numpy as np
 from .base import BaseSource, IndexNotBuiltError, SourceError, require
 
 PAGE = 8192
+DEFAULT_NPROBES = 20
+"""LanceDB's nprobes when a query sets none."""
 METRICS = {"l2": "l2", "euclidean": "l2", "cosine": "cosine", "dot": "ip"}
 
 
@@ -92,7 +94,8 @@ class LanceSource(BaseSource):
                "metric_type": first.get("metric_type"),
                "num_partitions": first.get("num_partitions"),
                "partition_sizes": [int(p.get("size", 0)) for p in first.get("partitions", [])],
-               "sub_index": first.get("sub_index")}
+               "sub_index": first.get("sub_index"),
+               "segments": [{"uuid": i.get("uuid")} for i in raw.get("indices") or []]}
         centroids = first.get("centroids")
         if centroids is not None:
             self.centroids = np.asarray(centroids, np.float32)
@@ -104,10 +107,12 @@ class LanceSource(BaseSource):
     def _pages(self) -> Iterator[tuple[list[Any], np.ndarray, list[Any] | None]]:
         columns = [self.vector_field] + [c for c in (self.id_field, self.media_field) if c]
         scanner = self.table.to_lance().scanner(columns=columns, batch_size=PAGE,
-                                                with_row_id=self.id_field is None)
+                                                with_row_id=True)
+        self._rowid_pages: list[np.ndarray] = []
         for batch in scanner.to_batches():
             if batch.num_rows == 0:
                 continue
+            self._rowid_pages.append(np.asarray(batch.column("_rowid").to_numpy(), np.int64))
             column = batch.column(self.vector_field)
             flat = np.asarray(column.values.to_numpy(zero_copy_only=False), np.float32)
             vecs = flat.reshape(batch.num_rows, -1)
@@ -131,6 +136,78 @@ class LanceSource(BaseSource):
             out.append((ids, np.asarray(result.column("_distance").to_numpy(), np.float32)))
         return out
 
+    def effective_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The parameters LanceDB searches with (``nprobes`` 20 unless given)."""
+        return {self.param_name: int(params.get(self.param_name, DEFAULT_NPROBES))} \
+            if self.param_name == "nprobe" else dict(params)
+
+    def _model(self) -> Any:
+        """IVF_FLAT: the partitions as LanceDB stores them (``auxiliary.idx``: row ids and
+        vectors in partition order, the sizes and centroids from its index statistics) — its
+        search replays exactly. Other index types are not read."""
+        self.model_reason = ("LanceDB's index files are not read by feder for "
+                             f"{self.index_type or 'this index'}: its answers are checked "
+                             "against exact truth")
+        stats = self.stats
+        if self.index_type != "IVF_FLAT" or self.metric != "l2":
+            return None
+        if stats.get("num_unindexed_rows") or len(self.index_dirs()) != 1 or \
+                getattr(self, "centroids", None) is None:
+            self.model_reason = ("LanceDB has rows outside its index or several index "
+                                 "segments (optimize the table): its answers are checked "
+                                 "against exact truth")
+            return None
+        from lance.file import LanceFileReader
+
+        from ..model import IVFFlatIndex
+
+        aux = self.index_dirs()[0] / "auxiliary.idx"
+        table = LanceFileReader(str(aux)).read_all().to_table()
+        rowids = np.asarray(table.column("_rowid").to_numpy(), np.int64)
+        column = table.column("flat").combine_chunks()
+        flat = np.asarray(column.values.to_numpy(zero_copy_only=False), np.float32)
+        sizes = np.asarray(stats["partition_sizes"], np.int64)
+        if int(sizes.sum()) != rowids.size or flat.size != rowids.size * self.dim or \
+                rowids.size != self.ntotal:
+            self.model_reason = (f"LanceDB's partitions hold {rowids.size} rows, the table "
+                                 f"{self.ntotal}: its answers are checked against exact truth")
+            return None
+        flat = flat.reshape(-1, self.dim)
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        bounds = list(zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True))
+        self.model_reason = ""
+        return IVFFlatIndex(
+            dim=self.dim, metric="l2", metric_type=1, metric_arg=0.0, ntotal=int(rowids.size),
+            nprobe=DEFAULT_NPROBES, centroids=np.asarray(self.centroids, np.float32),
+            list_offsets=offsets, direct_map_type=0, source=f"LanceDB index {aux.parent}",
+            _codes=[flat[a:b] for a, b in bounds], _ids=[rowids[a:b] for a, b in bounds])
+
+    def index_dirs(self) -> list[Path]:
+        """The folders of the vector index's segments."""
+        uuids = [seg.get("uuid") for seg in self.stats.get("segments", []) or []]
+        root = Path(self.table.to_lance().uri) / "_indices"
+        return [root / str(u) for u in uuids if u and (root / str(u)).is_dir()]
+
+    def _rowid_rows(self) -> dict[int, int]:
+        if getattr(self, "_rowid_map", None) is None:
+            _ = self.ids  # pulled: row ids recorded page by page
+            rowids = np.concatenate(self._rowid_pages) if self._rowid_pages else \
+                np.empty(0, np.int64)
+            self._rowid_map = {int(r): i for i, r in enumerate(rowids.tolist())}
+        return self._rowid_map
+
+    def model_rows(self, model_ids: Any) -> np.ndarray:
+        table = self._rowid_rows()
+        return np.asarray([table.get(int(i), -1) for i in np.asarray(model_ids).tolist()],
+                          np.int64)
+
+    def model_id_of(self, ident: Any) -> int:
+        row = self.row_of(ident)
+        for rowid, at in self._rowid_rows().items():
+            if at == row:
+                return rowid
+        raise SourceError(f"id {ident!r} has no LanceDB row id")
+
     def engine_distance(self, keys: np.ndarray) -> np.ndarray:
         keys = np.asarray(keys, np.float32)
         return keys if self.metric == "l2" else np.float32(1.0) + keys
@@ -138,7 +215,8 @@ class LanceSource(BaseSource):
     def _info(self) -> dict[str, Any]:
         return {"path": self.path, "table": self.name, "vector_field": self.vector_field,
                 "index_type": self.index_type,
-                "index": dict(self.stats), "search_param": self.param_name, "model": self.model(),
+                "model": self.model().kind if self.model() is not None else None,
+                "index": dict(self.stats), "search_param": self.param_name,
                 "model_reason": self.model_reason}
 
 
