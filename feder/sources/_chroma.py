@@ -139,14 +139,16 @@ class ChromaSource(BaseSource):
                                  f"vectors (it writes the folder every {sync} adds): replay "
                                  "needs them all")
             return None
-        self._labels = _labels_to_rows(self, table)
+        self._label_table = table  # label → chroma id; rows once the vectors are pulled
         self.model_reason = ""
         return model
 
     def _label_rows(self) -> np.ndarray:
         """``(max label + 1,) int64`` source row of each hnswlib label (−1 unused)."""
-        self.model()
-        assert self._labels is not None
+        if self._labels is None:
+            if self.model() is None:
+                raise SourceError(f"chroma's index is not read: {self.model_reason}")
+            self._labels = _labels_to_rows(self, self._label_table)
         return self._labels
 
     def model_rows(self, model_ids: Any) -> np.ndarray:

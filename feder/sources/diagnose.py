@@ -193,7 +193,10 @@ def sweep_source(src: BaseSource, queries: Any, k: int = 10, *, truth: Any = Non
     if unknown:
         raise TypeError(f"unknown sweep parameter {unknown[0]!r} for this {src.engine} index; "
                         f"valid ones: k, {name}")
-    default = DEFAULT_NPROBE if name == "nprobe" else DEFAULT_EF
+    default: Any = DEFAULT_NPROBE if name == "nprobe" else DEFAULT_EF
+    nlist = _nlist(src)
+    if name == "nprobe" and nlist:  # powers of two up to the number of lists, then all
+        default = [1 << i for i in range(nlist.bit_length()) if 1 << i < nlist] + [nlist]
     values = param_list(list(given.get(name, default)), name, 1)
     t_rows, _ = truth_rows(src.vectors, qs, k, src.metric, truth, cache=src.cache)
     nq = qs.shape[0]
@@ -245,6 +248,15 @@ def sweep_source(src: BaseSource, queries: Any, k: int = 10, *, truth: Any = Non
         distances=work.mean(axis=1), per_query=per_query, per_query_distances=work,
         truth_ids=truth_ids, truth_rows=t_rows, rows=rows, answered_by=answered,
         replay_agreement=agree)
+
+
+def _nlist(src: BaseSource) -> int | None:
+    """The number of IVF lists of the engine's index, when known."""
+    model = src.model()
+    if model is not None and hasattr(model, "nlist"):
+        return int(model.nlist)
+    centroids = getattr(src, "centroids", None)
+    return None if centroids is None else int(centroids.shape[0])
 
 
 def _work(model: Any, result: Any) -> float:
