@@ -149,7 +149,8 @@ def bench_pulls(cache: Path, n: int, dim: int, engines: list[str]) -> None:
         print(f"  {engine:8s} {n / best:12,.0f} vec/s  ({best:.2f} s; build {built:.1f} s)")
 
 
-def bench_truth(cache: Path, n: int, dim: int, nq: int, workers: int) -> None:
+def bench_truth(cache: Path, n: int, dim: int, nq: int, workers: int,
+                numpy_threads: int | None = None) -> None:
     from feder.sources import truth
 
     path = truth_file(cache, n, dim)
@@ -158,10 +159,20 @@ def bench_truth(cache: Path, n: int, dim: int, nq: int, workers: int) -> None:
     print(f"exact truth, top-10 of {nq:,} queries over {n:,}×{dim} "
           f"({n * dim * 4 / 2**20:,.0f} MB .npy, blocks of {truth.block_rows_for(nq):,} rows)")
     np.asarray(data[: min(n, 1 << 20)]).sum()  # page cache warm for both runs
-    t = time.perf_counter()
-    a = truth.exact_rows(data, queries, 10, "l2")
-    numpy_s = time.perf_counter() - t
-    print(f"  one numpy process        {numpy_s:7.2f} s")
+    from contextlib import nullcontext
+
+    limit: Any = nullcontext()
+    if numpy_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        limit = threadpool_limits(numpy_threads)
+    with limit:
+        t = time.perf_counter()
+        a = truth.exact_rows(data, queries, 10, "l2")
+        numpy_s = time.perf_counter() - t
+    threads = "its default BLAS threads" if numpy_threads is None else \
+        f"{numpy_threads} BLAS thread{'s' if numpy_threads > 1 else ''}"
+    print(f"  one numpy process ({threads})  {numpy_s:7.2f} s")
     t = time.perf_counter()
     cluster, client = truth.local_cluster(n_workers=workers)
     start_s = time.perf_counter() - t
@@ -189,6 +200,8 @@ def main() -> None:
     parser.add_argument("--truth-n", type=int, default=2_000_000)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--numpy-threads", type=int, default=None,
+                        help="BLAS threads of the numpy run (default: the process's own)")
     parser.add_argument("--skip-pull", action="store_true")
     parser.add_argument("--skip-truth", action="store_true")
     args = parser.parse_args()
@@ -196,7 +209,8 @@ def main() -> None:
     if not args.skip_pull:
         bench_pulls(args.cache, args.n, args.dim, args.engines.split(","))
     if not args.skip_truth:
-        bench_truth(args.cache, args.truth_n, args.dim, args.queries, args.workers)
+        bench_truth(args.cache, args.truth_n, args.dim, args.queries, args.workers,
+                    args.numpy_threads)
 
 
 if __name__ == "__main__":
