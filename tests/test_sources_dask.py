@@ -127,6 +127,18 @@ def test_explain_truth_on_dask_equals_numpy(client: Any) -> None:
         feder.explain(src, q, k=10, truth="spark")
 
 
+def test_pull_into_a_memory_map_is_used_by_path(client: Any, tmp_path: Path) -> None:
+    src = _ArraySource(clustered(2500, 8, seed=57))
+    vectors = src.pull(cache=tmp_path)
+    assert isinstance(vectors, np.memmap) and src.vectors_path is not None
+    assert src.vectors_path.parent == tmp_path
+    np.testing.assert_array_equal(np.load(src.vectors_path), src.data)
+    assert truth_mod.vectors_file(src.vectors) == src.vectors_path  # no copy for Dask
+    assert src.ids.tolist() == list(range(2500))
+    a = feder.explain(src, src.data[3], k=5, truth=client)
+    assert a.truth_ids[0] == 3
+
+
 def test_import_feder_imports_no_engine() -> None:
     code = ("import sys, feder, feder.sources; feder.sources.milvus; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('pymilvus', 'milvus_lite', "

@@ -226,3 +226,20 @@ def test_server_that_does_not_answer_times_out() -> None:
         with pytest.raises(feder.EngineTimeoutError, match="did not answer"):
             sources.milvus(f"http://127.0.0.1:{port}", collection="images", timeout=1.0)
         assert time.monotonic() - start < 10
+
+
+def test_cli_diagnose_source(db: tuple[Path, np.ndarray], tmp_path: Path,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    from feder.cli import main
+
+    out = tmp_path / "diagnose.html"
+    uri = f"milvus://{db[0]}?collection=images&media_field=path"
+    assert main(["diagnose", "--source", uri, "--sample", "20", "--k", "5",
+                 "--nprobe", "1,4,32", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "recall@5 by nprobe: 1: " in printed and "32: 1.000" in printed
+    assert out.stat().st_size > 10_000 and "replay of the engine" in out.read_text()
+    assert main(["diagnose", "--source", f"milvus://{db[0]}?collection=nope",
+                 "-o", str(out)]) == 2
+    assert "no collection 'nope'" in capsys.readouterr().err
+    assert main(["diagnose", "--source", "milvus://x.db?colour=red", "-o", str(out)]) == 2
