@@ -23,6 +23,7 @@ from ..errors import QueryError, UnsupportedIndexError
 from ..index import as_model
 from ..model import HNSWIndex, IndexModel, IVFFlatIndex
 from ..trace.distances import hnswlib_normalize
+from ..trace.float32 import dot_rows, squared_l2_rows
 from .checks import as_queries, diagnosable_kind, positive_k
 
 _FLT_MAX = float(np.finfo(np.float32).max)
@@ -120,6 +121,13 @@ class _IVFStore(_Store):
         # One file check for all lists (the model's GuardedList checks on iteration).
         self.lists: list[np.ndarray] = list(index._codes)
         self.offsets = index.list_offsets
+
+    def keys(self, vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
+        """faiss's own float32 values (``fvec_L2sqr`` / ``fvec_inner_product``, as the
+        replay sees them near the top-k boundary: see :mod:`feder.trace.float32`)."""
+        if self.squared:
+            return squared_l2_rows(vectors, queries)
+        return np.asarray(-dot_rows(vectors, queries), dtype=np.float32)
 
     def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
         buf = np.empty((min(size, max(self.n, 1)), self.dim), np.float32)
