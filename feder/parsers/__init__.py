@@ -27,10 +27,11 @@ from ..model import (
     IVFFlatIndex,
 )
 from ._reader import Buffer, open_buffer
+from .chroma import is_chroma, read_chroma
 from .faiss_formats import FAISS_FORMATS, FAISS_FOURCCS, looks_like_faiss, parse_faiss
 from .hnswlib_file import SPACES, check_space, looks_like_hnswlib, parse_hnswlib
 
-SOURCES = ("faiss", "hnswlib")
+SOURCES = ("faiss", "hnswlib", "chroma")
 
 
 def read_index(index: Any, source: str | None = None, *, space: str | None = None,
@@ -39,9 +40,11 @@ def read_index(index: Any, source: str | None = None, *, space: str | None = Non
 
     ``index``: a file path, ``bytes``/``bytearray``/``memoryview``, a ``uint8`` numpy array
     (``faiss.serialize_index`` output), a ``faiss.Index`` or an ``hnswlib.Index``.
-    ``source``: ``"faiss"`` or ``"hnswlib"``; detected when omitted (faiss files start with a
-    fourcc, hnswlib files with a zero offset). ``space`` (hnswlib only): ``"l2"`` (default),
-    ``"ip"`` or ``"cosine"``: hnswlib files do not record it.
+    ``source``: ``"faiss"``, ``"hnswlib"`` or ``"chroma"`` (a persist directory or one of its
+    HNSW segment folders); detected when omitted (faiss files start with a fourcc, hnswlib
+    files with a zero offset, chroma folders hold ``chroma.sqlite3`` / ``header.bin``).
+    ``space`` (hnswlib, chroma): ``"l2"`` (default), ``"ip"`` or ``"cosine"``: hnswlib files do
+    not record it; chroma's is read from its database when omitted.
     """
     if source is not None:
         source = str(source).lower()
@@ -59,6 +62,12 @@ def read_index(index: Any, source: str | None = None, *, space: str | None = Non
                       source or "faiss", space)
     if kind == "hnswlib":
         return _load_hnswlib_object(index, source, space)
+    if isinstance(index, (str, os.PathLike)) and (source == "chroma" or
+                                                 (source is None and is_chroma(index))):
+        return read_chroma(index, space)
+    if source == "chroma":
+        raise ParameterError(f"source='chroma' reads a chroma persist directory or segment "
+                             f"folder, got a {type(index).__name__}")
     if isinstance(index, (str, os.PathLike, bytes, bytearray, memoryview, np.ndarray)):
         return _parse(open_buffer(index), source, space)
     raise ParameterError(

@@ -11,17 +11,16 @@ refused with the reason in :attr:`~feder.sources.base.BaseSource.model_reason`.
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
 import sqlite3
-import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..parsers.chroma import chroma_ids
+from ..parsers.chroma import read_segment as read_chroma_segment
 from .base import BaseSource, SourceError, require
 
 PAGE = 2048
@@ -168,40 +167,11 @@ class ChromaSource(BaseSource):
 
 
 def read_segment(folder: str | os.PathLike[str], space: str) -> tuple[Any, np.ndarray]:
-    """Read a chroma HNSW segment folder: ``(HNSWIndex, (m, 2) object [label, chroma id])``."""
-    from ..errors import IndexFormatError
-    from ..parsers import read_index
-
-    folder = Path(folder)
-    header = (folder / "header.bin").read_bytes()
-    if len(header) != 100:
-        raise IndexFormatError(f"chroma header.bin has {len(header)} bytes, expected 100",
-                               source=str(folder))
-    n, size = struct.unpack_from("<QQ", header, 4 + 16)
-    level0 = (folder / "data_level0.bin").read_bytes()
-    if len(level0) < n * size:
-        raise IndexFormatError(f"chroma data_level0.bin holds {len(level0)} bytes, expected "
-                               f"{n} × {size}", source=str(folder))
-    links = (folder / "link_lists.bin").read_bytes() if (folder / "link_lists.bin").exists() \
-        else b""
-    data = header[4:] + level0[: n * size] + links
-    model = read_index(data, "hnswlib", space=space)
-    model.source = f"chroma segment {folder}"
-    meta = _safe_pickle((folder / "index_metadata.pickle").read_bytes()) \
-        if (folder / "index_metadata.pickle").exists() else {}
-    label_to_id = dict(meta.get("label_to_id") or {}) if isinstance(meta, dict) else {}
-    table = np.asarray(list(label_to_id.items()), object).reshape(-1, 2)
+    """Read a chroma HNSW segment folder: ``(HNSWIndex, (m, 2) object [label, chroma id])``
+    (the folder itself is read by :mod:`feder.parsers.chroma`)."""
+    model = read_chroma_segment(folder, space)
+    table = np.asarray(list(chroma_ids(folder).items()), object).reshape(-1, 2)
     return model, table
-
-
-class _PlainUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        raise SourceError(f"chroma's index_metadata.pickle refers to {module}.{name}: feder "
-                          "reads plain dicts of ints and strings only")
-
-
-def _safe_pickle(raw: bytes) -> Any:
-    return _PlainUnpickler(io.BytesIO(raw)).load()
 
 
 def chroma(collection_or_path: Any, collection: str | None = None,
