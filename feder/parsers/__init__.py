@@ -30,6 +30,7 @@ from ._reader import Buffer, open_buffer
 from .chroma import is_chroma, read_chroma
 from .faiss_formats import FAISS_FORMATS, FAISS_FOURCCS, looks_like_faiss, parse_faiss
 from .hnswlib_file import SPACES, check_space, looks_like_hnswlib, parse_hnswlib
+from .hnswlib_space import check_space_against_graph
 
 SOURCES = ("faiss", "hnswlib", "chroma")
 
@@ -93,7 +94,7 @@ def _parse(buf: Buffer, source: str | None, space: str | None) -> IndexModel:
             raise ParameterError("space applies to hnswlib indexes only: a faiss index records "
                                  "its metric")
         return parse_faiss(buf)
-    return parse_hnswlib(buf, space or "l2")
+    return check_space_against_graph(parse_hnswlib(buf, space or "l2"), given=space is not None)
 
 
 def _library_object_kind(obj: Any) -> str | None:
