@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -70,10 +70,15 @@ class FederPy:
             self.index = index if isinstance(index, (HNSWIndex, IVFFlatIndex)) else \
                 as_model(load_index(index, source, space=space))
         self.media = MediaStore(mediaUrls, mediaType, params.thumbSize)
-        self.session = ViewSession(self.index, self.media, params)
+        self.session = ViewSession(self.index, self.media, params, self._names())
         self.search_params: dict[str, int] = default_search_params(self.index.kind, self.index)
         if self.engine is not None:
             self._engine_defaults()
+
+    def _names(self) -> Callable[[int], str] | None:
+        """A live engine's own ids as the views' names for their numeric ids."""
+        engine = self.engine
+        return None if engine is None else (lambda view_id: str(engine.engine_id(view_id)))
 
     def _engine_defaults(self) -> None:
         """Start from the parameters the engine searches with by default."""
@@ -119,7 +124,7 @@ class FederPy:
         """Change view parameters (a new layout is computed when the box size changes)."""
         params = resolve_view_params(viewParams, self.session.params)
         self.media.thumb_size = params.thumbSize
-        self.session = ViewSession(self.index, self.media, params)
+        self.session = ViewSession(self.index, self.media, params, self._names())
         return self
 
     def overview(self) -> FederWidget:

@@ -44,11 +44,22 @@ if TYPE_CHECKING:
 class ViewSession:
     """Caches layouts for one index and turns traces into front-end payloads."""
 
-    def __init__(self, index: IndexModel, media: MediaStore, params: ViewParams):
+    def __init__(self, index: IndexModel, media: MediaStore, params: ViewParams,
+                 names: Callable[[int], str] | None = None):
         self.index = index
         self.media = media
         self.params = params
         self.family = family_of(index.kind)
+        self.names = names
+        """id → the name users know it by (a live engine's own ids, e.g. ``"img_0042"``);
+        sent as ``payload["names"]`` for the ids a view shows."""
+
+    def names_for(self, ids: Any, limit: int = 2000) -> dict[str, str]:
+        """``{str(id): name}`` for at most ``limit`` of ``ids`` (none without ``names``)."""
+        if self.names is None:
+            return {}
+        unique = dict.fromkeys(int(i) for i in np.asarray(ids).ravel().tolist() if int(i) >= 0)
+        return {str(i): str(self.names(i)) for i in list(unique)[:limit]}
 
     @property
     def box(self) -> tuple[float, float]:
@@ -77,7 +88,10 @@ class ViewSession:
     def overview(self) -> Payload:
         """The overview payload (computed on first use, then cached)."""
         with blas_limits():
-            return _OVERVIEW[self.family.name](self)
+            payload = _OVERVIEW[self.family.name](self)
+        if self.names is not None:
+            payload["names"] = self.names_for(self.overview_ids())
+        return payload
 
     def search_payload(self, trace: SearchTrace, target_id: int | None = None,
                        target_media: Any = None, explanation: Explanation | None = None,
@@ -91,7 +105,15 @@ class ViewSession:
         elif target_id is not None and self.media.media is not None:
             target["media"] = self.media.item(target_id)
         with blas_limits():
-            return _SEARCH[self.family.name](self, trace, target, explanation)
+            payload = _SEARCH[self.family.name](self, trace, target, explanation)
+        if self.names is not None:
+            shown = [trace.ids, _NEAREST[self.family.name](self, trace, 400),
+                     np.asarray([m.id for m in explanation.missed] if explanation else [])]
+            if target_id is not None:
+                shown.append(np.asarray([target_id]))
+            payload["names"] = self.names_for(np.concatenate([np.asarray(a, np.int64).ravel()
+                                                              for a in shown]))
+        return payload
 
     @cached_property
     def health(self) -> Payload:

@@ -81,5 +81,11 @@ def test_source_reports_paint(report: tuple[Path, list[str]]) -> None:
                 save_screenshot(page, f"sources-{name}-{view}", f".feder-root >> nth={i}")
             if name.endswith("search"):
                 assert root.locator(".feder-strip figure[data-rank]").count() == 6, name
+                # results are named by the engine's own ids, not feder's row numbers
+                query = root.locator(".feder-card-query figcaption").text_content()
+                assert ("img_0042" if "qdrant" not in name else "42") in query, (name, query)
+                if "qdrant" not in name:
+                    strip = root.locator(".feder-strip").text_content()
+                    assert strip.count("img_") >= 6, (name, strip)
         assert log.page_errors == [] and log.console_errors == [] and log.external == []
         browser.close()

@@ -316,7 +316,7 @@ function recallSection(app, d, nonNeg) {
     const row = h("div", "feder-row feder-miss-row");
     row.appendChild(h("span", "feder-miss-mark", "×"));
     const main = h("span", "feder-row-main");
-    main.appendChild(h("strong", null, `id ${fmtId(d.missIds[j])}`));
+    main.appendChild(h("strong", null, app.idText(d.missIds[j])));
     main.appendChild(h("span", "feder-muted", ` exact #${d.missRank[j]} · d ${fmtDist(d.missDist[j], nonNeg)}`));
     main.appendChild(h("div", "feder-small", reasonText(d, j)));
     row.appendChild(main);
@@ -363,7 +363,7 @@ function drawMisses(g, pal, xs, ys) {
 function missTooltip(app, d, j, nonNeg) {
   const id = d.missIds[j];
   return card({
-    title: `id ${fmtId(id)} · missed`,
+    title: `${app.idText(id)} · missed`,
     thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
     subtitle: app.media.name(id),
     lines: [{ text: `exact #${d.missRank[j]} · distance ${fmtDist(d.missDist[j], nonNeg)}`, color: app.pal.missed }],
@@ -1712,7 +1712,7 @@ function resultsStrip(app, s) {
     else card2.classList.add("feder-card-bare");
     const cap = h("figcaption");
     cap.appendChild(h("span", "feder-strong", "query"));
-    if (target.id != null) cap.appendChild(h("span", null, `id ${fmtId(target.id)}`));
+    if (target.id != null) cap.appendChild(h("span", null, app.idText(target.id)));
     card2.appendChild(cap);
     strip.appendChild(card2);
     strip.appendChild(h("div", "feder-strip-sep"));
@@ -1726,7 +1726,7 @@ function resultsStrip(app, s) {
     const card2 = idCard(
       app,
       id,
-      [`#${i + 1} · id ${fmtId(id)}`, `d ${fmtDist(s.resultDist[i], nonNeg)}`],
+      [`#${i + 1} · ${app.idText(id)}`, `d ${fmtDist(s.resultDist[i], nonNeg)}`],
       64,
       () => app.select([id], -1)
     );
@@ -2081,7 +2081,7 @@ var IVFMapScene = class extends Scene {
     const grid = h("div", "feder-grid");
     const mem = this.members(list);
     const n = Math.min(mem.length, DETAIL_THUMBS);
-    for (let i = 0; i < n; i++) grid.appendChild(idCard(app, mem[i], [`id ${fmtId(mem[i])}`], 56));
+    for (let i = 0; i < n; i++) grid.appendChild(idCard(app, mem[i], [app.idText(mem[i])], 56));
     if (!n) grid.appendChild(h("p", "feder-muted", "This list is empty."));
     s.appendChild(grid);
     return s;
@@ -2590,7 +2590,7 @@ var PointsScene = class extends Scene {
     const id = s.ids[i];
     const pr = s.probeRank.get(s.lists[i]);
     return card({
-      title: `id ${fmtId(id)}`,
+      title: app.idText(id),
       thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
       badge: s.rank[i] >= 0 ? badgeEl(`#${s.rank[i] + 1}`, app.pal.query) : null,
       subtitle: app.media.name(id),
@@ -2891,7 +2891,7 @@ var FlatMapScene = class extends Scene {
     if (item.kind !== "point" || item.index == null) return null;
     const id = this.ov.ids[item.index];
     const app = this.app;
-    return card({ title: `id ${fmtId(id)}`, thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null, subtitle: app.media.name(id) });
+    return card({ title: app.idText(id), thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null, subtitle: app.media.name(id) });
   }
   /** @param {HitItem | null} item */
   click(item) {
@@ -3257,7 +3257,7 @@ var HNSWOverviewScene = class extends Scene {
     const i = item.node;
     const id = this.ov.ids[i];
     return card({
-      title: `id ${fmtId(id)}`,
+      title: app.idText(id),
       thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
       subtitle: app.media.name(id),
       lines: [{ text: `top level ${this.ov.top[i]}`, color: levelColor(app.pal, this.ov.top[i]) }, i === this.entry ? { text: "entry point" } : null],
@@ -3288,7 +3288,7 @@ var HNSWOverviewScene = class extends Scene {
         ["M", fmtInt(f.M)],
         ["ef_construction", fmtInt(f.ef_construction)],
         ["max level", fmtInt(f.max_level)],
-        ["entry point", f.entry_point != null ? `id ${fmtId(f.entry_point)}` : "—"]
+        ["entry point", f.entry_point != null ? app.idText(f.entry_point) : "—"]
       ])
     );
     box.appendChild(s);
@@ -3312,7 +3312,7 @@ var HNSWOverviewScene = class extends Scene {
     lv.appendChild(h("p", "feder-muted feder-small", "Bars on a log scale. The planes show the top levels; a node keeps its position on every level it reaches."));
     box.appendChild(lv);
     const node = this.selectedNode();
-    const sel = section(node >= 0 ? `Node id ${fmtId(this.ov.ids[node])}` : "Selection");
+    const sel = section(node >= 0 ? `Node ${app.idText(this.ov.ids[node])}` : "Selection");
     if (node < 0) {
       sel.appendChild(h("p", "feder-muted", "Click a node to see its links on each level."));
     } else {
@@ -3329,7 +3329,7 @@ var HNSWOverviewScene = class extends Scene {
         const grid = h("div", "feder-grid");
         for (const j of lowest.nodes.slice(0, DETAIL_THUMBS3)) {
           const id = this.ov.ids[j];
-          grid.appendChild(idCard(app, id, [`id ${fmtId(id)}`], 56, () => app.select([id], -1)));
+          grid.appendChild(idCard(app, id, [app.idText(id)], 56, () => app.select([id], -1)));
         }
         sel.appendChild(grid);
       }
@@ -4030,7 +4030,7 @@ var HNSWSearchScene = class extends Scene {
     const id = this.s.ids[i];
     const rank = this.state.done ? this.resultRank.get(i) : void 0;
     return card({
-      title: `id ${fmtId(id)}`,
+      title: app.idText(id),
       thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
       badge: rank != null ? badgeEl(`#${rank + 1}`, app.pal.query) : null,
       subtitle: app.media.name(id),
@@ -4230,7 +4230,7 @@ var CompareScene = class extends Scene {
           g.lineWidth = 2;
           g.stroke();
         }
-        const text = `#${p.rank + 1} id ${fmtId(id)} · ${fmtDist(s.dist[p.rank], nonNeg)}`;
+        const text = `#${p.rank + 1} ${this.app.idText(id)} · ${fmtDist(s.dist[p.rank], nonNeg)}`;
         labels.push({ x: p.x, y: p.y, text, color: only.has(id) ? this.color(k) : pal.fg, size: 10, weight: only.has(id) ? 700 : 500, offsets: k ? [[70, 0]] : [[-70, 0]] });
       }
       g.font = app.font(12, 700);
@@ -4276,7 +4276,7 @@ var CompareScene = class extends Scene {
       const r = s.ids.indexOf(id);
       return { text: r >= 0 ? `${s.title}: #${r + 1}, d ${fmtDist(s.dist[r], nonNegativeMetric(s.metric))}` : `${s.title}: not returned`, color: this.color(this.sides.indexOf(s)) };
     });
-    return card({ title: `id ${fmtId(id)}`, thumb: this.app.media.shows() ? this.app.media.thumb(id, { size: 72 }) : null, lines });
+    return card({ title: this.app.idText(id), thumb: this.app.media.shows() ? this.app.media.thumb(id, { size: 72 }) : null, lines });
   }
   /** @param {HitItem | null} item */
   click(item) {
@@ -4309,7 +4309,7 @@ var CompareScene = class extends Scene {
     const strip = h("div", "feder-strip-inner");
     [this.diff.onlyLeft, this.diff.onlyRight].forEach((ids, k) => {
       for (const id of ids) {
-        const c = idCard(this.app, id, [`only ${this.sides[k].title}`, `id ${fmtId(id)}`], 56, () => this.app.select([id], -1));
+        const c = idCard(this.app, id, [`only ${this.sides[k].title}`, this.app.idText(id)], 56, () => this.app.select([id], -1));
         c.style.borderColor = this.color(k);
         strip.appendChild(c);
       }
@@ -4549,7 +4549,7 @@ var HealthScene = class extends Scene {
       factsTable([
         ["elements", fmtInt(he.ntotal)],
         ["deleted", fmtInt(he.deleted)],
-        ["entry point", he.entryPoint != null ? `id ${fmtId(he.entryPoint)}` : "—"],
+        ["entry point", he.entryPoint != null ? app.idText(he.entryPoint) : "—"],
         ["unreachable", fmtInt(he.unreachable.length)],
         ...he.levels.map((lv) => (
           /** @type {const} */
@@ -4566,7 +4566,7 @@ var HealthScene = class extends Scene {
       const rows = h("div", "feder-rows");
       for (let i = 0; i < he.unreachable.length && i < UNREACHABLE_ROWS; i++) {
         const id = he.unreachable[i];
-        const row = hoverRow([h("span", "feder-row-main", `id ${fmtId(id)}`)], { click: () => app.select([id], -1) });
+        const row = hoverRow([h("span", "feder-row-main", app.idText(id))], { click: () => app.select([id], -1) });
         if (app.selKeys.has(fmtId(id))) row.classList.add("feder-current");
         rows.appendChild(row);
       }
@@ -4946,6 +4946,7 @@ var App = class {
     this.ov = null;
     this.search = null;
     this.diag = { sweep: null, health: null, compare: null };
+    this.names = /* @__PURE__ */ new Map();
     this.tabs = [];
     this.tabButtons = /* @__PURE__ */ new Map();
     this.theme = "light";
@@ -5197,6 +5198,16 @@ var App = class {
     this.setHover(this.scene ? this.scene.hoverId(id) : null);
   }
   /**
+   * How an id is shown: the name the payloads give it (a live engine's own id such as
+   * "img_0042"), else "id 42".
+   * @param {number} id
+   */
+  idText(id) {
+    const key = fmtId(id);
+    const name = this.names.get(key);
+    return name != null ? name : `id ${key}`;
+  }
+  /**
    * A message to the kernel (nothing happens in a report, which has none).
    * @param {unknown} content
    */
@@ -5237,6 +5248,11 @@ var App = class {
     this.ov = decodeOverview(this.model.get("overview"));
     this.search = decodeSearch(this.model.get("search"), this.ov);
     this.diag = decodeDiagnostics(this.model.get("diagnostics"));
+    this.names = /* @__PURE__ */ new Map();
+    for (const payload of [this.model.get("overview"), this.model.get("search")]) {
+      const names = payload && typeof payload === "object" ? payload.names : null;
+      if (names && typeof names === "object") for (const [k, v] of Object.entries(names)) this.names.set(k, String(v));
+    }
     this.root.dataset.federKind = this.ov ? this.ov.kind : "none";
     this.bar = searchBar(this.search, {
       steps: () => {

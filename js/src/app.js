@@ -73,6 +73,8 @@ export class App {
     this.search = null;
     /** @type {import('./payload.js').Diagnostics} */
     this.diag = { sweep: null, health: null, compare: null };
+    /** @type {Map<string, string>} id → name, from the payloads */
+    this.names = new Map();
     /** @type {Tab[]} */
     this.tabs = [];
     /** @type {Map<string, HTMLButtonElement>} */
@@ -359,6 +361,17 @@ export class App {
   }
 
   /**
+   * How an id is shown: the name the payloads give it (a live engine's own id such as
+   * "img_0042"), else "id 42".
+   * @param {number} id
+   */
+  idText(id) {
+    const key = fmtId(id);
+    const name = this.names.get(key);
+    return name != null ? name : `id ${key}`;
+  }
+
+  /**
    * A message to the kernel (nothing happens in a report, which has none).
    * @param {unknown} content
    */
@@ -405,6 +418,11 @@ export class App {
     this.ov = decodeOverview(this.model.get('overview'));
     this.search = decodeSearch(this.model.get('search'), this.ov);
     this.diag = decodeDiagnostics(this.model.get('diagnostics'));
+    this.names = new Map();
+    for (const payload of [this.model.get('overview'), this.model.get('search')]) {
+      const names = payload && typeof payload === 'object' ? payload.names : null;
+      if (names && typeof names === 'object') for (const [k, v] of Object.entries(names)) this.names.set(k, String(v));
+    }
     this.root.dataset.federKind = this.ov ? this.ov.kind : 'none';
     this.bar = searchBar(this.search, {
       steps: () => {

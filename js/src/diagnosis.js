@@ -4,7 +4,7 @@
 
 import { card, h, section } from './dom.js';
 import { circlePath } from './draw.js';
-import { fmtDist, fmtId, plural } from './format.js';
+import { fmtDist, plural } from './format.js';
 
 /** @typedef {import('./payload.js').Diagnosis} Diagnosis */
 /** @typedef {import('./theme.js').Palette} Palette */
@@ -79,7 +79,7 @@ export function recallSection(app, d, nonNeg) {
     const row = h('div', 'feder-row feder-miss-row');
     row.appendChild(h('span', 'feder-miss-mark', '×'));
     const main = h('span', 'feder-row-main');
-    main.appendChild(h('strong', null, `id ${fmtId(d.missIds[j])}`));
+    main.appendChild(h('strong', null, app.idText(d.missIds[j])));
     main.appendChild(h('span', 'feder-muted', ` exact #${d.missRank[j]} · d ${fmtDist(d.missDist[j], nonNeg)}`));
     main.appendChild(h('div', 'feder-small', reasonText(d, j)));
     row.appendChild(main);
@@ -152,7 +152,7 @@ export function drawMisses(g, pal, xs, ys) {
 export function missTooltip(app, d, j, nonNeg) {
   const id = d.missIds[j];
   return card({
-    title: `id ${fmtId(id)} · missed`,
+    title: `${app.idText(id)} · missed`,
     thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
     subtitle: app.media.name(id),
     lines: [{ text: `exact #${d.missRank[j]} · distance ${fmtDist(d.missDist[j], nonNeg)}`, color: app.pal.missed }],

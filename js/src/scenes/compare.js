@@ -5,7 +5,7 @@
 
 import { card, factsTable, h, section } from '../dom.js';
 import { circlePath, strokeRing } from '../draw.js';
-import { fmtDist, fmtId, fmtInt, nonNegativeMetric } from '../format.js';
+import { fmtDist, fmtInt, nonNegativeMetric } from '../format.js';
 import { PointGrid } from '../hit.js';
 import { decodeDiagnosis, typed } from '../payload.js';
 import { rgba } from '../theme.js';
@@ -141,7 +141,7 @@ export class CompareScene extends Scene {
           g.lineWidth = 2;
           g.stroke();
         }
-        const text = `#${p.rank + 1} id ${fmtId(id)} · ${fmtDist(s.dist[p.rank], nonNeg)}`;
+        const text = `#${p.rank + 1} ${this.app.idText(id)} · ${fmtDist(s.dist[p.rank], nonNeg)}`;
         labels.push({ x: p.x, y: p.y, text, color: only.has(id) ? this.color(k) : pal.fg, size: 10, weight: only.has(id) ? 700 : 500, offsets: k ? [[70, 0]] : [[-70, 0]] });
       }
       g.font = app.font(12, 700);
@@ -190,7 +190,7 @@ export class CompareScene extends Scene {
       const r = s.ids.indexOf(id);
       return { text: r >= 0 ? `${s.title}: #${r + 1}, d ${fmtDist(s.dist[r], nonNegativeMetric(s.metric))}` : `${s.title}: not returned`, color: this.color(this.sides.indexOf(s)) };
     });
-    return card({ title: `id ${fmtId(id)}`, thumb: this.app.media.shows() ? this.app.media.thumb(id, { size: 72 }) : null, lines });
+    return card({ title: this.app.idText(id), thumb: this.app.media.shows() ? this.app.media.thumb(id, { size: 72 }) : null, lines });
   }
 
   /** @param {HitItem | null} item */
@@ -223,7 +223,7 @@ export class CompareScene extends Scene {
     const strip = h('div', 'feder-strip-inner');
     [this.diff.onlyLeft, this.diff.onlyRight].forEach((ids, k) => {
       for (const id of ids) {
-        const c = idCard(this.app, id, [`only ${this.sides[k].title}`, `id ${fmtId(id)}`], 56, () => this.app.select([id], -1));
+        const c = idCard(this.app, id, [`only ${this.sides[k].title}`, this.app.idText(id)], 56, () => this.app.select([id], -1));
         c.style.borderColor = this.color(k);
         strip.appendChild(c);
       }

@@ -79,7 +79,7 @@ export class FlatMapScene extends Scene {
     if (item.kind !== 'point' || item.index == null) return null;
     const id = this.ov.ids[item.index];
     const app = this.app;
-    return card({ title: `id ${fmtId(id)}`, thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null, subtitle: app.media.name(id) });
+    return card({ title: app.idText(id), thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null, subtitle: app.media.name(id) });
   }
 
   /** @param {HitItem | null} item */

@@ -192,7 +192,7 @@ export class HealthScene extends Scene {
       factsTable([
         ['elements', fmtInt(he.ntotal)],
         ['deleted', fmtInt(he.deleted)],
-        ['entry point', he.entryPoint != null ? `id ${fmtId(he.entryPoint)}` : '—'],
+        ['entry point', he.entryPoint != null ? app.idText(he.entryPoint) : '—'],
         ['unreachable', fmtInt(he.unreachable.length)],
         ...he.levels.map((lv) => /** @type {const} */ ([`level ${lv.level}`, `${fmtInt(lv.nodes)} nodes · ${fmtInt(lv.links)} links`])),
       ]),
@@ -206,7 +206,7 @@ export class HealthScene extends Scene {
       const rows = h('div', 'feder-rows');
       for (let i = 0; i < he.unreachable.length && i < UNREACHABLE_ROWS; i++) {
         const id = he.unreachable[i];
-        const row = hoverRow([h('span', 'feder-row-main', `id ${fmtId(id)}`)], { click: () => app.select([id], -1) });
+        const row = hoverRow([h('span', 'feder-row-main', app.idText(id))], { click: () => app.select([id], -1) });
         if (app.selKeys.has(fmtId(id))) row.classList.add('feder-current');
         rows.appendChild(row);
       }

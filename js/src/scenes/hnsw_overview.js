@@ -316,7 +316,7 @@ export class HNSWOverviewScene extends Scene {
     const i = item.node;
     const id = this.ov.ids[i];
     return card({
-      title: `id ${fmtId(id)}`,
+      title: app.idText(id),
       thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
       subtitle: app.media.name(id),
       lines: [{ text: `top level ${this.ov.top[i]}`, color: levelColor(app.pal, this.ov.top[i]) }, i === this.entry ? { text: 'entry point' } : null],
@@ -349,7 +349,7 @@ export class HNSWOverviewScene extends Scene {
         ['M', fmtInt(f.M)],
         ['ef_construction', fmtInt(f.ef_construction)],
         ['max level', fmtInt(f.max_level)],
-        ['entry point', f.entry_point != null ? `id ${fmtId(f.entry_point)}` : '—'],
+        ['entry point', f.entry_point != null ? app.idText(f.entry_point) : '—'],
       ]),
     );
     box.appendChild(s);
@@ -374,7 +374,7 @@ export class HNSWOverviewScene extends Scene {
     lv.appendChild(h('p', 'feder-muted feder-small', 'Bars on a log scale. The planes show the top levels; a node keeps its position on every level it reaches.'));
     box.appendChild(lv);
     const node = this.selectedNode();
-    const sel = section(node >= 0 ? `Node id ${fmtId(this.ov.ids[node])}` : 'Selection');
+    const sel = section(node >= 0 ? `Node ${app.idText(this.ov.ids[node])}` : 'Selection');
     if (node < 0) {
       sel.appendChild(h('p', 'feder-muted', 'Click a node to see its links on each level.'));
     } else {
@@ -392,7 +392,7 @@ export class HNSWOverviewScene extends Scene {
         const grid = h('div', 'feder-grid');
         for (const j of lowest.nodes.slice(0, DETAIL_THUMBS)) {
           const id = this.ov.ids[j];
-          grid.appendChild(idCard(app, id, [`id ${fmtId(id)}`], 56, () => app.select([id], -1)));
+          grid.appendChild(idCard(app, id, [app.idText(id)], 56, () => app.select([id], -1)));
         }
         sel.appendChild(grid);
       }

@@ -434,7 +434,7 @@ export class HNSWSearchScene extends Scene {
     const id = this.s.ids[i];
     const rank = this.state.done ? this.resultRank.get(i) : undefined;
     return card({
-      title: `id ${fmtId(id)}`,
+      title: app.idText(id),
       thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
       badge: rank != null ? badgeEl(`#${rank + 1}`, app.pal.query) : null,
       subtitle: app.media.name(id),

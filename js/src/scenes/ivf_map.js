@@ -3,7 +3,7 @@
 // cells, nearest to the centroid first. The coarse-search view builds on it.
 
 import { card, factsTable, h, section } from '../dom.js';
-import { fmtId, fmtInt, plural } from '../format.js';
+import { fmtInt, plural } from '../format.js';
 import { PolygonGrid, polygonAreas } from '../hit.js';
 import { luminance, ramp, rgba } from '../theme.js';
 import { Scene } from './scene.js';
@@ -380,7 +380,7 @@ export class IVFMapScene extends Scene {
     const grid = h('div', 'feder-grid');
     const mem = this.members(list);
     const n = Math.min(mem.length, DETAIL_THUMBS);
-    for (let i = 0; i < n; i++) grid.appendChild(idCard(app, mem[i], [`id ${fmtId(mem[i])}`], 56));
+    for (let i = 0; i < n; i++) grid.appendChild(idCard(app, mem[i], [app.idText(mem[i])], 56));
     if (!n) grid.appendChild(h('p', 'feder-muted', 'This list is empty.'));
     s.appendChild(grid);
     return s;

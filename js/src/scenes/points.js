@@ -271,7 +271,7 @@ export class PointsScene extends Scene {
     const id = s.ids[i];
     const pr = s.probeRank.get(s.lists[i]);
     return card({
-      title: `id ${fmtId(id)}`,
+      title: app.idText(id),
       thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
       badge: s.rank[i] >= 0 ? badgeEl(`#${s.rank[i] + 1}`, app.pal.query) : null,
       subtitle: app.media.name(id),

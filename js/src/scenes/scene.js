@@ -34,6 +34,7 @@ import { haloText } from '../draw.js';
  * @property {(ids: number[], list: number) => void} select
  * @property {(item: HitItem | null) => void} setHover
  * @property {(id: number) => void} hoverId
+ * @property {(id: number) => string} idText how an id is shown ("id 42", or a live engine's own id)
  * @property {() => void} redraw the overlay changed
  * @property {(state: Record<string, string | null>) => void} setDebugState data-* attributes for tests
  */

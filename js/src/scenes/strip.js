@@ -49,7 +49,7 @@ export function resultsStrip(app, s) {
     else card.classList.add('feder-card-bare');
     const cap = h('figcaption');
     cap.appendChild(h('span', 'feder-strong', 'query'));
-    if (target.id != null) cap.appendChild(h('span', null, `id ${fmtId(target.id)}`));
+    if (target.id != null) cap.appendChild(h('span', null, app.idText(target.id)));
     card.appendChild(cap);
     strip.appendChild(card);
     strip.appendChild(h('div', 'feder-strip-sep'));
@@ -60,7 +60,7 @@ export function resultsStrip(app, s) {
     const id = s.resultIds[i];
     if (id < 0) continue;
     shown++;
-    const card = idCard(app, id, [`#${i + 1} · id ${fmtId(id)}`, `d ${fmtDist(s.resultDist[i], nonNeg)}`], 64, () =>
+    const card = idCard(app, id, [`#${i + 1} · ${app.idText(id)}`, `d ${fmtDist(s.resultDist[i], nonNeg)}`], 64, () =>
       app.select([id], -1),
     );
     card.dataset.rank = String(i);
