@@ -895,6 +895,8 @@ function decodeSearch(payload, overview) {
     decode(p)
   ) : null;
 }
+
+// src/diagnostics_payload.js
 function decodeDiagnostics(raw) {
   const d = obj(raw);
   const sw = d.sweep ? obj(d.sweep) : null;
@@ -4829,7 +4831,7 @@ var DIAGNOSTICS = {
     unavailable: (_ov, _s, d) => d.sweep ? null : "no sweep: FederPy.sweep(queries)",
     make: (app, _ov, _s, d) => new SweepScene(
       app,
-      /** @type {import('./payload.js').SweepPayload} */
+      /** @type {import('./diagnostics_payload.js').SweepPayload} */
       d.sweep
     )
   },
@@ -4839,7 +4841,7 @@ var DIAGNOSTICS = {
     unavailable: (_ov, _s, d) => d.health ? null : "no health report: FederPy.health()",
     make: (app, _ov, _s, d) => new HealthScene(
       app,
-      /** @type {import('./payload.js').HealthPayload} */
+      /** @type {import('./diagnostics_payload.js').HealthPayload} */
       d.health
     )
   },
@@ -4849,7 +4851,7 @@ var DIAGNOSTICS = {
     unavailable: (_ov, _s, d) => d.compare ? null : "nothing to compare: FederPy.compare(a, b)",
     make: (app, _ov, _s, d) => new CompareScene(
       app,
-      /** @type {import('./payload.js').ComparePayload} */
+      /** @type {import('./diagnostics_payload.js').ComparePayload} */
       d.compare
     )
   }

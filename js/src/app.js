@@ -6,7 +6,8 @@ import { searchBar } from './control.js';
 import { h } from './dom.js';
 import { clamp, fmtId } from './format.js';
 import { MediaStore } from './media.js';
-import { decodeDiagnostics, decodeOverview, decodeSearch } from './payload.js';
+import { decodeDiagnostics } from './diagnostics_payload.js';
+import { decodeOverview, decodeSearch } from './payload.js';
 import { Stage } from './stage.js';
 import { PALETTES } from './theme.js';
 import { tabsFor } from './views.js';
@@ -71,7 +72,7 @@ export class App {
     this.ov = null;
     /** @type {Search | null} */
     this.search = null;
-    /** @type {import('./payload.js').Diagnostics} */
+    /** @type {import('./diagnostics_payload.js').Diagnostics} */
     this.diag = { sweep: null, health: null, compare: null };
     /** @type {Map<string, string>} id → name, from the payloads */
     this.names = new Map();

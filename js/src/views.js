@@ -23,7 +23,7 @@ import { SweepScene } from './scenes/sweep.js';
 /** @typedef {import('./scenes/scene.js').Scene} Scene */
 /** @typedef {import('./scenes/scene.js').SceneHost} SceneHost */
 
-/** @typedef {import('./payload.js').Diagnostics} Diagnostics */
+/** @typedef {import('./diagnostics_payload.js').Diagnostics} Diagnostics */
 /** @typedef {SceneHost & import('./scenes/sweep.js').SweepHost} ViewHost */
 
 /**
@@ -45,19 +45,19 @@ const DIAGNOSTICS = {
     label: 'Sweep',
     optional: true,
     unavailable: (_ov, _s, d) => (d.sweep ? null : 'no sweep: FederPy.sweep(queries)'),
-    make: (app, _ov, _s, d) => new SweepScene(app, /** @type {import('./payload.js').SweepPayload} */ (d.sweep)),
+    make: (app, _ov, _s, d) => new SweepScene(app, /** @type {import('./diagnostics_payload.js').SweepPayload} */ (d.sweep)),
   },
   health: {
     label: 'Health',
     optional: true,
     unavailable: (_ov, _s, d) => (d.health ? null : 'no health report: FederPy.health()'),
-    make: (app, _ov, _s, d) => new HealthScene(app, /** @type {import('./payload.js').HealthPayload} */ (d.health)),
+    make: (app, _ov, _s, d) => new HealthScene(app, /** @type {import('./diagnostics_payload.js').HealthPayload} */ (d.health)),
   },
   compare: {
     label: 'Compare',
     optional: true,
     unavailable: (_ov, _s, d) => (d.compare ? null : 'nothing to compare: FederPy.compare(a, b)'),
-    make: (app, _ov, _s, d) => new CompareScene(app, /** @type {import('./payload.js').ComparePayload} */ (d.compare)),
+    make: (app, _ov, _s, d) => new CompareScene(app, /** @type {import('./diagnostics_payload.js').ComparePayload} */ (d.compare)),
   },
 };
 

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { decodeDiagnostics, decodeOverview, decodeSearch, typed } from '../src/payload.js';
+import { decodeDiagnostics } from '../src/diagnostics_payload.js';
+import { decodeOverview, decodeSearch, typed } from '../src/payload.js';
 import { RadialScale } from '../src/scales.js';
 import { tabsFor } from '../src/views.js';
 

@@ -12,7 +12,7 @@ import { rgba } from '../theme.js';
 import { Scene } from './scene.js';
 import { idCard } from './strip.js';
 
-/** @typedef {import('../payload.js').ComparePayload} ComparePayload */
+/** @typedef {import('../diagnostics_payload.js').ComparePayload} ComparePayload */
 /** @typedef {import('./scene.js').SceneHost} SceneHost */
 /** @typedef {import('./scene.js').HitItem} HitItem */
 

@@ -8,7 +8,7 @@ import { fmtId, fmtInt, plural } from '../format.js';
 import { levelColor, rgba } from '../theme.js';
 import { Scene } from './scene.js';
 
-/** @typedef {import('../payload.js').HealthPayload} HealthPayload */
+/** @typedef {import('../diagnostics_payload.js').HealthPayload} HealthPayload */
 /** @typedef {import('./scene.js').SceneHost} SceneHost */
 /** @typedef {import('./scene.js').HitItem} HitItem */
 

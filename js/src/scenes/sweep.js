@@ -10,7 +10,7 @@ import { PointGrid } from '../hit.js';
 import { rgba } from '../theme.js';
 import { Scene } from './scene.js';
 
-/** @typedef {import('../payload.js').SweepPayload} SweepPayload */
+/** @typedef {import('../diagnostics_payload.js').SweepPayload} SweepPayload */
 /** @typedef {import('./scene.js').SceneHost} SceneHost */
 /** @typedef {import('./scene.js').HitItem} HitItem */
 
