@@ -62,6 +62,21 @@ def open_report(browser: Any, path: Path, width: int = 1280, height: int = 900,
     return context, page, log
 
 
+def paint_every_view(page: Any, i: int, name: str) -> list[str]:
+    """Open each enabled tab of the ``i``-th widget in turn, draw it, check it is not blank
+    and save a screenshot (``<name>-<view>``); returns the views shown."""
+    root = page.locator(".feder-root").nth(i)
+    tabs = root.locator(".feder-tab:not([disabled])")
+    views = [tabs.nth(t).get_attribute("data-view") for t in range(tabs.count())]
+    assert views, name
+    for view in views:
+        root.locator(f".feder-tab[data-view='{view}']").click()
+        page.evaluate("(i) => document.querySelectorAll('.feder-root')[i].federDebug.draw()", i)
+        assert canvas_ink(page, index=i) > 0.01, (name, view)
+        save_screenshot(page, f"{name}-{view}", f".feder-root >> nth={i}")
+    return views
+
+
 def is_local(url: str) -> bool:
     """``file:``, ``data:``, ``blob:``, ``about:`` and loopback http(s)/ws are local."""
     parsed = urlparse(url)

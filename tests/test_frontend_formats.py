@@ -16,10 +16,9 @@ from feder.export import write_html
 
 from browser_util import (  # isort: skip
     RequestLog,
-    canvas_ink,
     chromium_available,
     launch_chromium,
-    save_screenshot,
+    paint_every_view,
 )
 
 pytestmark = [pytest.mark.browser,
@@ -75,15 +74,7 @@ def test_every_family_paints_every_view(report: tuple[Path, list[str]]) -> None:
         assert page.locator(".feder-root").count() == len(names)
         for i, name in enumerate(names):
             root = page.locator(".feder-root").nth(i)
-            tabs = root.locator(".feder-tab:not([disabled])")
-            views = [tabs.nth(t).get_attribute("data-view") for t in range(tabs.count())]
-            assert views, name
-            for view in views:
-                root.locator(f".feder-tab[data-view='{view}']").click()
-                page.evaluate("(i) => document.querySelectorAll('.feder-root')[i]"
-                              ".federDebug.draw()", i)
-                assert canvas_ink(page, index=i) > 0.01, (name, view)
-                save_screenshot(page, f"formats-{name}-{view}", f".feder-root >> nth={i}")
+            views = paint_every_view(page, i, f"formats-{name}")
             if not name.endswith("overview"):
                 assert len(views) >= 2, (name, views)
                 assert root.locator(".feder-strip figure[data-rank]").count() == 6, name

@@ -12,10 +12,9 @@ from feder import FederPy, sources
 
 from browser_util import (  # isort: skip
     RequestLog,
-    canvas_ink,
     chromium_available,
     launch_chromium,
-    save_screenshot,
+    paint_every_view,
 )
 from test_sources_lancedb import build_lance  # isort: skip
 from test_sources_milvus import build_milvus  # isort: skip
@@ -70,15 +69,7 @@ def test_source_reports_paint(report: tuple[Path, list[str]]) -> None:
             label = "model of the engine, not a replay" if name.startswith("qdrant") else \
                 "replay of the engine's own index"
             assert label in title, (name, title)
-            tabs = root.locator(".feder-tab:not([disabled])")
-            views = [tabs.nth(t).get_attribute("data-view") for t in range(tabs.count())]
-            assert views, name
-            for view in views:
-                root.locator(f".feder-tab[data-view='{view}']").click()
-                page.evaluate("(i) => document.querySelectorAll('.feder-root')[i]"
-                              ".federDebug.draw()", i)
-                assert canvas_ink(page, index=i) > 0.01, (name, view)
-                save_screenshot(page, f"sources-{name}-{view}", f".feder-root >> nth={i}")
+            paint_every_view(page, i, f"sources-{name}")
             if name.endswith("search"):
                 assert root.locator(".feder-strip figure[data-rank]").count() == 6, name
                 # results are named by the engine's own ids, not feder's row numbers
