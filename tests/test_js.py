@@ -94,3 +94,4 @@ def test_node_unit_tests_pass_on_python_payloads(tmp_path: Path) -> None:
                          env={**os.environ, "FEDER_JS_FIXTURES": str(fixture)}, timeout=120)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert "# fail 0" in run.stdout and "# pass" in run.stdout
+    assert "# skipped 0" in run.stdout, run.stdout[-3000:]  # the fixtures reached every test
