@@ -1658,9 +1658,10 @@ var Scene = class {
    * @param {readonly LabelSpec[]} specs most important first
    * @param {readonly Box[]} [obstacles]
    * @param {Box} [bounds]
+   * @param {boolean} [record] keep the boxes in `labelBoxes` (not for per-frame overlays)
    * @returns {Array<Box | null>}
    */
-  drawLabels(g, specs, obstacles = [], bounds = this.labelBounds()) {
+  drawLabels(g, specs, obstacles = [], bounds = this.labelBounds(), record = true) {
     const app = this.app;
     const requests = specs.map((s) => {
       g.font = app.font(s.size || 10, s.weight || 500);
@@ -1677,7 +1678,7 @@ var Scene = class {
       const s = specs[i];
       g.font = app.font(s.size || 10, s.weight || 500);
       haloText(g, s.text, box.x + box.w / 2, box.y + box.h / 2 + 0.5, s.color, s.halo || app.pal.bg);
-      this.labelBoxes.push({ ...box, text: s.text });
+      if (record) this.labelBoxes.push({ ...box, text: s.text });
     });
     return boxes;
   }
@@ -3617,6 +3618,41 @@ function drawCaption(g, font, pal, s, st, x0, color, zoom) {
   const zoomed = zoom > 1.05 ? ` · zoom ×${zoom.toFixed(1)}` : "";
   haloText(g, `${st.done ? `${line} · top-${s.resultNodes.length} found` : line}${zoomed}`, x0, 26, pal.muted, pal.bg);
 }
+function nodeStatus(st, resultRank, i) {
+  const rank = resultRank.get(i);
+  if (st.done && rank != null) return `result #${rank + 1}`;
+  switch (st.status[i]) {
+    case NODE_ACCEPTED:
+      return st.row.level === 0 ? "in the beam" : "on the greedy path";
+    case NODE_EVICTED:
+      return "evicted from the beam";
+    case NODE_CANDIDATE:
+      return "deleted: explored, never returned";
+    case NODE_EXAMINED:
+      return "examined, passed over";
+    default:
+      return "";
+  }
+}
+function levelTable(s, pal, pick) {
+  const table = h("table", "feder-table");
+  const head = h("tr");
+  for (const t of ["level", "entry", "visited", "links"]) head.appendChild(h("th", null, t));
+  table.appendChild(head);
+  const rows = s.levels.map((r, li) => {
+    const tr = h("tr");
+    const cell = h("td");
+    cell.append(swatch(levelColor(pal, r.level)), document.createTextNode(` ${r.level}`));
+    tr.appendChild(cell);
+    tr.appendChild(h("td", null, r.entry >= 0 && r.entry < s.ids.length ? fmtId(s.ids[r.entry]) : "—"));
+    tr.appendChild(h("td", "feder-num", fmtInt(r.visited)));
+    tr.appendChild(h("td", "feder-num", fmtInt(r.edges)));
+    tr.addEventListener("click", () => pick(li));
+    table.appendChild(tr);
+    return tr;
+  });
+  return { table, rows };
+}
 
 // src/scenes/player_controls.js
 function playerControls(player, keydown) {
@@ -3959,11 +3995,7 @@ var HNSWSearchScene = class extends Scene {
     for (const i of nodes) if (i >= 0) marks.push({ x: this.sx[i] - 8, y: this.sy[i] - 8, w: 16, h: 16 });
     const specs = [];
     for (let t = 0; t < nodes.length; t++) if (nodes[t] >= 0) specs.push({ x: this.sx[nodes[t]], y: this.sy[nodes[t]], text: String(t + 1), color: pal.fg, size: 11, weight: 700 });
-    const saved = this.labelBoxes;
-    this.labelBoxes = [];
-    this.drawLabels(g, specs, marks, { x: this.ladderW + 2, y: CAPTION_HEIGHT, w: this.W - this.ladderW - 4, h: this.H - CAPTION_HEIGHT - 2 });
-    this.resultLabels = this.labelBoxes;
-    this.labelBoxes = saved;
+    this.drawLabels(g, specs, marks, { x: this.ladderW + 2, y: CAPTION_HEIGHT, w: this.W - this.ladderW - 4, h: this.H - CAPTION_HEIGHT - 2 }, false);
   }
   /** @param {CanvasRenderingContext2D} g */
   drawFocus(g) {
@@ -4006,23 +4038,6 @@ var HNSWSearchScene = class extends Scene {
     }
     return null;
   }
-  /** @param {number} i */
-  statusText(i) {
-    const st = this.state;
-    if (st.done && this.resultRank.has(i)) return `result #${(this.resultRank.get(i) || 0) + 1}`;
-    switch (st.status[i]) {
-      case NODE_ACCEPTED:
-        return st.row.level === 0 ? "in the beam" : "on the greedy path";
-      case NODE_EVICTED:
-        return "evicted from the beam";
-      case NODE_CANDIDATE:
-        return "deleted: explored, never returned";
-      case NODE_EXAMINED:
-        return "examined, passed over";
-      default:
-        return "";
-    }
-  }
   /** @param {HitItem} item */
   tooltip(item) {
     if (item.kind === "miss" && item.index != null && this.s.diag) return missTooltip(this.app, this.s.diag, item.index, this.nonNeg);
@@ -4037,7 +4052,7 @@ var HNSWSearchScene = class extends Scene {
       badge: rank != null ? badgeEl(`#${rank + 1}`, app.pal.query) : null,
       subtitle: app.media.name(id),
       lines: [{ text: `distance ${fmtDist(this.s.dist[i], this.nonNeg)}` }],
-      note: `${this.statusText(i)} (level ${this.state.row.level})`
+      note: `${nodeStatus(this.state, this.resultRank, i)} (level ${this.state.row.level})`
     });
   }
   /** @param {HitItem | null} item */
@@ -4066,27 +4081,11 @@ var HNSWSearchScene = class extends Scene {
     box.appendChild(sec);
     if (s.diag) box.appendChild(recallSection(this.app, s.diag, this.nonNeg));
     const lv = section("Per level");
-    const table = h("table", "feder-table");
-    const head = h("tr");
-    for (const t of ["level", "entry", "visited", "links"]) head.appendChild(h("th", null, t));
-    table.appendChild(head);
-    this.levelRows = [];
-    s.levels.forEach((r, li) => {
-      const tr = h("tr");
-      const cell = h("td");
-      cell.appendChild(swatch(levelColor(this.app.pal, r.level)));
-      cell.appendChild(document.createTextNode(` ${r.level}`));
-      tr.appendChild(cell);
-      tr.appendChild(h("td", null, r.entry >= 0 && r.entry < this.v ? fmtId(s.ids[r.entry]) : "—"));
-      tr.appendChild(h("td", "feder-num", fmtInt(r.visited)));
-      tr.appendChild(h("td", "feder-num", fmtInt(r.edges)));
-      tr.addEventListener("click", () => {
-        this.player.pause();
-        this.player.seek(levelEndFrame(this.tl, li));
-      });
-      table.appendChild(tr);
-      this.levelRows.push(tr);
+    const { table, rows } = levelTable(s, this.app.pal, (li) => {
+      this.player.pause();
+      this.player.seek(levelEndFrame(this.tl, li));
     });
+    this.levelRows = rows;
     lv.appendChild(table);
     this.liveEl = h("p", "feder-live");
     lv.appendChild(this.liveEl);

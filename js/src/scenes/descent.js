@@ -2,7 +2,8 @@
 // the descent so far) and the nodes coloured by their state at the current frame.
 
 import { circlePath, haloText } from '../draw.js';
-import { clamp, fmtInt, plural } from '../format.js';
+import { h, swatch } from '../dom.js';
+import { clamp, fmtId, fmtInt, plural } from '../format.js';
 import { levelColor, mix, rgba } from '../theme.js';
 import { greedyPath, NODE_ACCEPTED, NODE_CANDIDATE, NODE_EVICTED, NODE_EXAMINED, OUT_ACCEPTED } from '../timeline.js';
 
@@ -177,4 +178,55 @@ export function drawCaption(g, font, pal, s, st, x0, color, zoom) {
       : `${plural(st.visited, 'node')} visited · beam ${fmtInt(st.beam)}${ef != null ? ` / ${ef}` : ''}`;
   const zoomed = zoom > 1.05 ? ` · zoom ×${zoom.toFixed(1)}` : '';
   haloText(g, `${st.done ? `${line} · top-${s.resultNodes.length} found` : line}${zoomed}`, x0, 26, pal.muted, pal.bg);
+}
+
+/**
+ * How node `i` stands at a frame, in words (the tooltip's last line).
+ * @param {FrameState} st
+ * @param {Map<number, number>} resultRank node → 0-based result rank
+ * @param {number} i
+ */
+export function nodeStatus(st, resultRank, i) {
+  const rank = resultRank.get(i);
+  if (st.done && rank != null) return `result #${rank + 1}`;
+  switch (st.status[i]) {
+    case NODE_ACCEPTED:
+      return st.row.level === 0 ? 'in the beam' : 'on the greedy path';
+    case NODE_EVICTED:
+      return 'evicted from the beam';
+    case NODE_CANDIDATE:
+      return 'deleted: explored, never returned';
+    case NODE_EXAMINED:
+      return 'examined, passed over';
+    default:
+      return '';
+  }
+}
+
+/**
+ * The panel's per-level table (level, entry, visited, links); a click on a row calls
+ * `pick` with its level row index.
+ * @param {HNSWSearch} s
+ * @param {Palette} pal
+ * @param {(li: number) => void} pick
+ * @returns {{table: HTMLElement, rows: HTMLElement[]}}
+ */
+export function levelTable(s, pal, pick) {
+  const table = h('table', 'feder-table');
+  const head = h('tr');
+  for (const t of ['level', 'entry', 'visited', 'links']) head.appendChild(h('th', null, t));
+  table.appendChild(head);
+  const rows = s.levels.map((r, li) => {
+    const tr = h('tr');
+    const cell = h('td');
+    cell.append(swatch(levelColor(pal, r.level)), document.createTextNode(` ${r.level}`));
+    tr.appendChild(cell);
+    tr.appendChild(h('td', null, r.entry >= 0 && r.entry < s.ids.length ? fmtId(s.ids[r.entry]) : '—'));
+    tr.appendChild(h('td', 'feder-num', fmtInt(r.visited)));
+    tr.appendChild(h('td', 'feder-num', fmtInt(r.edges)));
+    tr.addEventListener('click', () => pick(li));
+    table.appendChild(tr);
+    return tr;
+  });
+  return { table, rows };
 }

@@ -4,7 +4,7 @@
 // distance (the honest scale of feder/layouts/polar.py).
 
 import { drawMisses, MISS_RADIUS, missTooltip, recallSection } from '../diagnosis.js';
-import { badgeEl, card, factsTable, h, section, swatch } from '../dom.js';
+import { badgeEl, card, factsTable, h, section } from '../dom.js';
 import { arrowHead, circlePath, diamondPath, drawQuery, drawRings, haloText, strokeRing } from '../draw.js';
 import { clamp, fmtDist, fmtId, fmtInt, nonNegativeMetric, plural } from '../format.js';
 import { PointGrid } from '../hit.js';
@@ -16,14 +16,11 @@ import {
   greedyPath,
   levelEndFrame,
   NODE_ACCEPTED,
-  NODE_CANDIDATE,
-  NODE_EVICTED,
-  NODE_EXAMINED,
   NODE_UNSEEN,
   OUT_ACCEPTED,
   Player,
 } from '../timeline.js';
-import { drawCaption, drawLadder, drawNodes, levelZooms } from './descent.js';
+import { drawCaption, drawLadder, drawNodes, levelTable, levelZooms, nodeStatus } from './descent.js';
 import { stackPlanes } from './planes.js';
 import { playerControls } from './player_controls.js';
 import { Scene } from './scene.js';
@@ -357,11 +354,7 @@ export class HNSWSearchScene extends Scene {
     for (const i of nodes) if (i >= 0) marks.push({ x: this.sx[i] - 8, y: this.sy[i] - 8, w: 16, h: 16 });
     const specs = [];
     for (let t = 0; t < nodes.length; t++) if (nodes[t] >= 0) specs.push({ x: this.sx[nodes[t]], y: this.sy[nodes[t]], text: String(t + 1), color: pal.fg, size: 11, weight: 700 });
-    const saved = this.labelBoxes;
-    this.labelBoxes = [];
-    this.drawLabels(g, specs, marks, { x: this.ladderW + 2, y: CAPTION_HEIGHT, w: this.W - this.ladderW - 4, h: this.H - CAPTION_HEIGHT - 2 });
-    this.resultLabels = this.labelBoxes;
-    this.labelBoxes = saved;
+    this.drawLabels(g, specs, marks, { x: this.ladderW + 2, y: CAPTION_HEIGHT, w: this.W - this.ladderW - 4, h: this.H - CAPTION_HEIGHT - 2 }, false);
   }
 
   /** @param {CanvasRenderingContext2D} g */
@@ -407,24 +400,6 @@ export class HNSWSearchScene extends Scene {
     return null;
   }
 
-  /** @param {number} i */
-  statusText(i) {
-    const st = this.state;
-    if (st.done && this.resultRank.has(i)) return `result #${(this.resultRank.get(i) || 0) + 1}`;
-    switch (st.status[i]) {
-      case NODE_ACCEPTED:
-        return st.row.level === 0 ? 'in the beam' : 'on the greedy path';
-      case NODE_EVICTED:
-        return 'evicted from the beam';
-      case NODE_CANDIDATE:
-        return 'deleted: explored, never returned';
-      case NODE_EXAMINED:
-        return 'examined, passed over';
-      default:
-        return '';
-    }
-  }
-
   /** @param {HitItem} item */
   tooltip(item) {
     if (item.kind === 'miss' && item.index != null && this.s.diag) return missTooltip(this.app, this.s.diag, item.index, this.nonNeg);
@@ -439,7 +414,7 @@ export class HNSWSearchScene extends Scene {
       badge: rank != null ? badgeEl(`#${rank + 1}`, app.pal.query) : null,
       subtitle: app.media.name(id),
       lines: [{ text: `distance ${fmtDist(this.s.dist[i], this.nonNeg)}` }],
-      note: `${this.statusText(i)} (level ${this.state.row.level})`,
+      note: `${nodeStatus(this.state, this.resultRank, i)} (level ${this.state.row.level})`,
     });
   }
 
@@ -470,27 +445,11 @@ export class HNSWSearchScene extends Scene {
     box.appendChild(sec);
     if (s.diag) box.appendChild(recallSection(this.app, s.diag, this.nonNeg));
     const lv = section('Per level');
-    const table = h('table', 'feder-table');
-    const head = h('tr');
-    for (const t of ['level', 'entry', 'visited', 'links']) head.appendChild(h('th', null, t));
-    table.appendChild(head);
-    this.levelRows = [];
-    s.levels.forEach((r, li) => {
-      const tr = h('tr');
-      const cell = h('td');
-      cell.appendChild(swatch(levelColor(this.app.pal, r.level)));
-      cell.appendChild(document.createTextNode(` ${r.level}`));
-      tr.appendChild(cell);
-      tr.appendChild(h('td', null, r.entry >= 0 && r.entry < this.v ? fmtId(s.ids[r.entry]) : '—'));
-      tr.appendChild(h('td', 'feder-num', fmtInt(r.visited)));
-      tr.appendChild(h('td', 'feder-num', fmtInt(r.edges)));
-      tr.addEventListener('click', () => {
-        this.player.pause();
-        this.player.seek(levelEndFrame(this.tl, li));
-      });
-      table.appendChild(tr);
-      this.levelRows.push(tr);
+    const { table, rows } = levelTable(s, this.app.pal, (li) => {
+      this.player.pause();
+      this.player.seek(levelEndFrame(this.tl, li));
     });
+    this.levelRows = rows;
     lv.appendChild(table);
     this.liveEl = h('p', 'feder-live');
     lv.appendChild(this.liveEl);

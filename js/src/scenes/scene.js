@@ -186,9 +186,10 @@ export class Scene {
    * @param {readonly LabelSpec[]} specs most important first
    * @param {readonly Box[]} [obstacles]
    * @param {Box} [bounds]
+   * @param {boolean} [record] keep the boxes in `labelBoxes` (not for per-frame overlays)
    * @returns {Array<Box | null>}
    */
-  drawLabels(g, specs, obstacles = [], bounds = this.labelBounds()) {
+  drawLabels(g, specs, obstacles = [], bounds = this.labelBounds(), record = true) {
     const app = this.app;
     /** @type {LabelRequest[]} */
     const requests = specs.map((s) => {
@@ -207,7 +208,7 @@ export class Scene {
       const s = specs[i];
       g.font = app.font(s.size || 10, s.weight || 500);
       haloText(g, s.text, box.x + box.w / 2, box.y + box.h / 2 + 0.5, s.color, s.halo || app.pal.bg);
-      this.labelBoxes.push({ ...box, text: s.text });
+      if (record) this.labelBoxes.push({ ...box, text: s.text });
     });
     return boxes;
   }
