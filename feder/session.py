@@ -124,20 +124,7 @@ class ViewSession:
     def search_control(self, params: Mapping[str, int]) -> Payload:
         """The search parameter a view can change in place (nprobe / ef) with its current
         value and the values offered: ``{"name", "label", "value", "values": [...]}``."""
-        index = self.index
-        if isinstance(index, FlatIndex):
-            return {}
-        if isinstance(index, IVFFlatIndex):
-            name, value, top = "nprobe", int(params["nprobe"]), index.nlist
-            values = set(range(1, top + 1)) if top <= 64 else \
-                {1 << i for i in range(top.bit_length()) if 1 << i <= top} | {top}
-        else:
-            name, value = "ef_search", int(params["ef_search"])
-            top = max(index.ntotal, int(params["k"]))
-            values = {v for v in (8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
-                      if params["k"] <= v <= top} | {int(params["k"])}
-        return {"name": name, "label": "nprobe" if name == "nprobe" else "ef",
-                "value": value, "values": sorted(values | {value})}
+        return _CONTROL[self.family.name](self.index, params)
 
     def initial_media(self, trace: SearchTrace | None, limit: int = 400,
                       explanation: Explanation | None = None) -> dict[str, MediaItem]:
@@ -332,10 +319,39 @@ def _graph_nearest_ids(session: ViewSession, trace: SearchTrace, limit: int) -> 
     return np.asarray(index.labels[beam.visited[order]], dtype=np.int64)
 
 
+def _ivf_control(index: IndexModel, params: Mapping[str, int]) -> Payload:
+    """nprobe: every value up to 64 lists, else the powers of two and nlist."""
+    assert isinstance(index, IVFFlatIndex)
+    value, top = int(params["nprobe"]), index.nlist
+    values = set(range(1, top + 1)) if top <= 64 else \
+        {1 << i for i in range(top.bit_length()) if 1 << i <= top} | {top}
+    return {"name": "nprobe", "label": "nprobe", "value": value,
+            "values": sorted(values | {value})}
+
+
+def _graph_control(index: IndexModel, params: Mapping[str, int]) -> Payload:
+    """ef: the usual grid from k up to the index size."""
+    value, k = int(params["ef_search"]), int(params["k"])
+    top = max(index.ntotal, k)
+    values = {v for v in (8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+              if k <= v <= top} | {k}
+    return {"name": "ef_search", "label": "ef", "value": value,
+            "values": sorted(values | {value})}
+
+
+def _no_control(index: IndexModel, params: Mapping[str, int]) -> Payload:
+    """A flat scan has no parameter that trades recall for work."""
+    return {}
+
+
+_CONTROL: dict[str, Callable[[IndexModel, Mapping[str, int]], Payload]] = {
+    "ivf": _ivf_control, "graph": _graph_control, "flat": _no_control}
+
 _OVERVIEW: dict[str, Callable[[ViewSession], Payload]] = {
     "ivf": _ivf_overview, "graph": _graph_overview, "flat": _flat_overview}
 _SEARCH: dict[str, Callable[[ViewSession, SearchTrace, Payload, Explanation | None], Payload]] = {
     "ivf": _ivf_search, "graph": _graph_search, "flat": _flat_search}
 _NEAREST: dict[str, Callable[[ViewSession, SearchTrace, int], np.ndarray]] = {
     "ivf": _ivf_nearest_ids, "graph": _graph_nearest_ids, "flat": _flat_nearest_ids}
-assert set(_OVERVIEW) == set(_SEARCH) == set(_NEAREST) == set(FAMILY_OF_KIND.values())
+assert set(_OVERVIEW) == set(_SEARCH) == set(_NEAREST) == set(_CONTROL) == \
+    set(FAMILY_OF_KIND.values())
