@@ -90,7 +90,7 @@ class ViewSession:
         with blas_limits():
             payload = _OVERVIEW[self.family.name](self)
         if self.names is not None:
-            payload["names"] = self.names_for(self.overview_ids())
+            payload["names"] = self.names_for(self.overview_ids)
         return payload
 
     def search_payload(self, trace: SearchTrace, target_id: int | None = None,
@@ -141,24 +141,15 @@ class ViewSession:
             ids += [m.id for m in explanation.missed]
         if trace is not None:
             ids += _NEAREST[self.family.name](self, trace, limit).tolist()
-        ids += self.overview_ids().tolist()
+        ids += self.overview_ids.tolist()
         unique = list(dict.fromkeys(int(i) for i in ids if int(i) >= 0))[:limit]
         return self.media.items(unique)
 
-    def overview_ids(self) -> np.ndarray:
-        """Ids the overview shows thumbnails of (IVF members / HNSW upper-level nodes)."""
-        return self._overview_ids
-
     @cached_property
-    def _overview_ids(self) -> np.ndarray:
-        index = self.index
-        if isinstance(index, IVFFlatIndex):
-            members = self._members
-            return np.concatenate(members) if members else np.empty(0, np.int64)
-        if isinstance(index, FlatIndex):
-            return self._flat_sample[0][:400]
-        assert isinstance(index, HNSWIndex)
-        return np.asarray(index.labels[self._layered.nodes], dtype=np.int64)
+    def overview_ids(self) -> np.ndarray:
+        """Ids the overview shows thumbnails of (IVF members, HNSW upper-level nodes, a flat
+        index's sampled points)."""
+        return _OVERVIEW_IDS[self.family.name](self)
 
     @cached_property
     def _members(self) -> list[np.ndarray]:
@@ -344,6 +335,24 @@ def _no_control(index: IndexModel, params: Mapping[str, int]) -> Payload:
     return {}
 
 
+def _ivf_overview_ids(session: ViewSession) -> np.ndarray:
+    members = session._members
+    return np.concatenate(members) if members else np.empty(0, np.int64)
+
+
+def _graph_overview_ids(session: ViewSession) -> np.ndarray:
+    index = session.index
+    assert isinstance(index, HNSWIndex)
+    return np.asarray(index.labels[session._layered.nodes], dtype=np.int64)
+
+
+def _flat_overview_ids(session: ViewSession) -> np.ndarray:
+    return session._flat_sample[0][:400]
+
+
+_OVERVIEW_IDS: dict[str, Callable[[ViewSession], np.ndarray]] = {
+    "ivf": _ivf_overview_ids, "graph": _graph_overview_ids, "flat": _flat_overview_ids}
+
 _CONTROL: dict[str, Callable[[IndexModel, Mapping[str, int]], Payload]] = {
     "ivf": _ivf_control, "graph": _graph_control, "flat": _no_control}
 
@@ -354,4 +363,4 @@ _SEARCH: dict[str, Callable[[ViewSession, SearchTrace, Payload, Explanation | No
 _NEAREST: dict[str, Callable[[ViewSession, SearchTrace, int], np.ndarray]] = {
     "ivf": _ivf_nearest_ids, "graph": _graph_nearest_ids, "flat": _flat_nearest_ids}
 assert set(_OVERVIEW) == set(_SEARCH) == set(_NEAREST) == set(_CONTROL) == \
-    set(FAMILY_OF_KIND.values())
+    set(_OVERVIEW_IDS) == set(FAMILY_OF_KIND.values())
