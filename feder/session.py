@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .diagnose.health import health as index_health
+from .errors import ParameterError, UnknownIdError
 from .families import FAMILY_OF_KIND, family_of
 from .layouts.cluster_map import ClusterMap, cluster_map, nearest_members, query_position
 from .layouts.geometry import fit_to_box, pca_2d
-from .layouts.hnsw_graph import layered_overview, search_geometry
+from .layouts.hnsw_graph import layered_overview, node_path, search_geometry
 from .layouts.polar import PolarLayout, polar_layout, radial_scale
 from .layouts.projection import project
 from .media import MediaItem, MediaStore
@@ -182,8 +183,34 @@ class ViewSession:
 
     @cached_property
     def _layered(self) -> Any:
+        """The HNSW overview without the per-node entry paths (fetched per click, or added
+        for a report by :meth:`overview_for_report`)."""
         assert isinstance(self.index, HNSWIndex)
-        return layered_overview(self.index, self.params.numOfLevels)
+        return layered_overview(self.index, self.params.numOfLevels, paths=False)
+
+    def overview_for_report(self) -> Payload:
+        """The overview as a report embeds it: with everything a page without a kernel
+        cannot ask for later (an HNSW overview's entry paths of every node)."""
+        if self.family.name != "graph":
+            return self.overview
+        assert isinstance(self.index, HNSWIndex)
+        with blas_limits():
+            full = hnsw_overview_payload(
+                self.index, layered_overview(self.index, self.params.numOfLevels))
+        return {**self.overview, "paths": full["paths"]} if "paths" in full else self.overview
+
+    def node_path(self, node: int) -> Payload:
+        """``{"node", "nodes": [...], "levels": [...]}``: the greedy route from the entry point
+        to overview node ``node`` (an index into the overview's nodes); a clicked node's."""
+        if not isinstance(self.index, HNSWIndex):
+            raise ParameterError("entry paths belong to HNSW overviews")
+        layered = self._layered
+        if not 0 <= node < layered.nodes.size:
+            raise UnknownIdError(f"overview node {node} does not exist: expected 0 ≤ node < "
+                                 f"{layered.nodes.size}")
+        with blas_limits():
+            nodes, levels = node_path(self.index, layered, node)
+        return {"node": node, "nodes": nodes.tolist(), "levels": levels.tolist()}
 
 
 def _ivf_overview(session: ViewSession) -> Payload:

@@ -157,7 +157,21 @@ class FederWidget(anywidget.AnyWidget):
         if isinstance(content, dict) and content.get("type") == "search":
             self._on_search(content.get("params"))
             return
+        if isinstance(content, dict) and content.get("type") == "path":
+            self._on_path(content.get("node"))
+            return
         self._on_media(content)
+
+    def _on_path(self, node: Any) -> None:
+        """The entry route of a clicked HNSW overview node (computed for that node only)."""
+        try:
+            if isinstance(node, bool) or not isinstance(node, int):
+                raise ParameterError(f"node must be an integer, got {node!r}")
+            reply = {"type": "path", **self._session.node_path(node)}
+        except FederError as exc:
+            reply = {"type": "path", "node": node if isinstance(node, int) else -1,
+                     "nodes": [], "levels": [], "error": str(exc)}
+        self.send(reply)
 
     def _on_search(self, given: Any) -> None:
         """Re-run the query with other parameters (the view's nprobe / ef control); only
@@ -211,7 +225,7 @@ class FederWidget(anywidget.AnyWidget):
         search, the searches at other nprobe / ef values precomputed (``steps``): a report
         has no kernel to ask."""
         state = {
-            "overview": self.overview,
+            "overview": self._session.overview_for_report(),
             "search": self.search,
             "media": self._media_state(self._session.initial_media(
                 self._trace, 2000, self._explanation)),

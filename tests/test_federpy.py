@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import faiss
 import hnswlib
@@ -121,3 +122,36 @@ def test_the_ivf_overview_reads_a_bounded_number_of_vectors(monkeypatch: pytest.
     payload = FederPy(ivf, "faiss").session.overview
     assert len(seen) == 4 and sum(seen) == 4 * MEMBER_SAMPLE < 6000
     assert payload["facts"]["member_sample"] == MEMBER_SAMPLE
+
+
+def test_hnsw_entry_paths_are_computed_per_click_and_embedded_in_reports() -> None:
+    """A live HNSW overview leaves out every node's entry route (the bulk of its cost); the
+    page asks for a clicked node's and gets what the all-nodes computation gives; a report
+    embeds them all."""
+    from feder.layouts.hnsw_graph import layered_overview
+
+    data = np.random.default_rng(2).standard_normal((600, 8)).astype("f4")
+    index = hnswlib.Index("l2", 8)
+    index.init_index(600, M=4, ef_construction=20, random_seed=3)
+    index.add_items(data, num_threads=1)
+    fed = FederPy(index, "hnswlib")
+    widget = fed.overview()
+    assert "paths" not in widget.overview
+    full = layered_overview(feder.load_index(index).model, fed.session.params.numOfLevels)
+    assert full.path_offsets is not None and full.path_nodes is not None
+    sent: list[Any] = []
+    widget.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign]
+    for node in (0, 7, full.nodes.size - 1):
+        widget._on_message(widget, {"type": "path", "node": node}, [])
+        a, b = full.path_offsets[node], full.path_offsets[node + 1]
+        assert sent[-1]["nodes"] == full.path_nodes[a:b].tolist()
+        assert sent[-1]["levels"] == full.path_levels[a:b].tolist()
+    for bad in (-1, 10**9, "3", True):
+        widget._on_message(widget, {"type": "path", "node": bad}, [])
+        assert sent[-1]["nodes"] == [] and "error" in sent[-1]
+    report = widget.export_state()["overview"]
+    assert _values_of(report["paths"]["offsets"]).tolist() == full.path_offsets.tolist()
+
+
+def _values_of(payload: dict[str, Any]) -> np.ndarray:
+    return np.frombuffer(payload["data"], dtype=payload["dtype"])

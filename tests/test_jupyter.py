@@ -302,6 +302,20 @@ def test_the_nprobe_control_reruns_the_search_in_the_kernel(
     save_screenshot(page, "jupyter-nprobe-control", ".feder-root >> nth=1")
 
 
+def test_a_clicked_hnsw_node_gets_its_entry_route_from_the_kernel(
+        session: tuple[Any, RequestLog]) -> None:
+    page, _ = session
+    _show(page, 2, "overview")
+    root = _root(page, 2)
+    root.scroll_into_view_if_needed()
+    node = _targets(page, 2)[-1]  # a node of the lowest shown level
+    click_at(page, root.locator("canvas.feder-canvas"), node["x"], node["y"])
+    page.wait_for_function(
+        "() => document.querySelectorAll('.feder-root')[2].querySelector('.feder-panel')"
+        ".textContent.includes('path from entry')", timeout=10_000)
+    save_screenshot(page, "jupyter-hnsw-entry-path", ".feder-root >> nth=2")
+
+
 def test_no_request_left_the_machine(session: tuple[Any, RequestLog]) -> None:
     _, log = session
     assert log.external == [], log.external[:5]

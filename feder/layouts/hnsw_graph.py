@@ -46,9 +46,12 @@ def shown_levels(level_counts: tuple[int, ...], count: int) -> tuple[int, ...]:
     return tuple(range(top, low - 1, -1))
 
 
-def layered_overview(index: HNSWIndex, num_levels: int = 3) -> LayeredOverview:
+def layered_overview(index: HNSWIndex, num_levels: int = 3, paths: bool = True,
+                     ) -> LayeredOverview:
     """Positions by PCA of the vectors of the lowest shown level's nodes; every upper level
-    reuses them, so a node sits at the same spot on each plane."""
+    reuses them, so a node sits at the same spot on each plane. ``paths``: also every node's
+    route from the entry point (:func:`entry_paths`, the bulk of the cost on large graphs; a
+    live widget asks for one node's route when it is clicked, see :func:`node_path`)."""
     counts = tuple(int(np.count_nonzero(index.levels >= lv)) for lv in range(index.max_level + 1))
     levels = shown_levels(counts, num_levels)
     nodes = index.graphs[levels[-1]].nodes if levels[-1] > 0 else np.arange(index.ntotal)
@@ -63,13 +66,22 @@ def layered_overview(index: HNSWIndex, num_levels: int = 3) -> LayeredOverview:
                               np.diff(graph.offsets))
         srcs.append(np.searchsorted(nodes, src_nodes).astype(np.int32))
         dsts.append(np.searchsorted(nodes, graph.neighbors).astype(np.int32))
-    paths: tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, None] = (None,) * 3
-    if 0 < nodes.size <= MAX_PATHS:
+    routes: tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, None] = (None,) * 3
+    if paths and 0 < nodes.size <= MAX_PATHS:
         offsets, path, path_levels = entry_paths(index, nodes, levels[-1])
-        paths = (offsets, np.searchsorted(nodes, path).astype(np.int32), path_levels)
+        routes = (offsets, np.searchsorted(nodes, path).astype(np.int32), path_levels)
     return LayeredOverview(levels, nodes, xy.astype(np.float32),
                            index.levels[nodes].astype(np.int32), tuple(srcs), tuple(dsts),
-                           counts, *paths)
+                           counts, *routes)
+
+
+def node_path(index: HNSWIndex, overview: LayeredOverview, node: int,
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The route of overview node ``node`` (an index into ``overview.nodes``) from the entry
+    point, as :func:`entry_paths` computes it for all: ``((p,) int32 indices into
+    ``overview.nodes``, (p,) int32 levels)``."""
+    _, path, levels = entry_paths(index, overview.nodes[[node]], overview.levels[-1])
+    return np.searchsorted(overview.nodes, path).astype(np.int32), levels
 
 
 MAX_PATHS = 50_000

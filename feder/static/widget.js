@@ -427,6 +427,24 @@ function nearestIndex(values, v) {
   return best;
 }
 
+// src/debug.js
+function attachDebug(root, app) {
+  const laidOut = (read) => {
+    app.stage.ensureLayout();
+    return app.scene ? read(app.scene) : null;
+  };
+  Object.assign(root, {
+    federDebug: {
+      targets: (limit = 40) => laidOut((s) => s.targets(limit)) || [],
+      labels: () => laidOut((s) => s.labelBoxes) || [],
+      thumbs: () => laidOut((s) => "thumbBoxes" in s ? s.thumbBoxes : []) || [],
+      query: () => laidOut((s) => s.queryScreen()),
+      draw: () => app.stage.draw(),
+      view: () => app.view
+    }
+  });
+}
+
 // src/media.js
 var SAFE_URL = /^(https?:|data:image\/|blob:)/i;
 var CANVAS_URL = /^(data:image\/|blob:)/i;
@@ -3140,12 +3158,20 @@ var HNSWOverviewScene = class extends Scene {
    */
   entryPath(node) {
     const ov = this.ov;
-    if (!ov.pathOffsets || !ov.pathNodes || !ov.pathLevels) return [];
+    let nodes;
+    let levels;
+    if (ov.pathOffsets && ov.pathNodes && ov.pathLevels) {
+      nodes = ov.pathNodes.subarray(ov.pathOffsets[node], ov.pathOffsets[node + 1]);
+      levels = ov.pathLevels.subarray(ov.pathOffsets[node], ov.pathOffsets[node + 1]);
+    } else {
+      const asked = this.app.entryPath(node);
+      if (!asked) return [];
+      ({ nodes, levels } = asked);
+    }
     const out = [];
-    for (let i = ov.pathOffsets[node]; i < ov.pathOffsets[node + 1]; i++) {
-      const lv = ov.pathLevels[i];
-      const k = ov.levels.findIndex((l) => l.level === lv);
-      if (k >= 0) out.push({ k, node: ov.pathNodes[i] });
+    for (let i = 0; i < nodes.length; i++) {
+      const k = ov.levels.findIndex((l) => l.level === levels[i]);
+      if (k >= 0) out.push({ k, node: nodes[i] });
     }
     return out;
   }
@@ -4948,6 +4974,7 @@ var App = class {
     this.search = null;
     this.diag = { sweep: null, health: null, compare: null };
     this.names = /* @__PURE__ */ new Map();
+    this.paths = /* @__PURE__ */ new Map();
     this.tabs = [];
     this.tabButtons = /* @__PURE__ */ new Map();
     this.theme = "light";
@@ -4995,28 +5022,7 @@ var App = class {
       },
       this.stageEl
     );
-    const debug = {
-      // For tests: hover / click targets and placed labels in canvas CSS pixels.
-      targets: (limit = 40) => {
-        this.stage.ensureLayout();
-        return this.scene ? this.scene.targets(limit) : [];
-      },
-      labels: () => {
-        this.stage.ensureLayout();
-        return this.scene ? this.scene.labelBoxes : [];
-      },
-      thumbs: () => {
-        this.stage.ensureLayout();
-        return this.scene && "thumbBoxes" in this.scene ? this.scene.thumbBoxes : [];
-      },
-      query: () => {
-        this.stage.ensureLayout();
-        return this.scene ? this.scene.queryScreen() : null;
-      },
-      draw: () => this.stage.draw(),
-      view: () => this.view
-    };
-    Object.assign(root, { federDebug: debug });
+    attachDebug(root, this);
     this.on("change:overview", () => this.reload());
     this.on("change:search", () => this.reload());
     this.on("change:diagnostics", () => this.reload());
@@ -5030,6 +5036,7 @@ var App = class {
     this.on("change:selected_list", () => this.readSelection(false));
     this.on("msg:custom", (msg, buffers) => {
       if (msg && msg.type === "search-error") this.bar?.error(String(msg.message || "the search failed"));
+      else if (msg && msg.type === "path") this.receivePath(msg);
       else this.media.receive(msg, buffers);
     });
     this.mq = typeof window.matchMedia === "function" ? window.matchMedia("(prefers-color-scheme: dark)") : null;
@@ -5199,6 +5206,25 @@ var App = class {
     this.setHover(this.scene ? this.scene.hoverId(id) : null);
   }
   /**
+   * The entry route of HNSW overview node `node`: asked of the kernel once, then cached (a
+   * report embeds every route in the overview instead).
+   * @param {number} node
+   * @returns {{nodes: number[], levels: number[]} | null}
+   */
+  entryPath(node) {
+    const known = this.paths.get(node);
+    if (known !== void 0) return known;
+    this.paths.set(node, null);
+    this.send({ type: "path", node });
+    return null;
+  }
+  /** @param {any} msg the kernel's `{type: "path", node, nodes, levels}` */
+  receivePath(msg) {
+    if (!Number.isInteger(msg.node) || !Array.isArray(msg.nodes) || !Array.isArray(msg.levels)) return;
+    this.paths.set(msg.node, { nodes: msg.nodes.map(Number), levels: msg.levels.map(Number) });
+    this.refreshPanels();
+  }
+  /**
    * How an id is shown: the name the payloads give it (a live engine's own id such as
    * "img_0042"), else "id 42".
    * @param {number} id
@@ -5247,6 +5273,7 @@ var App = class {
     this.scenes.clear();
     this.hover = null;
     this.ov = decodeOverview(this.model.get("overview"));
+    this.paths.clear();
     this.search = decodeSearch(this.model.get("search"), this.ov);
     this.diag = decodeDiagnostics(this.model.get("diagnostics"));
     this.names = /* @__PURE__ */ new Map();

@@ -3,6 +3,7 @@
 // drawing and panel from its scene.
 
 import { searchBar } from './control.js';
+import { attachDebug } from './debug.js';
 import { h } from './dom.js';
 import { clamp, fmtId } from './format.js';
 import { MediaStore } from './media.js';
@@ -76,6 +77,8 @@ export class App {
     this.diag = { sweep: null, health: null, compare: null };
     /** @type {Map<string, string>} id → name, from the payloads */
     this.names = new Map();
+    /** @type {Map<number, {nodes: number[], levels: number[]} | null>} entry routes asked for */
+    this.paths = new Map();
     /** @type {Tab[]} */
     this.tabs = [];
     /** @type {Map<string, HTMLButtonElement>} */
@@ -134,29 +137,7 @@ export class App {
       },
       this.stageEl,
     );
-    /** @type {Record<string, unknown>} */
-    const debug = {
-      // For tests: hover / click targets and placed labels in canvas CSS pixels.
-      targets: (limit = 40) => {
-        this.stage.ensureLayout();
-        return this.scene ? this.scene.targets(limit) : [];
-      },
-      labels: () => {
-        this.stage.ensureLayout();
-        return this.scene ? this.scene.labelBoxes : [];
-      },
-      thumbs: () => {
-        this.stage.ensureLayout();
-        return this.scene && 'thumbBoxes' in this.scene ? this.scene.thumbBoxes : [];
-      },
-      query: () => {
-        this.stage.ensureLayout();
-        return this.scene ? this.scene.queryScreen() : null;
-      },
-      draw: () => this.stage.draw(),
-      view: () => this.view,
-    };
-    Object.assign(root, { federDebug: debug });
+    attachDebug(root, this);
 
     this.on('change:overview', () => this.reload());
     this.on('change:search', () => this.reload());
@@ -171,6 +152,7 @@ export class App {
     this.on('change:selected_list', () => this.readSelection(false));
     this.on('msg:custom', (msg, buffers) => {
       if (msg && msg.type === 'search-error') this.bar?.error(String(msg.message || 'the search failed'));
+      else if (msg && msg.type === 'path') this.receivePath(msg);
       else this.media.receive(msg, buffers);
     });
 
@@ -362,6 +344,27 @@ export class App {
   }
 
   /**
+   * The entry route of HNSW overview node `node`: asked of the kernel once, then cached (a
+   * report embeds every route in the overview instead).
+   * @param {number} node
+   * @returns {{nodes: number[], levels: number[]} | null}
+   */
+  entryPath(node) {
+    const known = this.paths.get(node);
+    if (known !== undefined) return known;
+    this.paths.set(node, null);
+    this.send({ type: 'path', node });
+    return null;
+  }
+
+  /** @param {any} msg the kernel's `{type: "path", node, nodes, levels}` */
+  receivePath(msg) {
+    if (!Number.isInteger(msg.node) || !Array.isArray(msg.nodes) || !Array.isArray(msg.levels)) return;
+    this.paths.set(msg.node, { nodes: msg.nodes.map(Number), levels: msg.levels.map(Number) });
+    this.refreshPanels();
+  }
+
+  /**
    * How an id is shown: the name the payloads give it (a live engine's own id such as
    * "img_0042"), else "id 42".
    * @param {number} id
@@ -417,6 +420,7 @@ export class App {
     this.scenes.clear();
     this.hover = null;
     this.ov = decodeOverview(this.model.get('overview'));
+    this.paths.clear();
     this.search = decodeSearch(this.model.get('search'), this.ov);
     this.diag = decodeDiagnostics(this.model.get('diagnostics'));
     this.names = new Map();

@@ -189,12 +189,22 @@ export class HNSWOverviewScene extends Scene {
    */
   entryPath(node) {
     const ov = this.ov;
-    if (!ov.pathOffsets || !ov.pathNodes || !ov.pathLevels) return [];
+    /** @type {ArrayLike<number>} */
+    let nodes;
+    /** @type {ArrayLike<number>} */
+    let levels;
+    if (ov.pathOffsets && ov.pathNodes && ov.pathLevels) {
+      nodes = ov.pathNodes.subarray(ov.pathOffsets[node], ov.pathOffsets[node + 1]);
+      levels = ov.pathLevels.subarray(ov.pathOffsets[node], ov.pathOffsets[node + 1]);
+    } else {
+      const asked = this.app.entryPath(node); // a live widget: one node's route from the kernel
+      if (!asked) return [];
+      ({ nodes, levels } = asked);
+    }
     const out = [];
-    for (let i = ov.pathOffsets[node]; i < ov.pathOffsets[node + 1]; i++) {
-      const lv = ov.pathLevels[i];
-      const k = ov.levels.findIndex((l) => l.level === lv);
-      if (k >= 0) out.push({ k, node: ov.pathNodes[i] });
+    for (let i = 0; i < nodes.length; i++) {
+      const k = ov.levels.findIndex((l) => l.level === levels[i]);
+      if (k >= 0) out.push({ k, node: nodes[i] });
     }
     return out;
   }

@@ -35,6 +35,9 @@ import { haloText } from '../draw.js';
  * @property {(item: HitItem | null) => void} setHover
  * @property {(id: number) => void} hoverId
  * @property {(id: number) => string} idText how an id is shown ("id 42", or a live engine's own id)
+ * @property {(node: number) => {nodes: number[], levels: number[]} | null} entryPath an HNSW
+ *   overview node's route from the entry point, asked of the kernel on first use (null until
+ *   it arrives)
  * @property {() => void} redraw the overlay changed
  * @property {(state: Record<string, string | null>) => void} setDebugState data-* attributes for tests
  */
