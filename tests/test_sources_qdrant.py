@@ -71,7 +71,14 @@ def test_sweep_recall_equals_recall_of_qdrant_answers(built: tuple[Any, np.ndarr
     e = feder.explain(src, qs[0], k=10, ef=10)
     assert e.replay is None and e.recall == pytest.approx(s.per_query[0, 0])
     exact = feder.explain(src, qs[0], k=10, ef=256)
-    np.testing.assert_allclose(exact.answer.distances, exact.truth_distances, rtol=1e-5)
+    # Qdrant's HNSW is approximate even at a large ef (its multithreaded build varies from
+    # run to run): check the distance convention on what it returned, not that it is exact.
+    rows = exact.answer.rows
+    assert (rows >= 0).all()
+    mine = ((src.vectors[rows] - qs[0]) ** 2).sum(-1)
+    np.testing.assert_allclose(exact.answer.distances, src.engine_distance(mine), rtol=1e-5)
+    if exact.found.all():  # then it is the exact top-k, in the same order
+        np.testing.assert_allclose(exact.answer.distances, exact.truth_distances, rtol=1e-5)
 
 
 def test_federpy_int_ids(built: tuple[Any, np.ndarray, Path]) -> None:
