@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import trace as tracer
+from .arrays import sample_rows
 from .diagnose import Explanation, explain
 from .diagnose import sweep as diagnose_sweep
 from .diagnose.checks import SUPPORTED_KINDS as EXPLAINED_KINDS
@@ -199,9 +200,7 @@ class FederPy:
         """``(min(count, ntotal), d) float32`` stored vectors picked at random (seeded), in
         storage order: queries whose exact neighbours include themselves."""
         index = self.index
-        rows = np.sort(np.random.default_rng(seed).choice(
-            index.ntotal, size=min(count, index.ntotal), replace=False))
-        return np.asarray(index.vectors[rows], np.float32)
+        return np.asarray(index.vectors[sample_rows(index.ntotal, count, seed)], np.float32)
 
     def compare(self, left: FederWidget, right: FederWidget,
                 titles: tuple[str, str] | None = None) -> FederWidget:

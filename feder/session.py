@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .arrays import sample_rows
 from .diagnose.health import health as index_health
 from .errors import ParameterError, UnknownIdError
 from .families import FAMILY_OF_KIND, family_of
 from .layouts.cluster_map import ClusterMap, cluster_map, nearest_members, query_position
 from .layouts.geometry import fit_to_box, pca_2d
-from .layouts.hnsw_graph import layered_overview, node_path, search_geometry
+from .layouts.hnsw_graph import layered_overview, node_path, search_geometry, with_paths
 from .layouts.polar import PolarLayout, polar_layout, radial_scale
 from .layouts.projection import project
 from .media import MediaItem, MediaStore
@@ -172,10 +173,7 @@ class ViewSession:
         :data:`FLAT_SAMPLE` stored vectors (seeded), the flat overview's points."""
         index = self.index
         assert isinstance(index, FlatIndex)
-        rows = np.arange(index.ntotal)
-        if index.ntotal > FLAT_SAMPLE:
-            rows = np.sort(np.random.default_rng(0).choice(index.ntotal, FLAT_SAMPLE,
-                                                           replace=False))
+        rows = sample_rows(index.ntotal, FLAT_SAMPLE)
         vectors = np.asarray(index.vectors[rows], np.float32)
         xy = fit_to_box(pca_2d(vectors), 1.0, 1.0, margin=0.04) if rows.size else \
             np.zeros((0, 2))
@@ -193,11 +191,17 @@ class ViewSession:
         cannot ask for later (an HNSW overview's entry paths of every node)."""
         if self.family.name != "graph":
             return self.overview
-        assert isinstance(self.index, HNSWIndex)
+        paths = self._report_paths
+        return {**self.overview, "paths": paths} if paths is not None else self.overview
+
+    @cached_property
+    def _report_paths(self) -> Payload | None:
+        """The entry routes of every overview node, computed once on the cached layout."""
+        index = self.index
+        assert isinstance(index, HNSWIndex)
         with blas_limits():
-            full = hnsw_overview_payload(
-                self.index, layered_overview(self.index, self.params.numOfLevels))
-        return {**self.overview, "paths": full["paths"]} if "paths" in full else self.overview
+            full = hnsw_overview_payload(index, with_paths(index, self._layered))
+        return full.get("paths")
 
     def node_path(self, node: int) -> Payload:
         """``{"node", "nodes": [...], "levels": [...]}``: the greedy route from the entry point

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -66,13 +66,22 @@ def layered_overview(index: HNSWIndex, num_levels: int = 3, paths: bool = True,
                               np.diff(graph.offsets))
         srcs.append(np.searchsorted(nodes, src_nodes).astype(np.int32))
         dsts.append(np.searchsorted(nodes, graph.neighbors).astype(np.int32))
-    routes: tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, None] = (None,) * 3
-    if paths and 0 < nodes.size <= MAX_PATHS:
-        offsets, path, path_levels = entry_paths(index, nodes, levels[-1])
-        routes = (offsets, np.searchsorted(nodes, path).astype(np.int32), path_levels)
-    return LayeredOverview(levels, nodes, xy.astype(np.float32),
-                           index.levels[nodes].astype(np.int32), tuple(srcs), tuple(dsts),
-                           counts, *routes)
+    overview = LayeredOverview(levels, nodes, xy.astype(np.float32),
+                               index.levels[nodes].astype(np.int32), tuple(srcs), tuple(dsts),
+                               counts)
+    return with_paths(index, overview) if paths else overview
+
+
+def with_paths(index: HNSWIndex, overview: LayeredOverview) -> LayeredOverview:
+    """``overview`` with every node's entry route (:func:`entry_paths`) when it has at most
+    :data:`MAX_PATHS` nodes; unchanged otherwise."""
+    nodes = overview.nodes
+    if not 0 < nodes.size <= MAX_PATHS or overview.path_offsets is not None:
+        return overview
+    offsets, path, path_levels = entry_paths(index, nodes, overview.levels[-1])
+    return replace(overview, path_offsets=offsets,
+                   path_nodes=np.searchsorted(nodes, path).astype(np.int32),
+                   path_levels=path_levels)
 
 
 def node_path(index: HNSWIndex, overview: LayeredOverview, node: int,
