@@ -45,6 +45,52 @@ class _IdLookup:
         return None
 
 
+SCAN_LOOKUPS = 8
+"""Id lookups an IVF index answers by scanning its ids (≈ 10–30 ms at 10M, nothing kept)
+before it sorts a copy of them once (:class:`_IdLookup`: ≈ 1 s and 16 bytes per vector at
+10M) and answers every later lookup in O(log n). Hits of faiss's direct map never count."""
+
+
+class _LazyLookup:
+    """First row holding an id: ``quick`` (faiss's direct map: a verified row or ``None``),
+    else a ``scan`` of the ids for the first :data:`SCAN_LOOKUPS` misses, then a sorted copy
+    of ``ids()``. Rows are those :class:`_IdLookup` would give (the first in row order)."""
+
+    __slots__ = ("_ids", "_last", "_quick", "_scan", "scans", "sorted")
+
+    def __init__(self, quick: Callable[[int], int | None], scan: Callable[[int], int | None],
+                 ids: Callable[[], np.ndarray]):
+        self._quick = quick
+        self._scan = scan
+        self._ids = ids
+        self.scans = 0
+        self.sorted: _IdLookup | None = None
+        self._last: tuple[int, int | None] | None = None  # row_of then vector: one scan
+
+    def find(self, ident: int) -> int | None:
+        if self.sorted is None:
+            row = self._quick(ident)
+            if row is not None:
+                return row
+            if self._last is not None and self._last[0] == ident:
+                return self._last[1]
+            if self.scans < SCAN_LOOKUPS:
+                self.scans += 1
+                row = self._scan(ident)
+                self._last = (ident, row)
+                return row
+            self.sorted = _IdLookup(self._ids())
+        return self.sorted.find(ident)
+
+
+def _first_hit(ids: np.ndarray, ident: int) -> int | None:
+    """Position of the first ``ident`` in ``ids`` ``(m,)`` (any integer dtype), or ``None``."""
+    if not ids.size:
+        return None
+    hits = np.flatnonzero(ids == ident)
+    return int(hits[0]) if hits.size else None
+
+
 def _as_id(ident: Any) -> int:
     if isinstance(ident, bool) or not isinstance(ident, (int, np.integer)):
         raise UnknownIdError(f"ids are integers, got {ident!r}")
@@ -78,6 +124,10 @@ class IVFFlatIndex:
     coarse_graph: Any = field(default=None, repr=False)
     """faiss's ``IVF…_HNSW…``: the coarse quantizer is an HNSW over the centroids (a
     :class:`FaissHNSWIndex` whose vectors are ``centroids``); ``None`` for a flat one."""
+    direct_map: np.ndarray | None = field(default=None, repr=False)
+    """faiss's direct map as the file stores it: ``(ntotal,) int64`` ``list << 32 | offset``
+    per id (``direct_map_type`` 1) or ``(m, 2) int64`` ``(id, list << 32 | offset)`` pairs
+    (type 2); ``None`` when the file has none (id lookups then scan the lists)."""
 
     kind: Literal["ivf_flat"] = "ivf_flat"
 
@@ -151,11 +201,49 @@ class IVFFlatIndex:
         return np.repeat(np.arange(self.nlist, dtype=np.int64), self.list_sizes)
 
     @cached_property
-    def _lookup(self) -> _IdLookup:
-        return _IdLookup(self.ids)
+    def _lookup(self) -> _LazyLookup:
+        return _LazyLookup(self._direct_row, self._scan_row, lambda: self.ids)
+
+    def _direct_row(self, ident: int) -> int | None:
+        """The row faiss's direct map gives ``ident``, if it has one and the list there does
+        hold ``ident`` at that offset (a stale or corrupt map never answers wrongly)."""
+        dm = self.direct_map
+        if dm is None or not dm.size:
+            return None
+        _check_owner(self._owner)
+        if dm.ndim == 1:
+            if not 0 <= ident < dm.shape[0]:
+                return None
+            lo = int(dm[ident])
+        else:
+            at = _first_hit(dm[:, 0], ident)
+            if at is None:
+                return None
+            lo = int(dm[at, 1])
+        list_no, offset = lo >> 32, lo & 0xFFFFFFFF
+        if not 0 <= list_no < self.nlist or offset >= int(self.list_sizes[list_no]):
+            return None
+        if int(self._ids[list_no][offset]) != ident:
+            return None
+        return int(self.list_offsets[list_no]) + offset
+
+    def _scan_row(self, ident: int) -> int | None:
+        """First row holding ``ident``, by comparing every list's ids (no copy kept)."""
+        if "ids" in self.__dict__:  # already concatenated: one pass
+            return _first_hit(self.__dict__["ids"], ident)
+        offsets = self.list_offsets
+        for list_no, ids in enumerate(self._ids):
+            at = _first_hit(ids, ident)
+            if at is not None:
+                return int(offsets[list_no]) + at
+        return None
 
     def row_of(self, ident: Any) -> int:
-        """Row (in inverted-list order) holding external id ``ident``."""
+        """Row (in inverted-list order) holding external id ``ident``.
+
+        Big indexes are not sorted on the first lookup: faiss's direct map answers when the
+        file has one, otherwise the lists' ids are scanned; after :data:`SCAN_LOOKUPS` scans
+        a sorted copy of the ids answers the rest (see :class:`_LazyLookup`)."""
         ident = _as_id(ident)
         row = self._lookup.find(ident)
         if row is None:
@@ -356,6 +444,11 @@ class IDMapIVFIndex(IVFFlatIndex):
     inner: IVFFlatIndex | None = field(default=None, repr=False)
 
     kind: Literal["ivf_idmap"] = "ivf_idmap"  # type: ignore[assignment]
+
+    def _direct_row(self, ident: int) -> int | None:
+        """Never: the inner index's direct map is keyed by its internal ids, not the user's
+        (lookups scan the mapped lists, then sort them, like any IVF without a map)."""
+        return None
 
     def __repr__(self) -> str:
         inner = "" if self.inner is None else f"inner={self.inner.kind!r}, "
@@ -562,6 +655,9 @@ class IVFPQIndex(IVFFlatIndex):
         )
 
 
-IndexModel = IVFFlatIndex | HNSWIndex | FlatIndex
+from .model_transform import PreTransformIndex  # noqa: E402  (wraps any model above)
+
+IndexModel = IVFFlatIndex | HNSWIndex | FlatIndex | PreTransformIndex
 """What every parser returns: the parsed arrays, nothing that searches. (The faiss-specific
-graph and id-mapped IVF models subclass :class:`HNSWIndex` / :class:`IVFFlatIndex`.)"""
+graph and id-mapped IVF models subclass :class:`HNSWIndex` / :class:`IVFFlatIndex`; a faiss
+pre-transform wraps any of them.)"""

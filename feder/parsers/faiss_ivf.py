@@ -1,8 +1,9 @@
 """Reader for faiss ``IndexIVFFlat`` files (fourcc ``IwFl``), without calling faiss.
 
 Layout (faiss ``impl/index_write.cpp``): fourcc, index header, nlist, nprobe, the coarse
-quantizer (a flat index), the direct map, then ``ilar`` inverted lists whose sizes are stored
-``full`` or ``sprs`` and whose lists follow one another as codes then ids.
+quantizer (a flat index), the direct map (kept: id lookups use it), then ``ilar`` inverted
+lists whose sizes are stored ``full`` or ``sprs`` and whose lists follow one another as codes
+then ids.
 """
 
 from __future__ import annotations
@@ -134,9 +135,11 @@ def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
     direct_map_type = c.scalar("u8", "direct map type")
     if direct_map_type not in (0, 1, 2):
         raise buf.fail(f"direct map type = {direct_map_type}, expected 0, 1 or 2", dm_at)
-    c.array("<i8", _read_count(c, "direct map size", 8), "direct map array")
+    dm_array = c.array("<i8", _read_count(c, "direct map size", 8), "direct map array")
+    direct_map: np.ndarray | None = dm_array if direct_map_type == 1 else None
     if direct_map_type == 2:
-        c.array("<i8", 2 * _read_count(c, "direct map hashtable size", 16), "direct map pairs")
+        direct_map = c.array("<i8", 2 * _read_count(c, "direct map hashtable size", 16),
+                             "direct map pairs").reshape(-1, 2)
 
     il_at = c.pos
     il_fourcc = c.fourcc("inverted lists fourcc")
@@ -206,6 +209,7 @@ def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
         _codes=codes,
         _ids=ids,
         _owner=buf.owner,
+        direct_map=direct_map,
     )
 
 
