@@ -133,7 +133,8 @@ def _parser() -> argparse.ArgumentParser:
         "(--query-id) or a new image (--query-image, embedded like `feder embed` does) and "
         "write one self-contained HTML file: overview plus the search, thumbnails embedded, "
         "no network needed to open it.")
-    report.add_argument("index", type=Path)
+    report.add_argument("index", type=Path,
+                        help="an index file, or a LangChain FAISS / LlamaIndex storage folder")
     report.add_argument("-o", "--output", type=Path, default=Path("report.html"))
     report.add_argument("--media", type=Path,
                         help="the images: a folder (sorted like `feder embed`) or the .json "
@@ -147,8 +148,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--source", choices=["faiss", "hnswlib"])
     report.add_argument("--space", choices=["l2", "ip", "cosine"],
                         help="hnswlib metric (the file does not record it; default l2)")
+    _dangerous_arg(report)
     query = report.add_mutually_exclusive_group()
-    query.add_argument("--query-id", type=int, help="search with this id's stored vector")
+    query.add_argument("--query-id", type=_query_id,
+                       help="search with this id's stored vector (a vector store's document "
+                       "id works too)")
     query.add_argument("--query-image", type=Path, help="search with this image")
     report.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="embedder for --query-image (use the one the index was built "
@@ -170,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
         "and why). One self-contained HTML file. With --source URI a live engine is "
         "searched instead of an index file.")
     diag.add_argument("index", type=Path, nargs="?",
-                      help="the index file (omitted with --source URI)")
+                      help="the index file or vector-store folder (omitted with --source URI)")
     diag.add_argument("-o", "--output", type=Path, default=Path("diagnose.html"))
     diag.add_argument("--queries", type=Path, help="query vectors (.npy, float, (n, d))")
     diag.add_argument("--sample", type=_positive, default=200,
@@ -191,8 +195,26 @@ def _parser() -> argparse.ArgumentParser:
     diag.add_argument("--space", choices=["l2", "ip", "cosine"],
                       help="hnswlib metric (the file does not record it; default l2)")
     diag.add_argument("--title", default=None)
+    _dangerous_arg(diag)
     diag.set_defaults(run=_diagnose)
     return parser
+
+
+def _dangerous_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-dangerous-deserialization", action="store_true",
+                        help="unpickle a LangChain folder's index.pkl as LangChain does (it can "
+                        "run code: only for a file you trust); by default it is read as inert "
+                        "data")
+
+
+def _query_id(text: str) -> int | str:
+    """A whole number (a faiss id / hnswlib label), or a vector store's document id."""
+    try:
+        return int(text)
+    except ValueError:
+        if not text.strip():
+            raise argparse.ArgumentTypeError("expected an id, got an empty string") from None
+        return text
 
 
 def _source_arg(text: str) -> str:
@@ -408,6 +430,9 @@ def _report(args: argparse.Namespace) -> int:
     fed.setSearchParams(params)
     searches = []
     if args.query_id is not None:
+        if isinstance(args.query_id, str) and fed.documents is None:
+            raise ParameterError(f"--query-id {shown(args.query_id)}: expected a whole number "
+                                 "(ids that are not numbers are a vector store's)")
         searches.append(fed.searchById(args.query_id))
     elif args.query_image is not None:
         from .embed import ImageEmbedder
@@ -444,7 +469,12 @@ def _open_index(args: argparse.Namespace, command: str, more_inputs: list[Path |
     uri = args.source if args.source is not None and "://" in args.source else None
     if (uri is None) == (args.index is None):
         raise ParameterError(f"{command} needs an index file or --source URI (one of them)")
-    inputs: list[Path] = [*([args.index] if args.index is not None else []), *listing,
+    index_files: list[Path] = [] if args.index is None else [args.index]
+    if args.index is not None and args.index.is_dir():  # a vector store's folder
+        from .integrations import folder_inputs
+
+        index_files = folder_inputs(args.index)
+    inputs: list[Path] = [*index_files, *listing,
                           *(p for p in paths or [] if isinstance(p, Path)),
                           *(p for p in more_inputs if p is not None)]
     check_output(args.output, inputs, command)
@@ -453,9 +483,11 @@ def _open_index(args: argparse.Namespace, command: str, more_inputs: list[Path |
 
         return FederPy(open_uri(uri), mediaUrls=[str(p) for p in paths] if paths else None,
                        title=title or f"feder {command}: {shown(uri)}"), inputs
-    _regular_file(args.index, "index file")
+    for path in index_files:
+        _regular_file(path, "index file")
     fed = FederPy(str(args.index), args.source, space=args.space,
                   mediaUrls=[str(p) for p in paths] if paths else None,
+                  allow_dangerous_deserialization=args.allow_dangerous_deserialization,
                   title=title or f"feder {command}: {shown(args.index.name)}")
     return fed, inputs
 

@@ -20,6 +20,7 @@ from .diagnose import sweep as diagnose_sweep
 from .diagnose.checks import SUPPORTED_KINDS as EXPLAINED_KINDS
 from .errors import ParameterError
 from .index import as_model, load_index
+from .integrations import Documents
 from .media import MediaStore
 from .model import HNSWIndex, IndexModel, IVFFlatIndex
 from .params import default_search_params, resolve_search_params, resolve_view_params
@@ -40,6 +41,12 @@ class FederPy:
     ``space``: hnswlib metric (``l2``/``ip``/``cosine``). Other keyword arguments are view
     parameters (see :data:`feder.params.VIEW_PARAMS`); unknown ones raise ``TypeError``.
 
+    ``index`` may also be a vector store (:mod:`feder.integrations`): a live LangChain
+    ``FAISS`` or LlamaIndex ``VectorStoreIndex`` / ``FaissVectorStore``, or the folder one
+    saved; its ids name the items and its texts are the media unless ``mediaUrls`` is given.
+    ``allow_dangerous_deserialization``: unpickle LangChain's ``index.pkl`` (a file you
+    trust only; by default it is read as inert data).
+
     ``index`` may also be a live engine source (:mod:`feder.sources`): where the engine's
     index is readable the views come from it exactly as for files (each search is also asked
     of the engine and compared: ``engine_check``); otherwise they show the ENGINE's answers
@@ -50,12 +57,15 @@ class FederPy:
 
     def __init__(self, index: Any, source: str | None = None, *,
                  mediaUrls: Sequence[Any] | Mapping[Any, Any] | None = None,
-                 mediaType: str = "img", space: str | None = None, **viewParams: Any):
+                 mediaType: str = "img", space: str | None = None,
+                 allow_dangerous_deserialization: bool = False, **viewParams: Any):
         from .sources.base import is_source
 
         self.source: Any = None
         self.engine: Any = None
         self.engine_search_params: dict[str, int] = {}
+        self.documents: Documents | None = None
+        """A vector store's ids and texts per faiss id (LangChain, LlamaIndex), else None."""
         if is_source(index):
             from .sources.views import EngineView
 
@@ -64,12 +74,21 @@ class FederPy:
                 mediaUrls = self.engine.media()
             if viewParams.get("title") is None:
                 viewParams["title"] = self.engine.title()
-        params = resolve_view_params(viewParams)
         if self.engine is not None:
             self.index: IndexModel = self.engine.model
+        elif isinstance(index, (HNSWIndex, IVFFlatIndex)):
+            self.index = index
         else:
-            self.index = index if isinstance(index, (HNSWIndex, IVFFlatIndex)) else \
-                as_model(load_index(index, source, space=space))
+            loaded = load_index(index, source, space=space,
+                                allow_dangerous_deserialization=allow_dangerous_deserialization)
+            self.index, self.documents = as_model(loaded), loaded.documents
+        docs = self.documents
+        if docs is not None:  # a vector store: its texts are the media, its ids the names
+            if mediaUrls is None and docs.texts is not None:
+                mediaUrls, mediaType = docs.texts, "text"
+            if viewParams.get("title") is None:
+                viewParams["title"] = f"{docs.origin} · {self.index.ntotal} vectors"
+        params = resolve_view_params(viewParams)
         self.media = MediaStore(mediaUrls, mediaType, params.thumbSize)
         self.session = ViewSession(self.index, self.media, params, self._names())
         self.search_params: dict[str, int] = default_search_params(self.index.kind, self.index)
@@ -78,7 +97,9 @@ class FederPy:
 
     def _names(self) -> Callable[[int], str] | None:
         """A live engine's own ids as the views' names for their numeric ids."""
-        engine = self.engine
+        engine, docs = self.engine, self.documents
+        if docs is not None and docs.names is not None:
+            return docs.name
         return None if engine is None else (lambda view_id: str(engine.engine_id(view_id)))
 
     def _engine_defaults(self) -> None:
@@ -150,8 +171,10 @@ class FederPy:
 
     def searchById(self, ident: Any, widget: FederWidget | None = None) -> FederWidget:
         """Search with the stored vector of an id (faiss id / hnswlib label; for a live
-        source, the engine's id such as ``"img_0042"``); ``widget`` as in
-        :meth:`searchByVec`."""
+        source, the engine's id such as ``"img_0042"``; for a vector store, its document /
+        node id or the faiss id); ``widget`` as in :meth:`searchByVec`."""
+        if self.documents is not None:
+            ident = self.documents.ident(ident)
         if self.engine is not None:
             view_id = self.engine.view_id(ident)
             return self._show(self.source.vector(ident), view_id, None, widget)

@@ -8,27 +8,33 @@ model imports nothing from the tracer. Model attributes (``centroids``, ``list_s
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import trace
+from .errors import IndexFormatError
 from .model import IndexModel
 from .parsers import read_index
 from .trace import SearchTrace
 
 if TYPE_CHECKING:  # diagnose imports this module: import it lazily at run time
     from .diagnose import Explanation, Health, Sweep
+    from .integrations import Documents
 
 
 class Index:
     """An index read by feder. ``model`` is the parsed :class:`~feder.model.IVFFlatIndex`
-    or :class:`~feder.model.HNSWIndex`."""
+    or :class:`~feder.model.HNSWIndex`; ``documents``: for a vector store (LangChain,
+    LlamaIndex), the store's own id and text of each faiss id
+    (:class:`feder.integrations.Documents`), else ``None``."""
 
-    __slots__ = ("model",)
+    __slots__ = ("documents", "model")
 
-    def __init__(self, model: IndexModel):
+    def __init__(self, model: IndexModel, documents: Documents | None = None):
         self.model = model
+        self.documents = documents
 
     @property
     def kind(self) -> str:
@@ -84,7 +90,7 @@ class Index:
         return health(self.model)
 
     def __getattr__(self, name: str) -> Any:
-        if name == "model":  # not set yet (unpickling): no recursion
+        if name in ("model", "documents"):  # not set yet (unpickling): no recursion
             raise AttributeError(name)
         return getattr(self.model, name)
 
@@ -97,11 +103,34 @@ def as_model(index: Any) -> IndexModel:
     return index.model if isinstance(index, Index) else index
 
 
-def load_index(index: Any, source: str | None = None, *, space: str | None = None) -> Index:
+def load_index(index: Any, source: str | None = None, *, space: str | None = None,
+               allow_dangerous_deserialization: bool = False) -> Index:
     """Read an index (a file path, bytes, a ``faiss.Index`` or an ``hnswlib.Index``) into
     feder. ``source``: ``"faiss"``/``"hnswlib"``, detected when omitted; ``space``: the
     hnswlib metric (``"l2"`` default, ``"ip"``, ``"cosine"``), which hnswlib files do not
-    record. See :func:`feder.parsers.read_index`."""
+    record. See :func:`feder.parsers.read_index`.
+
+    A vector store is read too: a live LangChain ``FAISS`` or LlamaIndex
+    ``FaissVectorStore`` / ``VectorStoreIndex``, or the folder one saved (``save_local`` /
+    ``storage_context.persist``); the result's ``documents`` then hold the store's ids and
+    texts (see :mod:`feder.integrations`). LangChain's ``index.pkl`` is read as inert data
+    unless ``allow_dangerous_deserialization=True`` (then unpickled, as LangChain does: only
+    for a file you trust)."""
     if isinstance(index, Index):
         return index
+    from .integrations import load_store
+
+    store = load_store(index, source,
+                       allow_dangerous_deserialization=allow_dangerous_deserialization)
+    if store is not None:
+        return Index(store.model, store.documents)
+    if isinstance(index, (str, os.PathLike)) and os.path.isdir(index) and source != "chroma":
+        from .integrations import expected_folders
+        from .parsers.chroma import is_chroma
+
+        if not is_chroma(index):
+            raise IndexFormatError(
+                f"{os.fspath(index)!r} is a folder feder does not read: expected "
+                f"{expected_folders()}, or a chroma persist directory (chroma.sqlite3) or "
+                "HNSW segment folder (header.bin, data_level0.bin)")
     return Index(read_index(index, source, space=space))
