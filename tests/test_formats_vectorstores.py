@@ -257,6 +257,28 @@ def test_inert_pickle_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(record, type) and record.qualname() == "posix.system"
 
 
+def test_mutated_index_pkl_fails_cleanly(lc_stores: dict[str, tuple[Any, Path]]) -> None:
+    """Random byte flips and truncations of a real index.pkl give documents or an
+    IndexFormatError, never another exception."""
+    from feder.integrations import langchain
+
+    data = (lc_stores["l2"][1] / "index.pkl").read_bytes()
+    rng = np.random.default_rng(3)
+    outcomes = {"read": 0, "refused": 0}
+    for _ in range(150):
+        mutated = bytearray(data)
+        for at in rng.integers(0, len(data), int(rng.integers(1, 6))).tolist():
+            mutated[at] = int(rng.integers(0, 256))
+        if rng.random() < 0.3:
+            mutated = mutated[: int(rng.integers(0, len(mutated)))]
+        try:
+            langchain._inert(bytes(mutated), "index.pkl")
+            outcomes["read"] += 1
+        except IndexFormatError:
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 0 and sum(outcomes.values()) == 150
+
+
 # ---- LlamaIndex --------------------------------------------------------------------------
 
 
@@ -329,13 +351,14 @@ def test_folder_detection_and_refusals(lc_stores: dict[str, tuple[Any, Path]],
         feder.load_index(empty)
     for expected in ("index.faiss", "index.pkl", "default__vector_store.json", "chroma"):
         assert expected in str(info.value)
-    # a LlamaIndex folder whose vector store is the JSON SimpleVectorStore
-    simple = tmp_path / "simple"
-    simple.mkdir()
-    (simple / "default__vector_store.json").write_text('{"embedding_dict": {}}')
-    shutil.copy(li_stores["flat-l2"][1] / "index_store.json", simple / "index_store.json")
-    with pytest.raises(IndexFormatError, match="SimpleVectorStore"):
+    # LlamaIndex's default vector store (SimpleVectorStore, JSON) is no faiss index
+    simple = VectorStoreIndex([TextNode(text=t, id_=t) for t in TEXTS[:3]],
+                              embed_model=HashEmbedding())
+    with pytest.raises(ParameterError, match="SimpleVectorStore"):
         feder.load_index(simple)
+    simple.storage_context.persist(str(tmp_path / "simple"))
+    with pytest.raises(IndexFormatError, match="SimpleVectorStore"):
+        feder.load_index(tmp_path / "simple")
     # a broken docstore.json is an error, not a crash
     broken = tmp_path / "broken"
     shutil.copytree(li_stores["flat-l2"][1], broken)
