@@ -9,6 +9,7 @@ front end's registry (``js/src/views.js``) maps each id to the scene that draws 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,31 @@ FAMILY_OF_KIND: dict[str, str] = {"ivf_flat": "ivf", "hnsw": "graph", "flat": "f
                                   "ivf_idmap": "ivf", "faiss_hnsw": "graph",
                                   "ivf_sq": "ivf", "ivf_pq": "ivf",
                                   "ivf_hnsw_flat": "ivf"}
+
+
+WRAPPERS: dict[str, str] = {"pretransform": "inner"}
+"""Wrapper kinds → the attribute holding the model they wrap. A wrapper (a faiss
+pre-transform) belongs to its inner model's family: the views draw the inner model (in the
+space it stores), the search goes through the wrapper, and search parameters are the inner
+model's."""
+
+
+def unwrapped(index: Any) -> Any:
+    """The model the views draw and whose search parameters apply: ``index`` itself, or for
+    a wrapper (:data:`WRAPPERS`) the model inside it."""
+    while index.kind in WRAPPERS:
+        index = getattr(index, WRAPPERS[index.kind])
+    return index
+
+
+def view_note(index: Any) -> str:
+    """A caption for the views of ``index``: what a wrapper did before its inner model was
+    searched (``""`` for other models)."""
+    notes = []
+    while index.kind in WRAPPERS:
+        notes.append(str(getattr(index, "view_note", "")))
+        index = getattr(index, WRAPPERS[index.kind])
+    return "; ".join(note for note in notes if note)
 
 
 def family_of(kind: str) -> Family:

@@ -177,16 +177,16 @@ def test_other_metrics_are_read_but_not_replayed(metric, arg, name):
 def test_types_not_read_yet_are_named() -> None:
     """Formats feder reads are tested positively in tests/test_formats_*.py; those it does
     not read yet are refused by name, saying what is read instead."""
-    index = faiss.index_factory(16, "PCA8,IVF8,Flat")
+    index = faiss.index_factory(16, "IVF8,PQ4x4fs")
     x = build_ivf(n=2000, dim=16, nlist=4).data
     index.train(x)
     index.add(x[:500])
     blob = faiss.serialize_index(index).tobytes()
-    assert blob[:4] == b"IxPT"
+    assert blob[:4] == b"IwPf"
     with pytest.raises(feder.UnsupportedIndexError) as info:
         feder.load_index(blob)
     message = str(info.value)
-    assert "IxPT" in message and "pre-transform" in message
+    assert "IwPf" in message and "fast-scan" in message
     assert "IVF_FLAT" in message and "byte offset 0" in message  # says what is supported
 
 

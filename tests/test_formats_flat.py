@@ -52,9 +52,6 @@ UNSUPPORTED = [
     ("IVF4,PQ4x4fs", "IwPf", "fast-scan"),
     ("IVF4,RQ2x4", "IwRQ", "IVF_RQ"),
     ("IVF4,RaBitQ", "Iwrq", "RaBitQ"),
-    ("PCA8,Flat", "IxPT", "pre-transformed"),
-    ("L2norm,Flat", "IxPT", "pre-transformed"),
-    ("OPQ4,IVF4,PQ4x4", "IxPT", "pre-transformed"),
 ]
 
 

@@ -34,7 +34,6 @@ _LSH = "LSH (binary codes of random projections) is not read"
 _ADDITIVE = "additive quantizers (residual / local-search) are not decoded yet"
 _PQ = "PQ codes are not decoded yet"
 _SQ = "scalar-quantizer codes are not decoded yet"
-_TRANSFORM = "pre-transforms (PCA, OPQ, L2 normalisation) are not replayed yet"
 _OTHER = "this index type is not read yet"
 _SVS = "Intel SVS indexes are stored in SVS's own format"
 
@@ -138,7 +137,7 @@ _TABLE: tuple[FaissFormat, ...] = (
     FaissFormat("IxMp", "an id-mapped index (IndexIDMap)", "wrapper"),
     FaissFormat("IxM2", "an id-mapped index (IndexIDMap2)", "wrapper"),
     FaissFormat("IxPT", "a pre-transformed index (IndexPreTransform, e.g. PCA, OPQ, L2norm)",
-                "wrapper", _TRANSFORM),
+                "wrapper"),
     FaissFormat("IxRF", "a refined index (IndexRefineFlat / IndexRefine)", "wrapper", _OTHER),
     FaissFormat("IxRP", "a refined index (IndexRefinePanorama)", "wrapper", _OTHER),
     # binary
@@ -164,8 +163,8 @@ FAISS_FOURCCS: dict[str, str] = {f.fourcc: f.name for f in _TABLE}
 """fourcc → the index type it stands for (names only)."""
 
 SUPPORTED = "IwFl = IVF_FLAT, IwSq = IVF_SQ, IwPQ = IVF_PQ, IxF2/IxFI/IxFl = FLAT, IxSQ = SQ, " \
-    "IxPq = PQ, IHNf/IHNs/IHNp = HNSW_FLAT/SQ/PQ, IxMp/IxM2 id maps around them (and " \
-    "hnswlib indexes)"
+    "IxPq = PQ, IHNf/IHNs/IHNp = HNSW_FLAT/SQ/PQ, IxMp/IxM2 id maps and IxPT pre-transforms " \
+    "around them (and hnswlib indexes)"
 """What feder reads, for refusal messages."""
 
 
@@ -326,6 +325,12 @@ def _read_idmap(c: Cursor, end: int) -> IndexModel:
     return read_idmap(c, end)
 
 
+def _read_pretransform(c: Cursor, end: int) -> IndexModel:
+    from .faiss_transform import read_pretransform
+
+    return read_pretransform(c, end)
+
+
 _READERS: dict[str, Reader] = {
     "IwFl": _read_ivf_flat,
     "IwSq": _read_ivf_sq,
@@ -340,6 +345,7 @@ _READERS: dict[str, Reader] = {
     "IHNp": _read_hnsw,
     "IxMp": _read_idmap,
     "IxM2": _read_idmap,
+    "IxPT": _read_pretransform,
 }
 """fourcc → reader: the one dispatch for the faiss formats feder reads."""
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import UnsupportedIndexError
 from ..model import FaissHNSWIndex, FlatIndex, IDMapIVFIndex, IndexModel, IVFFlatIndex
+from ..model_transform import PreTransformIndex
 from ._reader import Cursor
 from .faiss_common import read_header
 
@@ -52,6 +53,8 @@ def read_idmap(c: Cursor, end: int) -> IndexModel:
 def wrap(inner: IndexModel, id_map: np.ndarray, fourcc: str, at: int) -> IndexModel:
     """``inner`` with ``id_map`` applied to the ids it reports."""
     id_map = np.asarray(id_map, dtype=np.int64)
+    if isinstance(inner, PreTransformIndex):  # IDMap(PreTransform(X)) = PreTransform(IDMap(X))
+        return dataclasses.replace(inner, inner=wrap(inner.inner, id_map, fourcc, at))
     if isinstance(inner, FlatIndex) and inner.id_map_fourcc is None:
         return dataclasses.replace(inner, ids=id_map, id_map_fourcc=fourcc)
     if isinstance(inner, FaissHNSWIndex) and inner.id_map_fourcc is None:

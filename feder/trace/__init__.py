@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..families import unwrapped
 from ..model import IndexModel
 from ..threads import blas_limits
 from .faiss_hnsw import trace_faiss_hnsw
@@ -18,6 +19,7 @@ from .hnsw import trace_hnsw
 from .idmap import trace_ivf_idmap
 from .ivf import trace_ivf_flat
 from .ivf_codes import trace_ivf_hnsw_flat, trace_ivf_pq, trace_ivf_sq
+from .pretransform import trace_pretransform
 from .types import (
     BeamLevel,
     CoarseStep,
@@ -58,13 +60,16 @@ TRACERS: dict[str, Tracer] = {
     "ivf_pq": Tracer(trace_ivf_pq, {"nprobe": None}, {}),
     "ivf_hnsw_flat": Tracer(trace_ivf_hnsw_flat, {"nprobe": None}, {}),
     "faiss_hnsw": Tracer(trace_faiss_hnsw, {"ef": None}, {"ef_search": "ef", "efSearch": "ef"}),
+    "pretransform": Tracer(trace_pretransform, {}, {}),
 }
 """Index kind → its tracer. A new kind registers here; nothing else dispatches on kind."""
+
 
 
 def search_params(index: IndexModel, params: dict[str, Any]) -> dict[str, Any]:
     """``params`` with aliases resolved and defaults filled in for ``index``'s kind; an
     unknown name raises ``TypeError`` listing the valid ones."""
+    index = unwrapped(index)  # a wrapper takes its inner index's parameters
     tracer = TRACERS[index.kind]
     out: dict[str, Any] = {}
     for key, value in params.items():
@@ -111,4 +116,5 @@ __all__ = [
     "trace_ivf_hnsw_flat",
     "trace_ivf_pq",
     "trace_ivf_sq",
+    "trace_pretransform",
 ]

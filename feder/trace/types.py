@@ -121,6 +121,11 @@ class SearchTrace:
     ids: np.ndarray  # (k,) int64 (faiss) / uint64 (hnswlib labels)
     distances: np.ndarray  # (k,) float32
     params: dict[str, Any] = field(default_factory=dict)
+    transform: str = ""
+    """A faiss pre-transform the query went through first ("PCA 32→16, then IVF32,Flat"):
+    ``query`` is then the transformed query the index searched, ``input_query`` the one
+    given; ``""`` and ``None`` without one."""
+    input_query: np.ndarray | None = None  # (d_in,) float32 the query as given
 
     @property
     def steps(self) -> tuple[Any, ...]:
