@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import trace
-from .errors import IndexFormatError
+from .errors import IndexFormatError, ParameterError
 from .model import IndexModel
 from .parsers import read_index
 from .trace import SearchTrace
@@ -123,6 +123,10 @@ def load_index(index: Any, source: str | None = None, *, space: str | None = Non
     store = load_store(index, source,
                        allow_dangerous_deserialization=allow_dangerous_deserialization)
     if store is not None:
+        if space is not None:
+            raise ParameterError(f"space applies to hnswlib indexes only: this "
+                                 f"{store.documents.origin} store holds a faiss index, which "
+                                 "records its metric")
         return Index(store.model, store.documents)
     if isinstance(index, (str, os.PathLike)) and os.path.isdir(index) and source != "chroma":
         from .integrations import expected_folders

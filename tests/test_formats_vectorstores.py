@@ -369,6 +369,8 @@ def test_folder_detection_and_refusals(lc_stores: dict[str, tuple[Any, Path]],
     with pytest.raises(ParameterError, match=r"'hnswlib'.*LangChain"):
         feder.load_index(lc_folder, "hnswlib")
     assert feder.load_index(lc_folder, "langchain").ntotal == N
+    with pytest.raises(ParameterError, match="space applies to hnswlib"):
+        feder.load_index(lc_folder, space="cosine")
     with pytest.raises(ParameterError, match="LlamaIndex"):
         feder.load_index(lc_folder / "index.faiss", "llamaindex")
     with pytest.raises(feder.UnknownIdError, match="not an id of this LangChain"):
