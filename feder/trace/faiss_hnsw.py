@@ -14,16 +14,19 @@ faiss differs from hnswlib in every structure, so this is its own replay:
   are inner products, larger is better.
 
 Every decision is replayed in faiss's order with the same float32 distances, so ids equal
-``index.search`` including ties.
+``index.search`` including ties. With numba installed, flat storage (``IHNf``) runs the same
+replay in compiled kernels (:mod:`.accel`) with identical results.
 """
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import float32
+from .accel import flat_rows, graph_kernels, scratch_visited, walkable
 from .flat import check_metric
 from .ivf import PAD_LIMIT
 from .ivf_codes import code_distances, pq_code_sums, pq_query_table
@@ -72,16 +75,22 @@ def trace_faiss_hnsw(index: FaissHNSWIndex, query: Any, k: int = 5, ef: int = 16
             return code_distances(vectors[nodes], q, metric)
         return float32.flat_distances(vectors[nodes], q, metric)  # fvec_L2sqr, bit for bit
 
-    levels: list[GreedyLevel | BeamLevel] = []
-    nearest = index.entry_point
-    d_nearest = float(dist(np.array([nearest]))[0])
-    for level in range(index.max_level, 0, -1):
-        step = _greedy(index.graphs[level], dist, level, nearest, d_nearest, larger)
-        levels.append(step)
-        nearest, d_nearest = int(step.path[-1]), float(step.path_distances[-1])
+    kernels = graph_kernels() if coded is None and pq_indices is None else None
+    replayed = _replay_numba(kernels, index, q, k, ef_search, larger) \
+        if kernels is not None else None
+    if replayed is not None:
+        levels, results = replayed
+    else:
+        levels = []
+        nearest = index.entry_point
+        d_nearest = float(dist(np.array([nearest]))[0])
+        for level in range(index.max_level, 0, -1):
+            step = _greedy(index.graphs[level], dist, level, nearest, d_nearest, larger)
+            levels.append(step)
+            nearest, d_nearest = int(step.path[-1]), float(step.path_distances[-1])
 
-    beam, results = _level0(index, dist, nearest, d_nearest, k, ef_search, larger)
-    levels.append(beam)
+        beam, results = _level0(index, dist, nearest, d_nearest, k, ef_search, larger)
+        levels.append(beam)
     found = np.asarray([node for _, node in results], np.int64)
     ids[: found.size] = index.labels[found]
     distances[: found.size] = [value for value, _ in results]
@@ -97,6 +106,109 @@ def trace_faiss_hnsw(index: FaissHNSWIndex, query: Any, k: int = 5, ef: int = 16
         result_internal=found,
         larger_is_closer=larger,
     )
+
+
+_checked: dict[tuple[int, bool], bool] = {}
+
+
+def _replay_numba(kernels: ModuleType, index: FaissHNSWIndex, q: np.ndarray, k: int,
+                  ef_search: int, larger: bool,
+                  ) -> tuple[list[GreedyLevel | BeamLevel], list[tuple[float, int]]] | None:
+    """:func:`_greedy` on every upper level then :func:`_level0`, through the numba kernels;
+    ``None`` when the numpy replay must run (a graph the kernels cannot walk safely, rows not
+    laid out as they read them)."""
+    vectors = index.vectors
+    n = index.ntotal
+    graphs = index.graphs
+    rows = flat_rows(vectors)
+    if rows is None or not walkable(graphs, n) or not _same_distances(kernels, index.dim, larger):
+        return None
+    flat, stride = rows
+    nearest = index.entry_point
+    d_nearest = float(kernels.faiss_rows(flat, stride, np.array([nearest], np.int64), q,
+                                         larger)[0])
+    levels: list[GreedyLevel | BeamLevel] = []
+    for level in range(index.max_level, 0, -1):
+        graph = graphs[level]
+        cap = 256
+        while True:
+            src = np.empty(cap, np.int64)
+            dst = np.empty(cap, np.int64)
+            dis = np.empty(cap, np.float32)
+            imp = np.empty(cap, bool)
+            path = np.empty(cap, np.int64)
+            path_d = np.empty(cap, np.float32)
+            edges, steps = kernels.faiss_greedy(
+                flat, stride, n, q, larger, graph.nodes, graph.offsets, graph.neighbors,
+                nearest, d_nearest, src, dst, dis, imp, path, path_d)
+            if edges != -1:
+                break
+            cap *= 4
+        if edges == -2:
+            return None
+        levels.append(GreedyLevel(level=level, entry=nearest, path=path[:steps],
+                                  path_distances=path_d[:steps], edge_src=src[:edges],
+                                  edge_dst=dst[:edges], edge_distances=dis[:edges],
+                                  edge_improved=imp[:edges]))
+        nearest, d_nearest = int(path[steps - 1]), float(path_d[steps - 1])
+
+    graph = graphs[0]
+    ef = max(ef_search, k)
+    slots = min(ef, n)
+    cap = max(4096, 32 * ef)
+    fresh = 256
+    while True:
+        visited = scratch_visited(n)
+        expanded = np.empty(cap + 1, np.int64)
+        e_src = np.empty(cap, np.int64)
+        e_dst = np.empty(cap, np.int64)
+        e_dist = np.empty(cap, np.float32)
+        e_out = np.empty(cap, np.uint8)
+        e_evict = np.empty(cap, np.int64)
+        held_d = np.empty(slots, np.float64)
+        held_node = np.empty(slots, np.int64)
+        res_d = np.empty(k, np.float64)
+        res_i = np.empty(k, np.int64)
+        n_x, n_e, held = kernels.faiss_level0(
+            flat, stride, q, larger, graph.offsets, graph.neighbors, visited, nearest,
+            d_nearest, k, ef_search, expanded, e_src, e_dst, e_dist, e_out, e_evict, held_d,
+            held_node, res_d, res_i, np.empty(fresh, np.int64))
+        if n_e >= 0:
+            visited[e_dst[:n_e]] = False
+            visited[nearest] = False
+            break
+        visited[:] = False
+        if n_e == -2:
+            return None
+        cap *= 4
+        fresh *= 4
+    kept = list(zip(held_d[:held].tolist(), held_node[:held].tolist(), strict=True))
+    kept.sort(key=lambda item: (-item[0], item[1]) if larger else item)
+    levels.append(BeamLevel(
+        level=0, entry=nearest, ef=ef, expanded=expanded[:n_x], edge_src=e_src[:n_e],
+        edge_dst=e_dst[:n_e], edge_distances=e_dist[:n_e], edge_outcome=e_out[:n_e],
+        edge_evicted=e_evict[:n_e], beam=np.asarray([node for _, node in kept], np.int64),
+        beam_distances=np.asarray([value for value, _ in kept], np.float32),
+        entry_distance=d_nearest))
+    filled = [(v, i) for v, i in zip(res_d.tolist(), res_i.tolist(), strict=True) if i != -1]
+    return levels, sorted(filled, reverse=larger)
+
+
+def _same_distances(kernels: ModuleType, dim: int, ip: bool) -> bool:
+    """True if the kernel's distances equal :func:`.float32.flat_distances` bit for bit in
+    ``dim`` dimensions (checked once per process and dimension on rows of several scales)."""
+    key = (dim, ip)
+    known = _checked.get(key)
+    if known is None:
+        rng = np.random.default_rng(dim)
+        rows = rng.standard_normal((512, dim)).astype(np.float32)
+        rows *= np.logspace(-3, 3, 512, dtype=np.float32)[:, None]
+        q = rng.standard_normal(dim).astype(np.float32)
+        metric = "ip" if ip else "l2"
+        ours = kernels.faiss_rows(rows.reshape(-1), dim, np.arange(512, dtype=np.int64), q, ip)
+        known = bool(np.array_equal(ours, float32.flat_distances(rows, q, metric)))
+        _checked[key] = known
+    return known
 
 
 def _greedy(graph: LevelGraph, dist: Any, level: int, entry: int, entry_d: float,

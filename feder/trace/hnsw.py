@@ -3,16 +3,23 @@
 The control flow mirrors hnswlib 0.8.0 decision by decision, so the visited nodes, the
 examined links and the beam are the ones hnswlib saw. Distances of a node's unvisited
 neighbours are computed in one numpy call; the decisions then run in order.
+
+With numba installed the same replay runs in a compiled kernel (:mod:`.accel`), always with
+libstdc++'s heap order and numpy's einsum reduction order (checked once per dimension against
+numpy itself); a NaN distance or a graph the kernel cannot walk safely falls back to the numpy
+replay, so the trace is the same either way.
 """
 
 from __future__ import annotations
 
 import heapq
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import QueryError
+from .accel import flat_rows, graph_kernels, scratch_visited, walkable
 from .distances import hnswlib_distances, hnswlib_normalize
 from .query import as_query, positive_int
 from .types import ADMITTED, CANDIDATE_ONLY, REJECTED, BeamLevel, GreedyLevel, HNSWTrace
@@ -45,20 +52,28 @@ def trace_hnsw(index: HNSWIndex, query: Any, k: int = 5, ef: int = 10) -> HNSWTr
     def dist(nodes: np.ndarray) -> np.ndarray:
         return hnswlib_distances(vectors[nodes], q, space)
 
-    levels: list[GreedyLevel | BeamLevel] = []
-    current = index.entry_point
-    current_d = float(dist(np.array([current]))[0])
-    for level in range(index.max_level, 0, -1):
-        step = _greedy(index.graphs[level], dist, level, current, current_d)
-        levels.append(step)
-        current, current_d = int(step.path[-1]), float(step.path_distances[-1])
+    kernels = graph_kernels()
+    replayed = _replay_numba(kernels, index, q, max(ef, k)) if kernels is not None else None
+    if replayed is not None:
+        levels = replayed
+        beam = replayed[-1]
+        assert isinstance(beam, BeamLevel)
+    else:
+        levels = []
+        current = index.entry_point
+        current_d = float(dist(np.array([current]))[0])
+        for level in range(index.max_level, 0, -1):
+            step = _greedy(index.graphs[level], dist, level, current, current_d)
+            levels.append(step)
+            current, current_d = int(step.path[-1]), float(step.path_distances[-1])
 
-    beam = _beam(index, dist, current, current_d, max(ef, k), exact=False)
-    if _has_ties(beam):
-        # Equal distances (duplicate vectors): which node wins depends on how std::priority_queue
-        # orders equal keys, so replay with libstdc++'s heap algorithms instead of heapq.
-        beam = _beam(index, dist, current, current_d, max(ef, k), exact=True)
-    levels.append(beam)
+        beam = _beam(index, dist, current, current_d, max(ef, k), exact=False)
+        if _has_ties(beam):
+            # Equal distances (duplicate vectors): which node wins depends on how
+            # std::priority_queue orders equal keys, so replay with libstdc++'s heap
+            # algorithms instead of heapq.
+            beam = _beam(index, dist, current, current_d, max(ef, k), exact=True)
+        levels.append(beam)
     found = beam.beam.size
     if found < k:
         raise QueryError(
@@ -80,6 +95,109 @@ def trace_hnsw(index: HNSWIndex, query: Any, k: int = 5, ef: int = 10) -> HNSWTr
         levels=tuple(levels),
         result_internal=internal,
     )
+
+
+def _replay_numba(kernels: ModuleType, index: HNSWIndex, q: np.ndarray, ef: int,
+                  ) -> list[GreedyLevel | BeamLevel] | None:
+    """Every level of the search through the numba kernels, or ``None`` when the numpy
+    replay must decide (a NaN distance, a numpy whose einsum rounds differently from the
+    kernel, a graph the kernels cannot walk safely)."""
+    vectors = index.vectors
+    ip = index.metric != "l2"
+    n = index.ntotal
+    graphs = index.graphs
+    rows = flat_rows(vectors)
+    if rows is None or not walkable(graphs, n) or not _same_distances(kernels, index.dim, ip):
+        return None
+    flat, stride = rows
+    current = index.entry_point
+    current_d = float(kernels.hnswlib_rows(flat, stride, np.array([current], np.int64), q,
+                                           ip)[0])
+    if current_d != current_d:
+        return None
+    levels: list[GreedyLevel | BeamLevel] = []
+    for level in range(index.max_level, 0, -1):
+        graph = graphs[level]
+        cap = 256
+        while True:
+            src = np.empty(cap, np.int64)
+            dst = np.empty(cap, np.int64)
+            dis = np.empty(cap, np.float32)
+            imp = np.empty(cap, bool)
+            path = np.empty(cap, np.int64)
+            path_d = np.empty(cap, np.float32)
+            edges, steps, _ = kernels.hnswlib_greedy(
+                flat, stride, n, q, ip, graph.nodes, graph.offsets, graph.neighbors, False, current,
+                current_d, src, dst, dis, imp, path, path_d)
+            if edges != -1:
+                break
+            cap *= 4
+        if edges == -2:
+            return None
+        levels.append(GreedyLevel(level=level, entry=current, path=path[:steps],
+                                  path_distances=path_d[:steps], edge_src=src[:edges],
+                                  edge_dst=dst[:edges], edge_distances=dis[:edges],
+                                  edge_improved=imp[:edges]))
+        current, current_d = int(path[steps - 1]), float(path_d[steps - 1])
+
+    graph = graphs[0]
+    cap = max(4096, 32 * ef)
+    fresh = max(64, 2 * index.max_M0)
+    while True:
+        visited = scratch_visited(n)
+        expanded = np.empty(cap + 1, np.int64)
+        e_src = np.empty(cap, np.int64)
+        e_dst = np.empty(cap, np.int64)
+        e_dist = np.empty(cap, np.float32)
+        e_out = np.empty(cap, np.uint8)
+        e_evict = np.empty(cap, np.int64)
+        beam = np.empty(ef, np.int64)
+        beam_d = np.empty(ef, np.float32)
+        n_x, n_e, size, nan = kernels.hnswlib_beam(
+            flat, stride, q, ip, graph.offsets, graph.neighbors, index.deleted,
+            index.num_deleted > 0, visited, current, current_d, ef, expanded, e_src, e_dst,
+            e_dist, e_out, e_evict, beam, beam_d, np.empty(fresh, np.int64))
+        if n_e >= 0:
+            visited[e_dst[:n_e]] = False
+            visited[current] = False
+            break
+        visited[:] = False
+        if n_e == -2:
+            return None
+        cap *= 4
+        fresh *= 4
+    if nan:
+        return None
+    levels.append(BeamLevel(level=0, entry=current, ef=ef, expanded=expanded[:n_x],
+                            edge_src=e_src[:n_e], edge_dst=e_dst[:n_e],
+                            edge_distances=e_dist[:n_e], edge_outcome=e_out[:n_e],
+                            edge_evicted=e_evict[:n_e], beam=beam[:size],
+                            beam_distances=beam_d[:size], entry_distance=current_d))
+    return levels
+
+
+_checked: dict[tuple[int, bool], bool] = {}
+
+
+def _same_distances(kernels: ModuleType, dim: int, ip: bool) -> bool:
+    """True if the kernel's distances equal :func:`hnswlib_distances` (numpy's einsum) bit
+    for bit in ``dim`` dimensions: checked once per process and dimension on rows of several
+    scales (a different reduction order shows on a good share of them)."""
+    key = (dim, ip)
+    known = _checked.get(key)
+    if known is None:
+        rng = np.random.default_rng(dim)
+        rows = rng.standard_normal((512, dim)).astype(np.float32)
+        rows *= np.logspace(-3, 3, 512, dtype=np.float32)[:, None]
+        q = rng.standard_normal(dim).astype(np.float32)
+        if ip:  # as stored and searched in the cosine space
+            rows /= np.linalg.norm(rows, axis=1, keepdims=True).astype(np.float32)
+            q = hnswlib_normalize(q)
+        space = "ip" if ip else "l2"
+        ours = kernels.hnswlib_rows(rows.reshape(-1), dim, np.arange(512, dtype=np.int64), q, ip)
+        known = bool(np.array_equal(ours, hnswlib_distances(rows, q, space)))
+        _checked[key] = known
+    return known
 
 
 def _greedy(graph: LevelGraph, dist: Any, level: int, entry: int, entry_d: float,
