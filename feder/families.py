@@ -14,43 +14,58 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Family:
-    """``views``: ``(id, label)`` pairs in tab order; ``search_view``: the view a new search
-    opens on; ``search_params``: user-facing search parameters with their defaults and
-    meaning (``None`` = read from the index)."""
+    """``views``: ``(id, label)`` pairs in tab order (the family's own views, then the
+    diagnostic views it has); ``search_view``: the view a new search opens on;
+    ``search_params``: user-facing search parameters with their defaults and meaning
+    (``None`` = read from the index); ``diagnostics``: the ids of the diagnostic views
+    (:data:`DIAGNOSTIC_VIEWS`) that mean something for this family."""
 
     name: str
     views: tuple[tuple[str, str], ...]
     search_view: str
     search_params: dict[str, tuple[int | None, str]]
+    diagnostics: tuple[str, ...] = ()
 
 
 DIAGNOSTIC_VIEWS: tuple[tuple[str, str], ...] = (
     ("sweep", "Sweep"), ("health", "Health"), ("compare", "Compare"))
-"""Views every family has when their data is there (:meth:`feder.FederPy.sweep`,
-``health``, ``compare``); the front end hides their tabs otherwise."""
+"""The diagnostic views (:meth:`feder.FederPy.sweep`, ``health``, ``compare``): a family
+lists those it has; the front end hides their tabs while their data is not there."""
+
+
+def _diagnostic_views(*ids: str) -> tuple[tuple[str, str], ...]:
+    return tuple(view for view in DIAGNOSTIC_VIEWS if view[0] in ids)
+
+
+_ALL_DIAGNOSTICS = ("sweep", "health", "compare")
+_FLAT_DIAGNOSTICS = ("compare",)
+"""A flat scan has no nprobe / ef to sweep and no lists or links whose health to show."""
 
 FAMILIES: dict[str, Family] = {
     "ivf": Family(
         "ivf",
         (("overview", "Overview"), ("coarse", "Coarse search"), ("fine", "Fine search"),
-         ("projection", "Projection"), *DIAGNOSTIC_VIEWS),
+         ("projection", "Projection"), *_diagnostic_views(*_ALL_DIAGNOSTICS)),
         search_view="coarse",
         search_params={"k": (5, "results to return"),
                        "nprobe": (None, "inverted lists to probe (default: the file's)")},
+        diagnostics=_ALL_DIAGNOSTICS,
     ),
     "graph": Family(
         "graph",
-        (("overview", "Overview"), ("search", "Search"), *DIAGNOSTIC_VIEWS),
+        (("overview", "Overview"), ("search", "Search"), *_diagnostic_views(*_ALL_DIAGNOSTICS)),
         search_view="search",
         search_params={"k": (5, "results to return"),
                        "ef_search": (16, "beam width on level 0 (alias ef)")},
+        diagnostics=_ALL_DIAGNOSTICS,
     ),
     "flat": Family(
         "flat",
         (("overview", "Overview"), ("fine", "Distances"), ("projection", "Projection"),
-         *DIAGNOSTIC_VIEWS),
+         *_diagnostic_views(*_FLAT_DIAGNOSTICS)),
         search_view="fine",
         search_params={"k": (5, "results to return")},
+        diagnostics=_FLAT_DIAGNOSTICS,
     ),
 }
 
