@@ -91,7 +91,8 @@ class FederPy:
         params = resolve_view_params(viewParams)
         self.media = MediaStore(mediaUrls, mediaType, params.thumbSize)
         self.session = ViewSession(self.index, self.media, params, self._names())
-        self.search_params: dict[str, int] = default_search_params(self.index.kind, self.index)
+        self.search_params: dict[str, int] = default_search_params(self.session.index.kind,
+                                                                   self.session.index)
         if self.engine is not None:
             self._engine_defaults()
 
@@ -113,7 +114,7 @@ class FederPy:
         if self.engine.replay:
             named = {("ef_search" if key == "ef" else key): value
                      for key, value in defaults.items()}
-            self.search_params = resolve_search_params(self.index.kind, named,
+            self.search_params = resolve_search_params(self.session.index.kind, named,
                                                        self.search_params)
         else:
             self.engine_search_params = dict(defaults)
@@ -139,7 +140,8 @@ class FederPy:
                                         f"{', ' + name if name else ''}")
                     self.engine_search_params[name] = self.source.search_params(
                         {name: value})[name]
-        self.search_params = resolve_search_params(self.index.kind, given, self.search_params)
+        self.search_params = resolve_search_params(self.session.index.kind, given,
+                                                   self.search_params)
         return self
 
     def setViewParams(self, **viewParams: Any) -> FederPy:
@@ -207,7 +209,7 @@ class FederPy:
         k = int(self.search_params["k"] if k is None else k)
         if self.engine is not None:
             return self._engine_sweep(queries, values, k)
-        name = "nprobe" if isinstance(index, IVFFlatIndex) else "ef"
+        name = "nprobe" if isinstance(self.session.index, IVFFlatIndex) else "ef"
         result = diagnose_sweep(index, queries, k,
                                 **({name: list(values)} if values is not None else {}))
         qs = np.asarray(queries, np.float32).reshape(-1, index.dim)
@@ -345,7 +347,7 @@ class FederPy:
             payload["control"] = self.session.search_control(params)
             return Shown(trace, payload, explanation)
 
-        runner = SearchRunner(self.index.kind, dict(self.search_params), run)
+        runner = SearchRunner(self.session.index.kind, dict(self.search_params), run)
         shown = runner.run(runner.params)
         if widget is not None:
             return widget.show_search(shown, runner)

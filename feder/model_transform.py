@@ -331,8 +331,7 @@ class PreTransformIndex:
     @property
     def view_note(self) -> str:
         """The caption views show: the search ran in the transformed space."""
-        return (f"searched in the transformed space ({self.dim}→{self.d_out} dims): "
-                f"{self.description}")
+        return f"searched in the transformed space: {self.description}"
 
     def transform_queries(self, queries: Any) -> np.ndarray:
         """``(n, d_out) float32`` the chain applied to ``(n, dim)`` (or ``(dim,)``) float32

@@ -17,7 +17,7 @@ import numpy as np
 from .arrays import sample_rows
 from .diagnose.health import health as index_health
 from .errors import ParameterError, UnknownIdError
-from .families import FAMILY_OF_KIND, family_of
+from .families import FAMILY_OF_KIND, family_of, unwrapped, view_note
 from .layouts.cluster_map import ClusterMap, cluster_map, nearest_members, query_position
 from .layouts.geometry import fit_to_box, pca_2d
 from .layouts.hnsw_graph import layered_overview, node_path, search_geometry, with_paths
@@ -48,10 +48,15 @@ class ViewSession:
 
     def __init__(self, index: IndexModel, media: MediaStore, params: ViewParams,
                  names: Callable[[int], str] | None = None):
-        self.index = index
+        self.model = index
+        """The model searches run on (a wrapper such as a faiss pre-transform, or the
+        model the views draw)."""
+        self.index = unwrapped(index)
+        """The model the views draw: ``index``, or the model a wrapper holds (in the space it
+        stores: a pre-transform's transformed space), see :data:`feder.families.WRAPPERS`."""
         self.media = media
         self.params = params
-        self.family = family_of(index.kind)
+        self.family = family_of(self.index.kind)
         self.names = names
         """id → the name users know it by (a live engine's own ids, e.g. ``"img_0042"``);
         sent as ``payload["names"]`` for the ids a view shows."""
@@ -76,7 +81,7 @@ class ViewSession:
         return {"width": p.width, "height": p.height, "theme": p.theme, "title": p.title,
                 "panel_width": PANEL_WIDTH, "header_height": HEADER_HEIGHT,
                 "min_drawing_width": MIN_DRAWING_WIDTH, "box": list(self.box),
-                "family": self.family.name,
+                "family": self.family.name, "note": view_note(self.model),
                 "views": [{"id": view, "label": label} for view, label in self.family.views]}
 
     @cached_property

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UnsupportedIndexError
+from ..errors import TruncatedIndexError, UnsupportedIndexError
 from ..model import IndexModel
 from ..model_transform import (
     CenteringTransform,
@@ -74,10 +74,14 @@ def read_pretransform(c: Cursor, end: int) -> IndexModel:
     h = read_header(c, "IxPT header")
     at = c.pos
     nt = c.scalar("i32", "IxPT chain length")
-    if nt < 0 or nt * _MIN_TRANSFORM_BYTES > end - c.pos:
-        raise buf.fail(f"IxPT chain length = {nt}: expected 0 … "
-                       f"{max(end - c.pos, 0) // _MIN_TRANSFORM_BYTES} transforms in the "
-                       f"{max(end - c.pos, 0)} bytes left", at)
+    if nt < 0:
+        raise buf.fail(f"IxPT chain length = {nt}: expected ≥ 0 transforms", at)
+    if nt * _MIN_TRANSFORM_BYTES > end - c.pos:
+        raise TruncatedIndexError(
+            f"IxPT chain length = {nt}: expected at most "
+            f"{max(end - c.pos, 0) // _MIN_TRANSFORM_BYTES} transforms in the "
+            f"{max(end - c.pos, 0)} bytes left (truncated, or a corrupt count)", offset=at,
+            source=buf.name)
     chain = tuple(read_transform(c, end, f"IxPT transform {i}") for i in range(nt))
     d = h.d
     for i, step in enumerate(chain):

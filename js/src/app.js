@@ -38,6 +38,8 @@ import { tabsFor } from './views.js';
  * @property {number} height
  * @property {'auto' | 'light' | 'dark'} theme
  * @property {string} title
+ * @property {string} note a caption from Python (e.g. "searched in the transformed space: PCA
+ *   32→16, then IVF32,Flat" for a faiss pre-transform), shown after the title
  * @property {number} panelWidth
  * @property {number} headerHeight
  * @property {number} minDrawingWidth below it the panel goes under the drawing
@@ -214,6 +216,7 @@ export class App {
       height: clamp(Number(p.height) || 600, 200, 4000),
       theme,
       title: p.title == null ? '' : String(p.title),
+      note: p.note == null ? '' : String(p.note),
       panelWidth: clamp(Number(p.panel_width) || 260, 120, 800),
       headerHeight: clamp(Number(p.header_height) || 40, 24, 200),
       minDrawingWidth: clamp(Number(p.min_drawing_width) || 420, 200, 2000),
@@ -224,8 +227,9 @@ export class App {
   /** @param {boolean} initial */
   applyParams(initial) {
     const p = this.params();
-    this.titleEl.textContent = p.title;
-    this.titleEl.hidden = !p.title;
+    this.titleEl.textContent = [p.title, p.note].filter(Boolean).join(' · ');
+    this.titleEl.title = p.note;
+    this.titleEl.hidden = !p.title && !p.note;
     this.root.style.setProperty('--feder-panel-width', `${p.panelWidth}px`);
     this.root.style.setProperty('--feder-header-height', `${p.headerHeight}px`);
     this.applyTheme(true);
