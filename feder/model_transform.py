@@ -165,7 +165,14 @@ class LinearTransform(VectorTransform):
         y = np.asarray(y, dtype=np.float64)
         if self.b is not None:
             y = y - self.b
-        solution, *_ = np.linalg.lstsq(self.A.astype(np.float64), y.T, rcond=None)
+        a = self.A.astype(np.float64)
+        if not (np.isfinite(a).all() and np.isfinite(y).all()):
+            raise UnsupportedIndexError(f"{self.describe()} holds values that are not finite: "
+                                        "no input vector maps onto the stored one")
+        try:
+            solution, *_ = np.linalg.lstsq(a, y.T, rcond=None)
+        except np.linalg.LinAlgError as exc:
+            raise UnsupportedIndexError(f"{self.describe()} cannot be inverted: {exc}") from None
         return np.asarray(solution.T, dtype=_F32)
 
     def describe(self) -> str:

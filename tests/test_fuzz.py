@@ -274,7 +274,18 @@ def format_samples() -> dict[str, bytes]:
     ivf_hnsw = faiss.index_factory(6, "IVF8_HNSW4,Flat")
     ivf_hnsw.train(clustered(400, 6, 17))
     ivf_hnsw.add(data)
+    pca_ivf = faiss.index_factory(6, "PCA4,IVF4,Flat")
+    pca_ivf.train(clustered(400, 6, 18))
+    pca_ivf.add(data)
+    l2norm_flat = faiss.index_factory(6, "L2norm,Flat", faiss.METRIC_INNER_PRODUCT)
+    l2norm_flat.add(data[:40])
+    opq_pq = faiss.index_factory(6, "OPQ2,IVF4,PQ2x4")
+    opq_pq.train(clustered(400, 6, 19))
+    opq_pq.add(data)
     return {
+        "pt_pca_ivf": faiss.serialize_index(pca_ivf).tobytes(),
+        "pt_l2norm_flat_ip": faiss.serialize_index(l2norm_flat).tobytes(),
+        "pt_opq_ivf_pq": faiss.serialize_index(opq_pq).tobytes(),
         "ivf_hnsw": faiss.serialize_index(ivf_hnsw).tobytes(),
         "flat_pq": faiss.serialize_index(flat_pq).tobytes(),
         "ivf_pq": faiss.serialize_index(pq).tobytes(),
@@ -292,7 +303,7 @@ def format_samples() -> dict[str, bytes]:
 
 FORMAT_KINDS = ["flat_l2", "idmap_flat_ip", "idmap2_ivf", "faiss_hnsw", "idmap_hnsw_ip",
                 "ivf_sq8", "ivf_sq4_ip_sprs", "flat_sq8", "hnsw_sq4_ip", "ivf_pq", "flat_pq",
-                "ivf_hnsw"]
+                "ivf_hnsw", "pt_pca_ivf", "pt_l2norm_flat_ip", "pt_opq_ivf_pq"]
 
 
 def ivf_sq_fields(blob: bytes) -> list[tuple[int, str, str]]:
@@ -374,6 +385,7 @@ def _sq_bytes(blob: bytes, index_at: int) -> int:
 def exercise_format(blob: bytes) -> str:
     """Like :func:`exercise` for any kind: search with every parameter the kind's tracer
     takes, then by id; 'ok' or the FederError class name."""
+    from feder.families import unwrapped
     from feder.trace import TRACERS
 
     tracemalloc.start()
@@ -382,7 +394,7 @@ def exercise_format(blob: bytes) -> str:
             warnings.simplefilter("ignore", RuntimeWarning)
             index = feder.load_index(blob)
             q = np.linspace(-1, 1, index.dim, dtype=np.float32)
-            names = TRACERS[index.kind].params
+            names = TRACERS[unwrapped(index.model).kind].params  # a wrapper: its inner's
             for value in (1, 3, 10):
                 trace = index.search(q, k=3, **{name: value for name in names})
                 assert trace.ids.shape == (3,)
@@ -406,9 +418,49 @@ def _header_fields(at: int, name: str) -> list[tuple[int, str, str]]:
             (at + 33, "<i", f"{name} metric_type")]
 
 
+def pretransform_fields(blob: bytes) -> list[tuple[int, str, str]]:
+    """Count-like fields of an IxPT file: its header, the chain length, each transform's
+    vector counts and dimensions (layout of feder/parsers/faiss_transform.py), then the
+    wrapped index's own fields."""
+    fields = [*_header_fields(0, "IxPT"), (37, "<i", "chain length")]
+    (nt,) = struct.unpack_from("<i", blob, 37)
+    pos = 41
+    for i in range(nt):
+        fourcc = blob[pos: pos + 4]
+        pos += 4
+        if fourcc == b"Pcam":
+            pos += 4 + 4 + 1 + 4
+            for name in ("mean", "eigenvalues", "PCAMat"):
+                fields.append((pos, "<Q", f"transform {i} {name} count"))
+                (n,) = struct.unpack_from("<Q", blob, pos)
+                pos += 8 + 4 * n
+        if fourcc in (b"Pcam", b"LTra"):
+            pos += 1
+            for name in ("A", "b"):
+                fields.append((pos, "<Q", f"transform {i} {name} count"))
+                (n,) = struct.unpack_from("<Q", blob, pos)
+                pos += 8 + 4 * n
+        else:
+            assert fourcc == b"VNrm", fourcc
+            fields.append((pos, "<f", f"transform {i} norm"))
+            pos += 4
+        fields += [(pos, "<i", f"transform {i} d_in"), (pos + 4, "<i", f"transform {i} d_out")]
+        pos += 9
+    inner = blob[pos:]
+    if inner[:4] == b"IwFl":
+        return fields + [(pos + at, fmt, f"inner {name}") for at, fmt, name in
+                         faiss_fields(inner)]
+    if inner[:4] == b"IwPQ":
+        return fields + [(pos + at, fmt, f"inner {name}") for at, fmt, name in
+                         ivf_sq_fields(inner)]
+    return fields + _header_fields(pos, "inner") + [(pos + 37, "<Q", "inner float count")]
+
+
 def format_fields(kind: str, blob: bytes) -> list[tuple[int, str, str]]:
     """(offset, struct format, name) of the count-like fields of a :func:`format_samples`
     file, found by walking the layout with plain struct reads."""
+    if kind.startswith("pt_"):
+        return pretransform_fields(blob)
     if kind in ("faiss_hnsw", "hnsw_sq4_ip"):
         return faiss_hnsw_fields(blob)
     if kind == "ivf_hnsw":  # IVF header, nlist/nprobe, then the quantizer's HNSW fields
