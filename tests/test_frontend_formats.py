@@ -31,7 +31,10 @@ CASES = {  # factory string, metric, the tool that writes it
     "hnsw16-ip": ("HNSW16", faiss.METRIC_INNER_PRODUCT),
     "ivf-sq8": ("IVF16,SQ8", faiss.METRIC_L2),
     "ivf-pq": ("IVF16,PQ4", faiss.METRIC_L2),
+    "pca-ivf-flat": ("PCA8,IVF16,Flat", faiss.METRIC_L2),  # pre-transforms: views in the
+    "opq-hnsw-ip": ("OPQ4_8,HNSW16", faiss.METRIC_INNER_PRODUCT),  # transformed space
 }
+TRANSFORMED = ("pca-ivf-flat", "opq-hnsw-ip")
 
 
 def _build(desc: str, metric: int, xb: np.ndarray) -> Any:
@@ -75,6 +78,8 @@ def test_every_family_paints_every_view(report: tuple[Path, list[str]]) -> None:
         for i, name in enumerate(names):
             root = page.locator(".feder-root").nth(i)
             views = paint_every_view(page, i, f"formats-{name}")
+            if name.startswith(TRANSFORMED):  # the caption says where the search ran
+                assert "transformed space" in root.locator(".feder-title").inner_text()
             if not name.endswith("overview"):
                 assert len(views) >= 2, (name, views)
                 assert root.locator(".feder-strip figure[data-rank]").count() == 6, name
