@@ -149,18 +149,41 @@ class IVFFlatIndex:
         return self._ids[self._check_list(list_no)]
 
     def list_block(self, list_no: int) -> tuple[np.ndarray, np.ndarray]:
-        """``((size, dim) float32, (size,) float32)``: an aligned copy of list ``list_no``'s
-        vectors and their squared norms, made on the list's first search and cached.
+        """``((size, dim) float32, (size,) float32)``: list ``list_no``'s vectors, aligned,
+        and their squared norms, made on the list's first search and cached.
 
-        File views sit at arbitrary byte offsets, and numpy cannot hand unaligned arrays to
-        BLAS; the aligned copy makes a probed list cost one matrix-vector product.
+        numpy hands only aligned arrays to BLAS: a file read into memory is placed so its
+        lists are aligned (``parsers._reader.ALIGN_PHASES``) and they are used in place; a
+        view at an unaligned offset (a memory-mapped file) is read once into an aligned copy.
         """
-        list_no = self._check_list(list_no)
         block = self._blocks.get(list_no)
         if block is None:
-            vectors = np.array(self._codes[list_no], dtype=np.float32, order="C")
-            block = self._blocks[list_no] = (vectors, squared_norms(vectors))
+            block = self._make_block(self._check_list(list_no))
         return block
+
+    def _make_block(self, list_no: int) -> tuple[np.ndarray, np.ndarray]:
+        read = getattr(self._codes, "read", None)  # a mapped file's GuardedList: pread(2)
+        vectors = read(list_no) if read is not None else self._codes[list_no]
+        if not (vectors.flags.aligned and vectors.flags.c_contiguous
+                and vectors.dtype == np.float32):
+            vectors = np.array(vectors, dtype=np.float32, order="C")
+        block = self._blocks[list_no] = (vectors, squared_norms(vectors))
+        return block
+
+    def probe_lists(self, lists: list[int]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """``(parts, norms, ids)`` of the lists ``lists`` (valid list numbers, in scan order):
+        each list's aligned ``(size, dim) float32`` vectors, and the ``(m,) float32`` squared
+        norms and ``(m,) int64`` ids of all their rows concatenated (``m = Σ size``) — what
+        one search reads, in a few numpy calls."""
+        blocks = self._blocks
+        found = [blocks.get(lst) or self._make_block(lst) for lst in lists]
+        checked = getattr(self._ids, "checked", None)  # a mapped file's GuardedList
+        all_ids = checked() if checked is not None else self._ids
+        ids = [all_ids[lst] for lst in lists]
+        if len(found) == 1:
+            return [found[0][0]], found[0][1], np.asarray(ids[0], np.int64)
+        return ([b[0] for b in found], np.concatenate([b[1] for b in found]),
+                np.concatenate(ids).astype(np.int64, copy=False))
 
     def list_norms(self, list_no: int) -> np.ndarray:
         """``(size,) float32`` squared norms of list ``list_no`` (see :meth:`list_block`)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pytest
-from conftest import clustered
+from conftest import build_ivf, clustered
 
 import feder
 from feder import FederPy
@@ -137,3 +137,34 @@ def test_a_stale_direct_map_never_answers_wrongly(tmp_path: Path) -> None:
     np.testing.assert_array_equal(index.vector(42), data[42])
     with pytest.raises(UnknownIdError, match=f"id {N} is not in the index"):
         index.row_of(N)
+
+
+@pytest.mark.parametrize("mapped", [False, True], ids=["read", "mapped"])
+@pytest.mark.parametrize("metric", ["l2", "ip"])
+def test_lists_in_place_or_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     mapped: bool, metric: str) -> None:
+    """A file read into memory is placed so its lists are aligned and searched in place (no
+    copies); a mapped file's lists are read once with pread into aligned copies. Either way
+    the replay equals faiss."""
+    case = build_ivf(n=3000, dim=16, nlist=32, metric=metric)
+    path = tmp_path / "ivf.index"
+    faiss.write_index(case.index, str(path))
+    if mapped:
+        monkeypatch.setattr(_reader, "MAP_THRESHOLD", 0)
+    index = feder.load_index(str(path)).model
+    assert isinstance(index, feder.IVFFlatIndex)
+    queries = clustered(40, 16, 9)
+    case.index.nprobe = 5
+    distances, labels = case.index.search(queries, 10)
+    for q, want_d, want_i in zip(queries, distances, labels, strict=True):
+        trace = feder.trace.search(index, q, 10, nprobe=5)
+        assert trace.ids.tolist() == want_i.tolist()
+        np.testing.assert_array_equal(trace.distances, want_d)
+    blocks = [lst for lst in range(index.nlist) if lst in index._blocks and index.list_sizes[lst]]
+    assert blocks
+    for lst in blocks:
+        vectors, norms = index.list_block(lst)
+        np.testing.assert_array_equal(norms, np.einsum("ij,ij->i", vectors, vectors))
+        assert vectors.flags.aligned and vectors.flags.c_contiguous
+        assert np.shares_memory(vectors, index.list_vectors(lst)) != mapped
+        np.testing.assert_array_equal(vectors, index.list_vectors(lst))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import UnsupportedIndexError
-from .distances import LARGER_IS_CLOSER, screened_faiss_distances
+from .distances import LARGER_IS_CLOSER, faiss_distances, screened_faiss_distances
 from .query import as_query, positive_int
 from .types import CoarseStep, FineStep, IVFTrace
 
@@ -54,6 +54,53 @@ def best_positions(distances: np.ndarray, count: int, larger_is_closer: bool,
     return np.asarray(part[order], dtype=np.int64)
 
 
+_UNIT_ROUNDOFF = 2.0**-24
+
+
+def screened_list_distances(parts: list[np.ndarray], norms: np.ndarray, query: np.ndarray,
+                            metric: str, count: int) -> np.ndarray:
+    """``(m,) float32`` distances to ``query`` ``(d,) float32`` of the rows of the probed
+    lists ``parts`` (``(m_i, d) float32`` aligned, ``m = Σ m_i``; ``norms`` their ``(m,)
+    float32`` squared norms), exact (faiss's own float32 values) wherever they can decide a
+    top-``count`` selection.
+
+    :func:`~feder.trace.distances.screened_faiss_distances` for many small parts: one BLAS
+    ``dot`` per list (numpy's ``@`` costs twice the call overhead on lists of a few hundred
+    rows), and the few rows near the ``count``-th best are gathered list by list. Rows
+    within ``2b`` of it (``b = 4(d + 2)·u·(max‖x‖² + ‖q‖²)`` bounds the rounding of the
+    expanded form) are recomputed exactly; the others provably lie outside the top
+    ``count``, so a selection over the result equals one over exact distances.
+    """
+    m = int(norms.shape[0])
+    if m <= max(4 * count, 64) or len(parts) == 1:
+        return screened_faiss_distances(parts, norms, query, metric, count)
+    dots = np.concatenate([part.dot(query) for part in parts])
+    q_norm = float(np.dot(query, query))
+    if metric == "ip":
+        approx = dots
+        keys = -dots
+    else:
+        approx = norms - np.float32(2.0) * dots
+        approx += np.float32(q_norm)
+        keys = approx
+    bound = 4.0 * (query.shape[0] + 2) * _UNIT_ROUNDOFF * (float(norms.max()) + q_norm)
+    if not np.isfinite(bound):
+        return faiss_distances(np.concatenate(parts), query, metric)
+    threshold = float(np.partition(keys, count - 1)[count - 1]) + 2.0 * bound
+    near = np.flatnonzero(~(keys > threshold))  # NaN thresholds keep every row exact
+    starts = np.cumsum([0] + [part.shape[0] for part in parts])
+    which = np.searchsorted(starts, near, side="right") - 1
+    within = near - starts[which]
+    groups: dict[int, list[int]] = {}
+    for at, part in enumerate(which.tolist()):  # near rows are few: about count
+        groups.setdefault(part, []).append(at)
+    pieces = [parts[part][within[ats]] for part, ats in groups.items()]
+    if pieces:
+        approx[near] = faiss_distances(np.concatenate(pieces) if len(pieces) > 1 else
+                                       pieces[0], query, metric)
+    return np.asarray(approx, dtype=np.float32)
+
+
 def trace_ivf_flat(index: IVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1) -> IVFTrace:
     """Replay ``IndexIVFFlat.search(query, k)`` with ``nprobe`` lists.
 
@@ -76,18 +123,16 @@ def trace_ivf_flat(index: IVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1)
                                           index.metric, nprobe)
     probed = best_positions(centroid_d, nprobe, larger)
 
-    sizes = index.list_sizes[probed]
     lists = probed.tolist()
-    blocks = [index.list_block(lst) for lst in lists]
-    cand_vectors = [vectors for vectors, _ in blocks]
-    cand_norms = np.concatenate([norms for _, norms in blocks])
-    cand_ids = np.concatenate([index.list_ids(lst) for lst in lists]).astype(np.int64,
-                                                                             copy=False)
+    cand_vectors, cand_norms, cand_ids = index.probe_lists(lists)
+    sizes = index.list_sizes[probed]
+    # row r of the concatenation: its list's offset in the index + its place in the list
+    shift = index.list_offsets[probed]
+    shift[1:] -= np.cumsum(sizes[:-1])
     cand_lists = np.repeat(probed, sizes)
-    starts = index.list_offsets[probed]
-    cand_rows = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + \
-        np.arange(cand_ids.size, dtype=np.int64)
-    cand_d = screened_faiss_distances(cand_vectors, cand_norms, q, index.metric, k)
+    cand_rows = np.repeat(shift, sizes)
+    cand_rows += np.arange(cand_ids.size, dtype=np.int64)
+    cand_d = screened_list_distances(cand_vectors, cand_norms, q, index.metric, k)
     best = best_positions(cand_d, k, larger, cand_ids)
 
     ids = np.full(k, -1, np.int64)
