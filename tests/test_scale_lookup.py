@@ -168,3 +168,22 @@ def test_lists_in_place_or_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert vectors.flags.aligned and vectors.flags.c_contiguous
         assert np.shares_memory(vectors, index.list_vectors(lst)) != mapped
         np.testing.assert_array_equal(vectors, index.list_vectors(lst))
+
+
+@pytest.mark.parametrize("mapped", [False, True], ids=["read", "mapped"])
+def test_list_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mapped: bool) -> None:
+    """The overview's sample of a list: its first rows and ids (copies read with pread when
+    the file is mapped), the same as slicing the list."""
+    path, _, _ = _build(tmp_path)
+    if mapped:
+        monkeypatch.setattr(_reader, "MAP_THRESHOLD", 0)
+    index = feder.load_index(str(path)).model
+    assert isinstance(index, feder.IVFFlatIndex)
+    for lst in range(index.nlist):
+        vectors, ids = index.list_head(lst, 64)
+        np.testing.assert_array_equal(vectors, index.list_vectors(lst)[:64])
+        np.testing.assert_array_equal(ids, index.list_ids(lst)[:64])
+        assert vectors.shape == (min(64, int(index.list_sizes[lst])), DIM)
+        assert np.shares_memory(vectors, index.list_vectors(lst)) != mapped
+    with pytest.raises(UnknownIdError, match="list 64 does not exist"):
+        index.list_head(NLIST, 64)
