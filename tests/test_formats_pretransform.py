@@ -292,3 +292,38 @@ def test_federpy_shows_the_search_in_the_transformed_space(tmp_path: Any) -> Non
     hnsw = FederPy(built("pca-hnsw"), "faiss")
     assert hnsw.search_params["ef_search"] == 32
     assert hnsw.searchById(5).trace.ids[0] == 5
+
+
+def test_centering_and_legacy_pca_layouts() -> None:
+    """``VCnt`` (no index_factory string makes one) and the older PCA records ``PcAm`` (no
+    epsilon) and ``PCAm`` (no epsilon, no balanced bins), written by older faiss."""
+    xb, xq = data()
+    centred = faiss.IndexPreTransform(faiss.CenteringTransform(D), faiss.IndexFlatL2(D))
+    centred.train(xb)
+    centred.add(xb)
+    model = feder.load_index(faiss.serialize_index(centred)).model
+    assert isinstance(model, PreTransformIndex) and model.invertible
+    assert model.description == "centering, then Flat"
+    np.testing.assert_array_equal(model.chain[0].mean,  # type: ignore[attr-defined]
+                                  _array(faiss_chain(centred)[0].mean))
+    _, want = centred.search(xq[:20], K)
+    for q in range(20):
+        np.testing.assert_array_equal(trace.search(model, xq[q], K).ids, want[q])
+    np.testing.assert_allclose(model.reconstruct(9), xb[9], rtol=1e-5, atol=1e-5)
+
+    blob = faiss.serialize_index(built("pca-flat")).tobytes()
+    at = _transform_at(blob)
+    assert blob[at: at + 4] == b"Pcam"
+    current = loaded("pca-flat")
+    pcam_fields = at + 4 + 4  # after the fourcc and eigen_power: epsilon, then the rest
+    for fourcc, dropped in ((b"PcAm", 4), (b"PCAm", 8)):
+        legacy = bytearray(blob[:at] + fourcc + blob[at + 4: pcam_fields])
+        if fourcc == b"PCAm":  # random_rotation stays, the i32 balanced_bins goes
+            legacy += blob[pcam_fields + 4: pcam_fields + 5] + blob[pcam_fields + 9:]
+        else:
+            legacy += blob[pcam_fields + 4:]
+        assert len(legacy) == len(blob) - dropped
+        model = feder.load_index(bytes(legacy)).model
+        assert isinstance(model, PreTransformIndex) and model.chain[0].fourcc == fourcc.decode()
+        np.testing.assert_array_equal(model.transform_queries(xq),
+                                      current.transform_queries(xq))
