@@ -19,6 +19,7 @@ import feder
 from feder import trace
 from feder.families import family_of, unwrapped, view_note
 from feder.model_transform import (
+    CenteringTransform,
     ITQTransform,
     LinearTransform,
     NormalizationTransform,
@@ -304,8 +305,9 @@ def test_centering_and_legacy_pca_layouts() -> None:
     model = feder.load_index(faiss.serialize_index(centred)).model
     assert isinstance(model, PreTransformIndex) and model.invertible
     assert model.description == "centering, then Flat"
-    np.testing.assert_array_equal(model.chain[0].mean,  # type: ignore[attr-defined]
-                                  _array(faiss_chain(centred)[0].mean))
+    step = model.chain[0]
+    assert isinstance(step, CenteringTransform)
+    np.testing.assert_array_equal(step.mean, _array(faiss_chain(centred)[0].mean))
     _, want = centred.search(xq[:20], K)
     for q in range(20):
         np.testing.assert_array_equal(trace.search(model, xq[q], K).ids, want[q])
