@@ -23,13 +23,15 @@ if kernels is None:  # numba is a declared dependency of the dev environment (um
     pytest.fail("numba is not importable: the accelerated replay is untested")
 
 
-def both(model: Any, q: np.ndarray, **params: Any) -> tuple[Any, Any]:
-    """The trace with the kernels, then with numpy only."""
+def both(model: Any, q: np.ndarray, numpy_model: Any = None, **params: Any,
+         ) -> tuple[Any, Any]:
+    """The trace with the kernels, then with numpy only (on ``numpy_model`` if given: a
+    model whose caches the kernels never filled)."""
     try:
         accel.set_enabled(True)
         fast = feder.trace.search(model, q, **params)
         accel.set_enabled(False)
-        slow = feder.trace.search(model, q, **params)
+        slow = feder.trace.search(numpy_model or model, q, **params)
     finally:
         accel.set_enabled(None)
     return fast, slow
@@ -138,3 +140,31 @@ def test_nan_and_bad_links_fall_back(tmp_path) -> None:
     assert result[1] == -2
     broken = dataclasses.replace(model, graphs=[bad, *model.graphs[1:]])
     assert hnsw._replay_numba(kernels, broken, q, 10) is None
+
+
+@pytest.mark.parametrize(("metric", "m_count", "nbits", "by_residual", "dim"), [
+    ("l2", 16, 8, True, 32), ("l2", 8, 8, False, 16), ("ip", 24, 8, True, 48),
+    ("l2", 4, 6, True, 48), ("l2", 2, 8, True, 24)])
+def test_pq_kernels_replay_like_numpy(metric: str, m_count: int, nbits: int,
+                                      by_residual: bool, dim: int) -> None:
+    assert accel.code_kernels() is not None
+    mt = faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT
+    data = clustered(3000, dim, 6)
+    index = faiss.IndexIVFPQ(faiss.IndexFlat(dim, mt), dim, 16, m_count, nbits, mt)
+    index.by_residual = by_residual
+    index.cp.min_points_per_centroid = 1
+    index.pq.cp.min_points_per_centroid = 1
+    index.train(data)
+    index.add(data)
+    blob = faiss.serialize_index(index).tobytes()
+    model, plain = feder.load_index(blob).model, feder.load_index(blob).model
+    for q in np.concatenate([data[:4], clustered(4, dim, 13)]):
+        fast, slow = both(model, q, plain, k=6, nprobe=5)
+        np.testing.assert_array_equal(fast.ids, slow.ids)
+        np.testing.assert_array_equal(fast.distances, slow.distances)
+        np.testing.assert_array_equal(fast.coarse.centroid_distances,
+                                      slow.coarse.centroid_distances)
+        np.testing.assert_array_equal(fast.fine.candidate_distances,
+                                      slow.fine.candidate_distances)
+        _, ids = index.search(q[None], 6, params=faiss.SearchParametersIVF(nprobe=5))
+        np.testing.assert_array_equal(fast.ids, ids[0])

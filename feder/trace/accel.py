@@ -1,10 +1,11 @@
-"""Optional numba acceleration of the HNSW replays.
+"""Optional numba acceleration of the HNSW and IVF_PQ replays.
 
-The replays in :mod:`.hnsw` and :mod:`.faiss_hnsw` are pure numpy/Python; when numba is
-installed (``feder[umap]`` brings it) they run their search loop through the kernels of
-:mod:`._graph_kernels` instead, with identical results. The kernels are compiled on first use
-and cached on disk (numba's ``cache=True``: next to the module, or in numba's user cache
-directory when that is read-only), so only the first process pays the compilation.
+The replays in :mod:`.hnsw`, :mod:`.faiss_hnsw` and :mod:`.ivf_codes` (IVF_PQ) are pure
+numpy/Python; when numba is installed (``feder[umap]`` brings it) they run their inner loops
+through the kernels of :mod:`._graph_kernels` and :mod:`._code_kernels` instead, with
+identical results. The kernels are compiled on first use and cached on disk (numba's
+``cache=True``: next to the module, or in numba's user cache directory when that is
+read-only), so only the first process pays the compilation.
 
 ``FEDER_NUMBA=0`` in the environment turns the accelerator off (the replays then use numpy
 only); :func:`set_enabled` does the same at run time (tests compare both paths).
@@ -12,6 +13,7 @@ only); :func:`set_enabled` does the same at run time (tests compare both paths).
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 import weakref
@@ -21,14 +23,13 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["code_kernels", "enabled", "flat_rows", "graph_kernels", "scratch_visited",
+           "set_enabled", "walkable"]
+
 _local = threading.local()
 _walkable_graphs: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
-
-__all__ = ["enabled", "flat_rows", "graph_kernels", "scratch_visited", "set_enabled",
-           "walkable"]
-
 _lock = threading.Lock()
-_state: dict[str, Any] = {"loaded": False, "module": None, "enabled": None}
+_state: dict[str, Any] = {"modules": {}, "enabled": None}
 
 
 def set_enabled(value: bool | None) -> None:
@@ -43,25 +44,32 @@ def enabled() -> bool:
 
 
 def graph_kernels() -> ModuleType | None:
-    """The compiled kernels module, or ``None`` (numba missing or turned off)."""
+    """The compiled HNSW kernels (:mod:`._graph_kernels`), or ``None`` (numba missing or
+    turned off)."""
+    return _load("_graph_kernels")
+
+
+def code_kernels() -> ModuleType | None:
+    """The compiled IVF_PQ kernels (:mod:`._code_kernels`), or ``None``."""
+    return _load("_code_kernels")
+
+
+def _load(name: str) -> ModuleType | None:
     wanted = _state["enabled"]
     if wanted is None:
         wanted = os.environ.get("FEDER_NUMBA", "1").strip().lower() not in ("0", "false", "no",
                                                                            "off")
     if not wanted:
         return None
-    if not _state["loaded"]:
+    modules: dict[str, ModuleType | None] = _state["modules"]
+    if name not in modules:
         with _lock:
-            if not _state["loaded"]:
+            if name not in modules:
                 try:
-                    from . import _graph_kernels
+                    modules[name] = importlib.import_module(f"{__package__}.{name}")
                 except ImportError:
-                    _state["module"] = None
-                else:
-                    _state["module"] = _graph_kernels
-                _state["loaded"] = True
-    module: ModuleType | None = _state["module"]
-    return module
+                    modules[name] = None
+    return modules[name]
 
 
 def scratch_visited(n: int) -> np.ndarray:

@@ -11,11 +11,14 @@ most; identical codes give identical values, so ties resolve as in faiss.
 
 from __future__ import annotations
 
+import weakref
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import float32
+from .accel import code_kernels, flat_rows, graph_kernels
 from .distances import LARGER_IS_CLOSER, screened_faiss_distances
 from .flat import check_metric
 from .ivf import PAD_LIMIT, best_positions
@@ -90,18 +93,85 @@ def trace_ivf_sq(index: IVFSQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
     )
 
 
-def pq_list_table(index: IVFPQIndex, list_no: int) -> np.ndarray:
+_codebook_norms: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+def pq_list_table(index: IVFPQIndex, list_no: int, kernels: ModuleType | None = None,
+                  ) -> np.ndarray:
     """faiss's precomputed table of one list, ``‖c_mj‖² + 2⟨centroid_m, c_mj⟩`` in float32
     (``fvec_norm_L2sqr``, ``compute_inner_prod_table``, then one rounding: the doubling is
-    exact), cached on the model."""
+    exact), cached on the model (``kernels``: :func:`.accel.code_kernels`, same values)."""
     table = index._tables.get(list_no)
     if table is None:
         cents = index.codec.centroids
-        norms = float32.dot_rows(cents, cents)
-        ip = float32.inner_prod_table(cents, index.centroids[list_no])
+        norms = _codebook_norms.get(index)
+        if norms is None:  # the sub-centroids' norms: the same for every list
+            norms = _codebook_norms[index] = float32.dot_rows(cents, cents)
+        if kernels is not None:
+            table = index._tables[list_no] = _sub_table(kernels, cents,
+                                                        index.centroids[list_no], False, norms)
+            return table
+        ip = _sub_table(kernels, cents, index.centroids[list_no], l2=False)
         table = index._tables[list_no] = np.asarray(norms + np.float32(2) * ip,
                                                     dtype=np.float32)
     return table
+
+
+def _sub_table(kernels: ModuleType | None, cents: np.ndarray, x: np.ndarray, l2: bool,
+               norms: np.ndarray | None = None) -> np.ndarray:
+    """``(M, ksub) float32`` :func:`.float32.distance_table` (``l2``) or
+    :func:`.float32.inner_prod_table` of ``x`` ``(d,)`` with ``cents`` ``(M, ksub, dsub)``,
+    through the numba kernel when there is one (same values); with ``norms`` (kernel only)
+    ``norms + 2·table``."""
+    if kernels is None:
+        return float32.distance_table(cents, x) if l2 else float32.inner_prod_table(cents, x)
+    m_count, ksub, dsub = cents.shape
+    layouts = _layout(cents)
+    out = np.empty((m_count, ksub), np.float32)
+    kernels.sub_tables(layouts[1], layouts[2], dsub, np.ascontiguousarray(x, dtype=np.float32),
+                       l2, dsub in float32._SPECIAL_NY, out,
+                       _NO_TABLE if norms is None else norms)
+    return out
+
+
+def _fill_list_tables(kernels: ModuleType, index: IVFPQIndex, lists: np.ndarray) -> None:
+    """Make the precomputed tables of ``lists`` not made yet (:func:`pq_list_table`) in one
+    kernel call."""
+    tables = index._tables
+    missing = [lst for lst in dict.fromkeys(lists.tolist()) if lst not in tables]
+    if not missing:
+        return
+    cents = index.codec.centroids
+    norms = _codebook_norms.get(index)
+    if norms is None:
+        norms = _codebook_norms[index] = float32.dot_rows(cents, cents)
+    _, flat, transposed = _layout(cents)
+    coarse = index.centroids
+    if not (coarse.flags.c_contiguous and coarse.dtype == np.float32):
+        coarse = np.ascontiguousarray(coarse, dtype=np.float32)
+    m_count, ksub, dsub = cents.shape
+    out = np.empty((len(missing), m_count, ksub), np.float32)
+    kernels.list_tables(flat, transposed, dsub, dsub in float32._SPECIAL_NY, coarse,
+                        np.asarray(missing, np.int64), norms, out)
+    for lst, table in zip(missing, out, strict=True):
+        tables[lst] = table
+
+
+def _layout(cents: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(``cents``, flattened, transposed ``(M, dsub, ksub)``), cached per codebook."""
+    layouts = _layouts.get(id(cents))
+    if layouts is None or layouts[0] is not cents:
+        layouts = _layouts[id(cents)] = (
+            cents, np.ascontiguousarray(cents, dtype=np.float32).reshape(-1),
+            np.ascontiguousarray(cents.transpose(0, 2, 1), dtype=np.float32))
+        weakref.finalize(cents, _layouts.pop, id(cents), None)
+    return layouts
+
+
+_layouts: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+"""``id(codebook)`` → (the codebook, flattened, transposed ``(M, dsub, ksub)``), dropped
+with the codebook."""
+_NO_TABLE = np.empty((0, 0), np.float32)
 
 
 def pq_code_sums(table: np.ndarray, indices: np.ndarray, nbits: int,
@@ -176,19 +246,65 @@ def coarse_distances(index: IVFFlatIndex, q: np.ndarray, nprobe: int) -> np.ndar
     (:func:`float32.flat_distances`) wherever they can decide the probed lists or enter a
     distance (the ``nprobe`` best and every centroid within rounding of them); the others
     from one BLAS pass (they are provably outside, see
-    :func:`~feder.trace.distances.screened_faiss_distances`)."""
-    d = screened_faiss_distances([index.aligned_centroids], index.centroid_norms, q,
-                                 index.metric, nprobe)
+    :func:`~feder.trace.distances.screened_faiss_distances`, whose steps this repeats with the
+    exact rows from the numba kernel when there is one: the same values)."""
+    kernels = graph_kernels()
+    if kernels is None:
+        d = screened_faiss_distances([index.aligned_centroids], index.centroid_norms, q,
+                                     index.metric, nprobe)
+    else:
+        d = _screened(kernels, index, q, nprobe)
     if d.size <= 4 * nprobe:
-        return float32.flat_distances(index.centroids, q, index.metric)
+        return _exact(kernels, index, q, None)
     keys = -d if index.metric == "ip" else d
     kth = float(np.partition(keys, nprobe - 1)[nprobe - 1])
     bound = 8.0 * (index.dim + 2) * 2.0**-24 * (float(index.centroid_norms.max())
                                                  + float(np.dot(q, q)))
     near = np.flatnonzero(~(keys > kth + bound))
     d = d.copy()
-    d[near] = float32.flat_distances(index.centroids[near], q, index.metric)
+    d[near] = _exact(kernels, index, q, near)
     return d
+
+
+def _exact(kernels: ModuleType | None, index: IVFFlatIndex, q: np.ndarray,
+           rows: np.ndarray | None) -> np.ndarray:
+    """:func:`float32.flat_distances` of the centroids ``rows`` (all when ``None``)."""
+    cents = index.centroids
+    if kernels is not None:
+        laid = flat_rows(cents)
+        if laid is not None:
+            at = np.arange(cents.shape[0], dtype=np.int64) if rows is None else \
+                rows.astype(np.int64, copy=False)
+            out: np.ndarray = kernels.faiss_rows(laid[0], laid[1], at, q,
+                                                 index.metric == "ip")
+            return out
+    return float32.flat_distances(cents if rows is None else cents[rows], q, index.metric)
+
+
+def _screened(kernels: ModuleType, index: IVFFlatIndex, q: np.ndarray, count: int,
+              ) -> np.ndarray:
+    """:func:`~feder.trace.distances.screened_faiss_distances` of the centroids, step for
+    step, its exact rows from the kernel."""
+    norms = index.centroid_norms
+    m = int(norms.shape[0])
+    if m <= max(4 * count, 64):
+        return _exact(kernels, index, q, None)
+    d = q.shape[0]
+    dots = index.aligned_centroids @ q
+    q_norm = float(np.dot(q, q))
+    if index.metric == "ip":
+        approx = np.asarray(dots, dtype=np.float32)
+        keys = -approx
+    else:
+        approx = np.asarray(norms - 2.0 * dots + np.float32(q_norm), dtype=np.float32)
+        keys = approx
+    bound = 4.0 * (d + 2) * 2.0**-24 * (float(norms.max()) + q_norm)
+    if not np.isfinite(bound):
+        return _exact(kernels, index, q, None)
+    threshold = float(np.partition(keys, count - 1)[count - 1]) + 2.0 * bound
+    near = np.flatnonzero(~(keys > threshold))
+    approx[near] = _exact(kernels, index, q, near)
+    return approx
 
 
 def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> IVFTrace:
@@ -204,15 +320,22 @@ def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
 
     centroid_d, probed, graph = coarse_step(index, q, nprobe)
 
+    kernels = code_kernels()
     cents = codec.centroids
     query_table: np.ndarray | None = None
     if index.metric == "ip":
-        query_table = float32.inner_prod_table(cents, q)
+        query_table = _sub_table(kernels, cents, q, l2=False)
     elif not index.by_residual:
-        query_table = float32.distance_table(cents, q)
+        query_table = _sub_table(kernels, cents, q, l2=True)
     elif index.precomputed_table:
-        query_ip = float32.inner_prod_table(cents, q)
+        query_ip = _sub_table(kernels, cents, q, l2=False)
+        twice_ip = np.float32(2) * query_ip  # exact
+    no_minus = np.empty((0, 0), np.float32)
+    minus: list[np.ndarray] = []
 
+    if kernels is not None and index.precomputed_table and index.metric != "ip" \
+            and index.by_residual:
+        _fill_list_tables(kernels, index, probed)
     # one table (and one dis0) per probed list, then every candidate's table sum in one pass
     tables: list[np.ndarray] = []
     dis0 = np.zeros(probed.size, np.float32)
@@ -225,20 +348,35 @@ def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
         elif not index.by_residual:
             table = query_table
         elif index.precomputed_table:  # dis0 = the coarse distance ‖q − centroid‖²
-            table = np.asarray(pq_list_table(index, list_no) - np.float32(2) * query_ip,
-                               dtype=np.float32)
+            table = pq_list_table(index, list_no, kernels)
+            if kernels is None:
+                table = np.asarray(table - twice_ip, dtype=np.float32)
+            else:  # the kernel subtracts (same float32 operation)
+                minus.append(twice_ip)
             dis0[pos] = centroid_d[list_no]
         else:
-            table = float32.distance_table(cents, (q - centroid).astype(np.float32))
+            table = _sub_table(kernels, cents, (q - centroid).astype(np.float32), l2=True)
         assert table is not None
         tables.append(table)
     sizes = index.list_sizes[probed]
-    which = np.repeat(np.arange(probed.size), sizes)
-    gathered = [np.take(table.reshape(-1), index.list_positions(lst))
-                for table, lst in zip(tables, probed.tolist(), strict=True)]
-    entries = np.concatenate(gathered) if gathered else np.empty((0, codec.M), np.float32)
-    sums = table_sums(entries, codec.nbits)
-    cand_d = np.asarray(dis0[which] + sums, dtype=np.float32)
+    if kernels is not None:  # the sums straight from the stored codes
+        cand_d = np.empty(int(sizes.sum()), np.float32)
+        blocked = codec.nbits == 8 and codec.M >= 16
+        scratch = np.empty((codec.M, 1 << codec.nbits), np.float32) if minus else no_minus
+        at = 0
+        for pos, (table, lst) in enumerate(zip(tables, probed.tolist(), strict=True)):
+            size = int(sizes[pos])
+            kernels.code_sums(table, minus[pos] if minus else no_minus,
+                              index.list_indices(lst), dis0[pos], blocked, scratch,
+                              cand_d[at: at + size])
+            at += size
+    else:
+        which = np.repeat(np.arange(probed.size), sizes)
+        gathered = [np.take(table.reshape(-1), index.list_positions(lst))
+                    for table, lst in zip(tables, probed.tolist(), strict=True)]
+        entries = np.concatenate(gathered) if gathered else np.empty((0, codec.M), np.float32)
+        sums = table_sums(entries, codec.nbits)
+        cand_d = np.asarray(dis0[which] + sums, dtype=np.float32)
     cand_ids = np.concatenate([index.list_ids(lst) for lst in probed.tolist()]).astype(
         np.int64, copy=False)
     cand_lists = np.repeat(probed, sizes)
