@@ -461,6 +461,10 @@ def test_bad_queries(both, kind):
         index.search(bad)
     with pytest.raises(feder.QueryError, match="numeric"):
         index.search(["a"] * 16)
+    huge = np.full(16, 1e19, np.float32)  # finite, but its squared norm overflows float32
+    with pytest.raises(feder.QueryError, match=r"squared norm 1.6e\+39, beyond float32"):
+        index.search(huge)
+    assert len(index.search(huge / 10, k=3).ids) == 3  # 1e36: still computable
     for k in (0, -1):
         with pytest.raises(feder.QueryError, match="k must be ≥ 1"):
             index.search(good, k=k)

@@ -13,7 +13,8 @@ def as_query(query: Any, dim: int) -> np.ndarray:
     """Validate a query vector and return it as a contiguous ``(dim,) float32`` array.
 
     Accepts shape ``(dim,)`` or ``(1, dim)``; raises :class:`QueryError` for other shapes,
-    non-numeric values, NaN or infinity.
+    non-numeric values, NaN or infinity, and for a query so large that its squared norm
+    overflows float32 (every float32 distance to it would be infinite or NaN).
     """
     try:
         arr = np.asarray(query, dtype=np.float32)
@@ -29,7 +30,24 @@ def as_query(query: Any, dim: int) -> np.ndarray:
     if not finite.all():
         bad = int(np.flatnonzero(~finite)[0])
         raise QueryError(f"query contains {arr[bad]} at position {bad}: expected finite values")
+    check_magnitude(arr[None, :], "query")
     return np.ascontiguousarray(arr)
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_magnitude(queries: np.ndarray, name: str) -> None:
+    """Raise :class:`QueryError` naming ``name`` when a row of ``queries`` (``(nq, d)``
+    float32, finite) has a squared norm beyond float32: the libraries compute distances in
+    float32, so every distance to that row would be infinite or NaN."""
+    squared = np.einsum("ij,ij->i", queries, queries, dtype=np.float64)
+    if squared.size and float(squared.max()) > FLOAT32_MAX:
+        row = int(np.argmax(squared))
+        where = f"{name}[{row}]" if queries.shape[0] > 1 else name
+        raise QueryError(f"{where} has squared norm {squared[row]:.3g}, beyond float32's "
+                         f"{FLOAT32_MAX:.3g}: distances to it cannot be computed; expected "
+                         "values below about 1e19")
 
 
 def positive_int(value: Any, name: str) -> int:
