@@ -72,9 +72,10 @@ def screened_list_distances(parts: list[np.ndarray], norms: np.ndarray, query: n
     ``count``, so a selection over the result equals one over exact distances.
     """
     m = int(norms.shape[0])
-    if m <= max(4 * count, 64) or len(parts) == 1:
+    if m <= max(4 * count, 64):
         return screened_faiss_distances(parts, norms, query, metric, count)
-    dots = np.concatenate([part.dot(query) for part in parts])
+    dots = np.concatenate([part.dot(query) for part in parts]) if len(parts) > 1 else \
+        parts[0].dot(query)
     q_norm = float(np.dot(query, query))
     if metric == "ip":
         approx = dots
@@ -88,6 +89,10 @@ def screened_list_distances(parts: list[np.ndarray], norms: np.ndarray, query: n
         return faiss_distances(np.concatenate(parts), query, metric)
     threshold = float(np.partition(keys, count - 1)[count - 1]) + 2.0 * bound
     near = np.flatnonzero(~(keys > threshold))  # NaN thresholds keep every row exact
+    if len(parts) == 1:
+        if near.size:
+            approx[near] = faiss_distances(parts[0][near], query, metric)
+        return np.asarray(approx, dtype=np.float32)
     starts = np.cumsum([0] + [part.shape[0] for part in parts])
     which = np.searchsorted(starts, near, side="right") - 1
     within = near - starts[which]
@@ -119,8 +124,8 @@ def trace_ivf_flat(index: IVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1)
     nprobe = min(positive_int(nprobe, "nprobe"), index.nlist)
     larger = index.metric in LARGER_IS_CLOSER
 
-    centroid_d = screened_faiss_distances([index.aligned_centroids], index.centroid_norms, q,
-                                          index.metric, nprobe)
+    centroid_d = screened_list_distances([index.aligned_centroids], index.centroid_norms, q,
+                                         index.metric, nprobe)
     probed = best_positions(centroid_d, nprobe, larger)
 
     lists = probed.tolist()
