@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import faiss
 import hnswlib
 import numpy as np
@@ -25,7 +27,7 @@ from feder.layouts.geometry import (
 )
 from feder.layouts.hnsw_graph import layered_overview, search_geometry, shown_levels
 from feder.layouts.polar import polar_layout, radial_scale
-from feder.layouts.projection import project
+from feder.layouts.projection import exact_knn, numba_cache_dir, project
 
 
 @pytest.fixture(scope="module")
@@ -370,6 +372,43 @@ def test_projection_umap_is_seeded() -> None:
     b = project(vectors, vectors[3], "umap", seed=1)
     assert a.shape == (121, 2) and np.isfinite(a).all()
     np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_exact_knn_matches_brute_force_itself_first() -> None:
+    rng = np.random.default_rng(8)
+    points = rng.standard_normal((257, 12)).astype("f4")
+    points[5] = points[9]  # a duplicate: each still lists itself first
+    idx, dist = exact_knn(points, 7)
+    assert idx.shape == dist.shape == (257, 7) and idx.dtype == np.int32
+    assert (idx[:, 0] == np.arange(257)).all() and (dist[:, 0] == 0).all()
+    assert idx[5, 1] == 9 and idx[9, 1] == 5 and dist[5, 1] == 0
+    full = np.linalg.norm(points[:, None].astype(np.float64) - points[None], axis=2)
+    np.fill_diagonal(full, -1.0)
+    want = np.sort(full, axis=1)[:, :7]
+    want[:, 0] = 0.0
+    np.testing.assert_allclose(dist, want, atol=1e-4)
+    np.testing.assert_allclose(np.take_along_axis(np.maximum(full, 0), idx.astype(np.int64), 1),
+                               dist, atol=1e-4)
+    assert exact_knn(points[:3], 15)[0].shape == (3, 3)  # k capped at n
+
+
+def test_numba_cache_dir_set_only_when_unset(monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    import sys
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "/somewhere/else")
+    assert numba_cache_dir() is None
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    monkeypatch.delitem(sys.modules, "numba", raising=False)
+    assert numba_cache_dir() == str(tmp_path / "feder" / "numba")
+    assert (tmp_path / "feder" / "numba").is_dir()
+    import os
+
+    assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "feder" / "numba")
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    monkeypatch.setitem(sys.modules, "numba", object())  # numba already configured itself
+    assert numba_cache_dir() is None
 
 
 def test_shown_levels() -> None:

@@ -17,8 +17,10 @@ def project(vectors: np.ndarray, query: np.ndarray, method: str = "pca", seed: i
     """``(m + 1, 2) float32`` positions in ``[0, 1]²``: rows ``0..m-1`` are ``vectors``
     ``(m, d) float32``, the last row is ``query`` ``(d,)``.
 
-    ``"pca"`` is instant; ``"umap"`` (umap-learn, seeded) shows local structure better but the
-    first call in a process pays numba's JIT (≈ 20 s). Fewer than 10 points fall back to PCA.
+    ``"pca"`` is instant; ``"umap"`` (umap-learn, seeded, on exact neighbours) shows local
+    structure better. Its numba kernels compile once (≈ 20 s, the first call ever) into
+    numba's on-disk cache (:func:`numba_cache_dir`); later processes load them. Fewer than 10
+    points fall back to PCA.
     """
     if method not in PROJECT_METHODS:
         raise ParameterError(f"projectMethod must be one of {PROJECT_METHODS}, got {method!r}")
@@ -32,19 +34,102 @@ def project(vectors: np.ndarray, query: np.ndarray, method: str = "pca", seed: i
     return np.asarray((xy - lo) / span, dtype=np.float32)
 
 
+def exact_knn(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``k`` nearest neighbours of every row of ``points`` ``(n, d)`` among the rows,
+    itself first (UMAP's convention): ``(indices (n, k) int32, distances (n, k) float32)``,
+    Euclidean, nearest first. Squared distances by blocks of rows (BLAS), at most ~32 MB at
+    a time; ``k`` is capped at ``n``."""
+    x = np.asarray(points, np.float64)
+    n = x.shape[0]
+    k = max(1, min(int(k), n))
+    norms = np.einsum("ij,ij->i", x, x)
+    indices = np.empty((n, k), np.int32)
+    distances = np.empty((n, k), np.float32)
+    block = max(1, (1 << 22) // max(n, 1))
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        d2 = norms[start:stop, None] + norms[None, :] - 2.0 * (x[start:stop] @ x.T)
+        rows = np.arange(stop - start)
+        d2[rows, rows + start] = -1.0  # itself first, even among duplicates
+        part = (np.argpartition(d2, k - 1, axis=1)[:, :k] if k < n
+                else np.broadcast_to(np.arange(n), (stop - start, n)))
+        near = np.take_along_axis(d2, part, axis=1)
+        order = np.argsort(near, axis=1, kind="stable")
+        indices[start:stop] = np.take_along_axis(part, order, axis=1)
+        distances[start:stop] = np.sqrt(np.maximum(np.take_along_axis(near, order, axis=1),
+                                                   0.0))
+    return indices, distances
+
+
+# umap-learn's kernels on feder's path (exact neighbours given, one thread): compiled once,
+# then loaded from numba's on-disk cache in later processes (umap does not cache them).
+_CACHED_KERNELS = (("umap.umap_", "smooth_knn_dist"),
+                   ("umap.umap_", "compute_membership_strengths"),
+                   ("umap.layouts", "_nb_optimize_layout_euclidean_single_epoch"))
+
+
+def numba_cache_dir() -> str | None:
+    """Give numba a writable on-disk cache before it is first imported: when
+    ``NUMBA_CACHE_DIR`` is unset, ``$XDG_CACHE_HOME/feder/numba`` (``~/.cache/feder/numba``).
+    Returns the directory set, or ``None`` (already set, numba already imported, or no
+    writable place: numba then uses its own default, next to the package or per user)."""
+    import os
+    import sys
+    from pathlib import Path
+
+    if os.environ.get("NUMBA_CACHE_DIR") or "numba" in sys.modules:
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(base) / "feder" / "numba"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(folder, os.W_OK):
+        return None
+    os.environ["NUMBA_CACHE_DIR"] = str(folder)
+    return str(folder)
+
+
+def _cache_umap_kernels() -> None:
+    """Turn on numba's on-disk cache for the umap kernels feder's fit compiles."""
+    import importlib
+
+    try:
+        from numba.core.caching import NullCache
+        from numba.core.registry import CPUDispatcher
+    except ImportError:  # pragma: no cover - numba moved these
+        return
+    for module_name, name in _CACHED_KERNELS:
+        try:
+            kernel = getattr(importlib.import_module(module_name), name, None)
+        except ImportError:  # pragma: no cover
+            continue
+        if isinstance(kernel, CPUDispatcher) and isinstance(getattr(kernel, "_cache", None),
+                                                            NullCache):
+            kernel.enable_caching()
+
+
 def _umap(points: np.ndarray, seed: int, n_neighbors: int) -> np.ndarray:
+    numba_cache_dir()
     try:
         import umap
     except ImportError as exc:
         raise ParameterError("projectMethod='umap' needs umap-learn: pip install "
                              "'feder[umap]' (or use projectMethod='pca')") from exc
+    k = min(n_neighbors, points.shape[0] - 1)
+    # Exact neighbours from one BLAS product: umap's own small-data path calls a Python
+    # distance per pair (seconds for 1,000 points) and its large-data path pays NN-descent's JIT.
+    knn = exact_knn(points, k)
     with warnings.catch_warnings():
-        # umap warns that a fixed random_state disables parallelism; that is the point here.
+        # umap warns that a fixed random_state disables parallelism (the point here) and that
+        # a model fitted on precomputed neighbours cannot transform new points (not needed).
         warnings.filterwarnings("ignore", category=UserWarning, module="umap")
         warnings.filterwarnings("ignore", category=FutureWarning)
-        reducer = umap.UMAP(n_neighbors=min(n_neighbors, points.shape[0] - 1), n_components=2,
-                            random_state=seed, init="spectral" if points.shape[0] > 20
-                            else "random")
+        _cache_umap_kernels()
+        reducer = umap.UMAP(n_neighbors=k, n_components=2, random_state=seed,
+                            init="spectral" if points.shape[0] > 20 else "random",
+                            precomputed_knn=knn)
         xy = np.asarray(reducer.fit_transform(points), dtype=np.float64)
     if not np.isfinite(xy).all():
         warnings.warn("UMAP produced non-finite positions; falling back to PCA", FederWarning,
