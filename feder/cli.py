@@ -171,8 +171,10 @@ def _parser() -> argparse.ArgumentParser:
         "computations at each --nprobe (IVF) or --ef (HNSW) value over QUERIES (a .npy of "
         "shape (n, d); default: --sample stored vectors), the index's health, and the "
         "--worst queries of the middle value explained (which true neighbours were missed "
-        "and why). One self-contained HTML file. With --source URI a live engine is "
-        "searched instead of an index file.")
+        "and why). A flat index (a scan: nothing to sweep) gets its --worst queries "
+        "explained. Lossy codes (PQ, SQ) are checked against their decoded vectors unless "
+        "--vectors gives the originals (then quantization misses show). One self-contained "
+        "HTML file. With --source URI a live engine is searched instead of an index file.")
     diag.add_argument("index", type=Path, nargs="?",
                       help="the index file or vector-store folder (omitted with --source URI)")
     diag.add_argument("-o", "--output", type=Path, default=Path("diagnose.html"))
@@ -184,6 +186,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="IVF values, e.g. 1,2,4,8,16 (default: powers of two up to nlist)")
     diag.add_argument("--ef", type=_int_list, help="HNSW values, e.g. 16,32,64 (default 16…256)")
     diag.add_argument("--worst", type=int, default=3, help="queries explained (default 3)")
+    diag.add_argument("--vectors", type=Path,
+                      help="the original vectors of an index with lossy codes (.npy, (ntotal, "
+                      "d), in the order they were added; read as a memory map) for exact "
+                      "truth")
     diag.add_argument("--media", type=Path, help="the images, as for `feder report`")
     diag.add_argument("--allow-outside-root", action="store_true",
                       help="accept a .json listing whose image paths leave its root")
@@ -493,12 +499,20 @@ def _open_index(args: argparse.Namespace, command: str, more_inputs: list[Path |
 
 
 def _diagnose(args: argparse.Namespace) -> int:
+    from .diagnose.checks import diagnosable
     from .export import write_html
 
-    fed, inputs = _open_index(args, "diagnose", [args.queries])
+    fed, inputs = _open_index(args, "diagnose", [args.queries, args.vectors])
+    if args.vectors is not None:
+        if fed.source is not None:
+            raise ParameterError("--vectors gives the original vectors of an index file; a "
+                                 "live engine's truth comes from its own vectors")
+        fed.truth_vectors = (_load_truth_vectors(args.vectors), None)
     kind = fed.session.family.name
     if fed.source is not None:  # a live engine: its own search parameter
         kind = "ivf" if fed.source.param_name == "nprobe" else "graph"
+    elif "sweep" not in fed.session.family.diagnostics:
+        return _diagnose_scan(args, fed, inputs)
     values = args.nprobe if kind == "ivf" else args.ef
     wrong = args.ef if kind == "ivf" else args.nprobe
     if wrong is not None:
@@ -516,8 +530,8 @@ def _diagnose(args: argparse.Namespace) -> int:
         queries = fed.sample_queries(args.sample)
     worst = np.argsort(per_query[middle], kind="stable")[: max(args.worst, 0)]
     explained = [fed.searchByVec(queries[q]) for q in worst.tolist()]
-    health = [fed.health()] if fed.source is None or fed.index.kind in ("ivf_flat", "hnsw") \
-        else []
+    health = [fed.health()] if "health" in fed.session.family.diagnostics and (
+        fed.source is None or diagnosable(fed.index)) else []
     widgets = [sweep, *health, *explained]
     out = write_html(args.output, [w.export_state() for w in widgets],
                      fed.session.params.title or "feder diagnose", inputs=inputs)
@@ -528,6 +542,53 @@ def _diagnose(args: argparse.Namespace) -> int:
     print(shown(f"diagnose → {out} ({out.stat().st_size / 1e6:.1f} MB, {len(explained)} "
                 f"queries explained at {name.split('_')[0]} {value})"))
     return 0
+
+
+def _diagnose_scan(args: argparse.Namespace, fed: FederPy, inputs: list[Path]) -> int:
+    """``feder diagnose`` of an index with nothing to sweep (a flat scan): recall@k of each
+    query (one blockwise truth), the --worst queries explained in the report."""
+    from .diagnose import explain_many
+    from .export import write_html
+
+    for flag in ("nprobe", "ef"):
+        if getattr(args, flag) is not None:
+            _show_warning(f"--{flag} does not apply to this {fed.index.kind} index (a scan); "
+                          "ignored", FederWarning, "", 0)
+    queries = _load_vectors(args.queries) if args.queries is not None else \
+        fed.sample_queries(args.sample)
+    vectors, vector_ids = fed.truth_vectors
+    fed.setSearchParams({"k": args.k})
+    explained = explain_many(fed.index, queries, args.k, vectors=vectors,
+                             vector_ids=vector_ids)
+    recall = np.asarray([e.recall for e in explained])
+    worst = np.argsort(recall, kind="stable")[: max(args.worst, 0)]
+    widgets = [fed.searchByVec(queries[q]) for q in worst.tolist()]
+    out = write_html(args.output, [w.export_state() for w in widgets],
+                     fed.session.params.title or "feder diagnose", inputs=inputs)
+    truth = explained[0].truth if explained else "exact"
+    print(shown(f"recall@{args.k} of a {fed.index.kind} scan over {recall.size} queries: "
+                f"{recall.mean():.3f} (min {recall.min():.3f}; truth {truth})"))
+    print(shown(f"diagnose → {out} ({out.stat().st_size / 1e6:.1f} MB, {len(widgets)} "
+                "queries explained)"))
+    return 0
+
+
+def _load_truth_vectors(path: Path) -> np.ndarray:
+    """The ``--vectors`` file as a read-only memory map (the truth reads it block by block)."""
+    try:
+        vectors = np.load(_regular_file(path, "vectors file"), mmap_mode="r",
+                          allow_pickle=False)
+    except FileNotFoundError:
+        raise FederError(f"no such vectors file: {shown(path)}") from None
+    except (ValueError, EOFError, OSError) as exc:
+        raise FederError(f"{shown(path)} is not a numpy .npy array of vectors: "
+                         f"{_one_line(exc)}") from None
+    if not isinstance(vectors, np.ndarray) or vectors.ndim != 2 or \
+            vectors.dtype.kind not in "iuf":
+        raise FederError(f"{shown(path)}: expected a 2-D array of numbers (ntotal, d), got "
+                         f"shape {getattr(vectors, 'shape', '?')}, dtype "
+                         f"{getattr(vectors, 'dtype', '?')}")
+    return vectors
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from . import trace as tracer
 from .arrays import sample_rows
 from .diagnose import Explanation, explain
 from .diagnose import sweep as diagnose_sweep
-from .diagnose.checks import SUPPORTED_KINDS as EXPLAINED_KINDS
+from .diagnose.checks import diagnosable
 from .errors import ParameterError
 from .index import as_model, load_index
 from .integrations import Documents
@@ -38,7 +38,11 @@ class FederPy:
     ``index``: a file path, bytes, a ``faiss.Index``, an ``hnswlib.Index`` or an index loaded
     with :func:`feder.load_index`. ``source``: ``"faiss"``/``"hnswlib"`` (detected if omitted).
     ``mediaUrls``: per-id images (URLs or local paths) or texts (``mediaType="text"``).
-    ``space``: hnswlib metric (``l2``/``ip``/``cosine``). Other keyword arguments are view
+    ``space``: hnswlib metric (``l2``/``ip``/``cosine``). ``vectors`` (``(ntotal, d)``, in
+    the order they were added) and ``vector_ids`` (their ids, when the index was given ids):
+    the original vectors of an index with lossy codes (PQ, SQ), so that every diagnosis is
+    against exact truth and shows ``quantization`` misses (without them the truth is over the
+    decoded codes; see :func:`feder.exact_search`). Other keyword arguments are view
     parameters (see :data:`feder.params.VIEW_PARAMS`); unknown ones raise ``TypeError``.
 
     ``index`` may also be a vector store (:mod:`feder.integrations`): a live LangChain
@@ -58,13 +62,17 @@ class FederPy:
     def __init__(self, index: Any, source: str | None = None, *,
                  mediaUrls: Sequence[Any] | Mapping[Any, Any] | None = None,
                  mediaType: str = "img", space: str | None = None,
-                 allow_dangerous_deserialization: bool = False, **viewParams: Any):
+                 allow_dangerous_deserialization: bool = False, vectors: Any = None,
+                 vector_ids: Any = None, **viewParams: Any):
         from .sources.base import is_source
 
         self.source: Any = None
         self.engine: Any = None
         self.engine_search_params: dict[str, int] = {}
         self.documents: Documents | None = None
+        self.truth_vectors: tuple[Any, Any] = (vectors, vector_ids)
+        """``(vectors, vector_ids)``: the original vectors of an index with lossy codes, for
+        exact truth in every diagnosis (see :func:`feder.exact_search`), or ``(None, None)``."""
         """A vector store's ids and texts per faiss id (LangChain, LlamaIndex), else None."""
         if is_source(index):
             from .sources.views import EngineView
@@ -193,7 +201,9 @@ class FederPy:
 
     def health(self) -> FederWidget:
         """The index at a glance (:func:`feder.health`): IVF list sizes on a log scale, empty
-        lists and the imbalance factor; HNSW degrees per level and unreachable nodes."""
+        lists and the imbalance factor; HNSW degrees per level and unreachable nodes. A flat
+        index has no health view (a scan has no lists or links): :class:`ParameterError`."""
+        self._diagnostic_view("health")
         return FederWidget(self.session, view="health",
                            diagnostics={"health": self.session.health})
 
@@ -202,15 +212,19 @@ class FederPy:
         """Recall@k against the work done (distance computations) at each nprobe (IVF) or
         ef (HNSW) in ``values`` (default: powers of two / 16 … 256), over ``queries``
         (``(nq, d)``; default ``sample`` stored vectors). Click a point to see the search of
-        the query with the lowest recall at that value."""
+        the query with the lowest recall at that value. A flat index has nothing to sweep:
+        :class:`ParameterError`."""
         index = self.index
+        if self.engine is None:
+            self._diagnostic_view("sweep")
         if queries is None:
             queries = self.sample_queries(sample, seed)
         k = int(self.search_params["k"] if k is None else k)
         if self.engine is not None:
             return self._engine_sweep(queries, values, k)
-        name = "nprobe" if isinstance(self.session.index, IVFFlatIndex) else "ef"
-        result = diagnose_sweep(index, queries, k,
+        name = "nprobe" if "nprobe" in self.session.family.search_params else "ef"
+        vectors, vector_ids = self.truth_vectors
+        result = diagnose_sweep(index, queries, k, vectors=vectors, vector_ids=vector_ids,
                                 **({name: list(values)} if values is not None else {}))
         qs = np.asarray(queries, np.float32).reshape(-1, index.dim)
         worst = np.argmin(result.per_query, axis=1)
@@ -223,9 +237,23 @@ class FederPy:
 
     def sample_queries(self, count: int = 100, seed: int = 0) -> np.ndarray:
         """``(min(count, ntotal), d) float32`` stored vectors picked at random (seeded), in
-        storage order: queries whose exact neighbours include themselves."""
+        storage order: queries whose exact neighbours include themselves (the original
+        vectors when they were given: ``vectors=``, else what the index stores)."""
         index = self.index
-        return np.asarray(index.vectors[sample_rows(index.ntotal, count, seed)], np.float32)
+        given = self.truth_vectors[0]
+        rows = sample_rows(index.ntotal, count, seed)
+        return np.asarray((index.vectors if given is None else given)[rows], np.float32)
+
+    def _diagnostic_view(self, view: str) -> None:
+        """Refuse a diagnostic view this index's family does not have (a flat scan has no
+        sweep or health), saying why."""
+        family = self.session.family
+        if view not in family.diagnostics:
+            raise ParameterError(
+                f"a {family.name} index ({self.index.kind}) has no {view} view: a scan "
+                "compares the query with every vector, so there is no nprobe / ef to sweep "
+                "and no lists or links to check; its searches are diagnosed in the search "
+                f"view (diagnostic views: {', '.join(family.diagnostics)})")
 
     def compare(self, left: FederWidget, right: FederWidget,
                 titles: tuple[str, str] | None = None) -> FederWidget:
@@ -259,9 +287,11 @@ class FederPy:
         top-k unless the view parameter ``diagnose`` is off."""
         rest = dict(params)
         k = rest.pop("k")
-        if not self.session.params.diagnose or self.index.kind not in EXPLAINED_KINDS:
+        if not self.session.params.diagnose or not diagnosable(self.index):
             return tracer.search(self.index, query, k, **rest), None
-        explanation = explain(self.index, query, k, **rest)
+        vectors, vector_ids = self.truth_vectors
+        explanation = explain(self.index, query, k, vectors=vectors, vector_ids=vector_ids,
+                              **rest)
         return explanation.trace, explanation
 
     def _engine_sweep(self, queries: Any, values: Sequence[int] | None, k: int,

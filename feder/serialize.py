@@ -275,18 +275,24 @@ def hnsw_search(index: HNSWIndex, trace: HNSWTrace, geometry: SearchGeometry,
     }
 
 
-MISS_REASONS = ("list_not_probed", "unreachable", "not_reached", "tie")
-"""Codes of ``diagnosis.missed.reason`` (index into this tuple)."""
+MISS_REASONS = ("list_not_probed", "unreachable", "not_reached", "tie", "quantization")
+"""Codes of ``diagnosis.missed.reason`` (index into this tuple; new reasons are appended)."""
 
 
 def diagnosis(explanation: Explanation, missed_xy: np.ndarray) -> Payload:
     """Was the search right: ``recall`` (|results ∩ exact top-k| / k), ``k``, ``found``
-    (how many exact neighbours were returned); ``truth``: ``{"ids": float64 (k), "distances":
-    float32 (k)}`` the exact top-k; ``missed``: per exact neighbour not returned, in exact-rank
-    order: ``ids`` float64, ``true_rank`` int32 (1-based), ``distances`` float32, ``reason``
-    uint8 (index into ``reasons``), ``list``/``list_rank`` int32 (IVF, else −1), ``hops`` int32
-    (HNSW not_reached, else −1), ``xy`` float32 (m, 2) where the view draws it (the search
-    payload's own frame)."""
+    (how many exact neighbours were returned); ``truth_space``: ``"exact"`` or
+    ``"decoded"`` (lossy codes checked against their reconstructions: quantization misses
+    cannot show); ``truth``: ``{"ids": float64 (k), "distances": float32 (k),
+    "code_distances": float32 (k)}`` the exact top-k with the distance the search computed
+    for each (NaN: never computed); ``results``: ``{"true_distances": float32 (k)}`` the true
+    distance of each returned result (NaN for padding) — with the trace's distances, the
+    pairs a "code vs true distance" view draws; ``missed``: per exact neighbour not
+    returned, in exact-rank order: ``ids`` float64, ``true_rank`` int32 (1-based),
+    ``distances`` float32, ``code_distances`` float32 (NaN: never computed), ``reason``
+    uint8 (index into ``reasons``), ``list``/``list_rank`` int32 (IVF, else −1; ``list_rank``
+    −1 also with an HNSW coarse quantizer), ``hops`` int32 (HNSW not_reached, else −1),
+    ``xy`` float32 (m, 2) where the view draws it (the search payload's own frame)."""
     missed = explanation.missed
     codes = [MISS_REASONS.index(m.reason) for m in missed]
     return {
@@ -294,12 +300,16 @@ def diagnosis(explanation: Explanation, missed_xy: np.ndarray) -> Payload:
         "k": int(explanation.k),
         "found": int(np.count_nonzero(explanation.found)),
         "reasons": list(MISS_REASONS),
+        "truth_space": explanation.truth,
         "truth": {"ids": array(explanation.truth_ids, "float64"),
-                  "distances": array(explanation.truth_distances, "float32")},
+                  "distances": array(explanation.truth_distances, "float32"),
+                  "code_distances": array(explanation.truth_code_distances, "float32")},
+        "results": {"true_distances": array(explanation.result_true_distances, "float32")},
         "missed": {
             "ids": array([m.id for m in missed], "float64"),
             "true_rank": array([m.true_rank for m in missed], "int32"),
             "distances": array([m.distance for m in missed], "float32"),
+            "code_distances": array(explanation.missed_code_distances, "float32"),
             "reason": array(codes, "uint8"),
             "list": array([-1 if m.list is None else m.list for m in missed], "int32"),
             "list_rank": array([-1 if m.list_rank is None else m.list_rank for m in missed],
@@ -310,27 +320,21 @@ def diagnosis(explanation: Explanation, missed_xy: np.ndarray) -> Payload:
     }
 
 
-def health(report: Health) -> Payload:
-    """The index at a glance. IVF (``"family": "ivf"``): ``sizes`` int32 (nlist),
-    ``histogram``: ``{"edges": float64 (b + 1) 0, 1, 2, 4, …, "counts": int32 (b)}``,
-    ``empty_lists`` int32, ``imbalance_factor``, ``largest``/``smallest``: ``[list, size]``.
-    Graph (``"family": "graph"``): ``levels``: list (level 0 first) of ``{"level", "nodes",
-    "links", "out_degree": int32 histogram, "in_degree": int32 histogram}``;
-    ``unreachable``: float64 labels of live nodes no path from the entry point reaches;
-    ``entry_point``, ``deleted``, ``max_level``."""
-    if isinstance(report, IVFHealth):
-        factor = report.imbalance_factor
-        return {
-            "kind": "health", "family": "ivf", "ntotal": report.ntotal, "nlist": report.nlist,
-            "sizes": array(report.list_sizes, "int32"),
-            "histogram": {"edges": array(report.histogram_edges, "float64"),
-                          "counts": array(report.histogram_counts, "int32")},
-            "empty_lists": array(report.empty_lists, "int32"),
-            "imbalance_factor": float(factor) if np.isfinite(factor) else None,
-            "largest": [report.largest_list, report.largest_size],
-            "smallest": [report.smallest_list, report.smallest_size],
-        }
-    assert isinstance(report, HNSWHealth)
+def _ivf_health(report: Any) -> Payload:
+    factor = report.imbalance_factor
+    return {
+        "kind": "health", "family": "ivf", "ntotal": report.ntotal, "nlist": report.nlist,
+        "sizes": array(report.list_sizes, "int32"),
+        "histogram": {"edges": array(report.histogram_edges, "float64"),
+                      "counts": array(report.histogram_counts, "int32")},
+        "empty_lists": array(report.empty_lists, "int32"),
+        "imbalance_factor": float(factor) if np.isfinite(factor) else None,
+        "largest": [report.largest_list, report.largest_size],
+        "smallest": [report.smallest_list, report.smallest_size],
+    }
+
+
+def _graph_health(report: Any) -> Payload:
     return {
         "kind": "health", "family": "graph", "ntotal": report.ntotal,
         "max_level": report.max_level, "entry_point": report.entry_point,
@@ -342,6 +346,27 @@ def health(report: Health) -> Payload:
                    for level in range(report.nodes_per_level.size)],
         "unreachable": array(report.unreachable, "float64"),
     }
+
+
+def _flat_health(report: Any) -> Payload:
+    return {"kind": "health", "family": "flat", "ntotal": report.ntotal}
+
+
+_HEALTH: dict[type, Any] = {IVFHealth: _ivf_health, HNSWHealth: _graph_health,
+                            Health: _flat_health}
+
+
+def health(report: Health) -> Payload:
+    """The index at a glance. IVF (``"family": "ivf"``): ``sizes`` int32 (nlist),
+    ``histogram``: ``{"edges": float64 (b + 1) 0, 1, 2, 4, …, "counts": int32 (b)}``,
+    ``empty_lists`` int32, ``imbalance_factor``, ``largest``/``smallest``: ``[list, size]``.
+    Graph (``"family": "graph"``): ``levels``: list (level 0 first) of ``{"level", "nodes",
+    "links", "out_degree": int32 histogram, "in_degree": int32 histogram}``;
+    ``unreachable``: float64 labels of live nodes no path from the entry point reaches;
+    ``entry_point``, ``deleted``, ``max_level``. Flat (``"family": "flat"``): ``ntotal``
+    only (a scan has nothing to balance; :class:`~feder.families.Family` lists no health
+    view for it)."""
+    return dict(_HEALTH[type(report)](report))
 
 
 def sweep(result: Sweep, searches: list[Payload], worst: np.ndarray) -> Payload:

@@ -263,10 +263,12 @@ def _ivf_search(session: ViewSession, trace: SearchTrace, target: Payload,
     distances = np.concatenate([fine.candidate_distances, missed])
     scale = radial_scale(distances, self_d, squared_l2=index.metric == "l2",
                          larger_is_closer=index.metric in LARGER_IS_CLOSER)
-    # Missed neighbours sit at their true distances in a sector of their own (list −1):
-    # the lists they live in were not scanned.
-    lists = np.concatenate([fine.candidate_lists, np.full(missed.size, -1, np.int64)])
-    sectors = np.concatenate([coarse.probed_lists, [-1]]) if missed.size else \
+    # Missed neighbours sit at their true distances: those of unprobed lists in a sector of
+    # their own (list −1); those the search scanned (a lossy code ranked out, a tie) in
+    # their own list's sector.
+    miss_lists = _missed_sectors(explanation, coarse.probed_lists)
+    lists = np.concatenate([fine.candidate_lists, miss_lists])
+    sectors = np.concatenate([coarse.probed_lists, [-1]]) if (miss_lists < 0).any() else \
         coarse.probed_lists
     polar = polar_layout(lists, distances, sectors, scale)
     projection = None
@@ -287,6 +289,16 @@ def _ivf_search(session: ViewSession, trace: SearchTrace, target: Payload,
     return payload
 
 
+def _missed_sectors(explanation: Explanation | None, probed: np.ndarray) -> np.ndarray:
+    """``(m,) int64`` the polar sector of each missed neighbour: its own list when the
+    search scanned it (a lossy code ranked out, a tie), −1 (not probed) otherwise."""
+    if explanation is None:
+        return np.empty(0, np.int64)
+    lists = np.asarray([-1 if m.list is None else m.list for m in explanation.missed],
+                       np.int64)
+    return np.where(np.isin(lists, probed), lists, -1).astype(np.int64)
+
+
 def _flat_search(session: ViewSession, trace: SearchTrace, target: Payload,
                  explanation: Explanation | None) -> Payload:
     index = session.index
@@ -295,17 +307,28 @@ def _flat_search(session: ViewSession, trace: SearchTrace, target: Payload,
     assert scan is not None
     larger = index.metric in LARGER_IS_CLOSER
     self_d = float(faiss_distances(trace.query[None], trace.query, index.metric)[0])
-    scale = radial_scale(scan.candidate_distances, self_d, squared_l2=index.metric == "l2",
+    # Missed neighbours (a tie, or a lossy code ranked out) at their true distances, in the
+    # one sector with the candidates.
+    missed = np.asarray([m.distance for m in explanation.missed] if explanation else [],
+                        np.float32)
+    distances = np.concatenate([scan.candidate_distances, missed])
+    scale = radial_scale(distances, self_d, squared_l2=index.metric == "l2",
                          larger_is_closer=larger)
-    polar = polar_layout(np.zeros(scan.candidate_ids.size, np.int64), scan.candidate_distances,
-                         np.zeros(1, np.int64), scale)
+    m = scan.candidate_ids.size
+    both = polar_layout(np.zeros(distances.size, np.int64), distances,
+                        np.zeros(1, np.int64), scale)
+    polar = PolarLayout(both.xy[:m], both.radius[:m], both.sector_lists, both.sector_start,
+                        both.sector_end, both.scale)
     params = session.params
     projection = None
     if params.fineSearchWithProjection and scan.candidate_rows.size:
         vectors = np.asarray(index.vectors[scan.candidate_rows], np.float32)
         projection = project(vectors, trace.query, params.projectMethod,
                              seed=params.projectSeed)
-    return flat_search_payload(trace, polar, projection, params.projectMethod, target)
+    payload = flat_search_payload(trace, polar, projection, params.projectMethod, target)
+    if explanation is not None:
+        payload["diagnosis"] = diagnosis_payload(explanation, both.xy[m:])
+    return payload
 
 
 def _flat_nearest_ids(session: ViewSession, trace: SearchTrace, limit: int) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Checks on what the diagnostics are given: query sets and parameter lists.
 
+``SUPPORTED_KINDS`` (re-exported from :mod:`.kinds`): the index kinds diagnosed.
 Every failure raises a :class:`~feder.errors.FederError` subclass whose message names the
 argument (``queries``, ``k``, ``nprobe``, ``ef``).
 """
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError, QueryError, UnsupportedIndexError
+from .kinds import SUPPORTED_KINDS
 
 
 def as_queries(queries: Any, dim: int, name: str = "queries") -> np.ndarray:
@@ -74,8 +76,9 @@ def param_list(values: Any, name: str, low: int, high: int | None = None) -> np.
     return arr
 
 
-SUPPORTED_KINDS = ("ivf_flat", "hnsw")
-"""Index kinds the diagnostics handle: faiss IVF_FLAT and hnswlib HNSW."""
+def diagnosable(model: Any) -> bool:
+    """Whether the diagnostics handle ``model``'s kind (see :mod:`feder.diagnose.kinds`)."""
+    return getattr(model, "kind", None) in SUPPORTED_KINDS
 
 
 def diagnosable_kind(model: Any, what: str) -> str:
@@ -84,6 +87,6 @@ def diagnosable_kind(model: Any, what: str) -> str:
     kind = getattr(model, "kind", None)
     if kind not in SUPPORTED_KINDS:
         raise UnsupportedIndexError(
-            f"{what} supports faiss IVF_FLAT and hnswlib indexes (kinds "
-            f"{', '.join(SUPPORTED_KINDS)}), not {type(model).__name__} (kind {kind!r}) yet")
+            f"{what} supports the index kinds {', '.join(SUPPORTED_KINDS)}, not "
+            f"{type(model).__name__} (kind {kind!r})")
     return str(kind)

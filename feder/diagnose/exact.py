@@ -8,23 +8,30 @@ are) is scored for a chunk of queries with one matrix product, and only the rows
 still be in a query's top ``k`` are kept. Those few are then recomputed with the replay's
 arithmetic (:func:`~feder.trace.distances.faiss_distances` / ``hnswlib_distances``), so a
 truth distance equals the replay's distance for the same vector bit for bit, and ties are
-decided on exact values. Squared norms of the rows are kept per model after the first scan."""
+decided on exact values. Squared norms of the rows are kept per model after the first scan.
+
+Which rows a kind has is a table (:data:`STORES`, keyed like
+:data:`~feder.diagnose.kinds.KINDS`): raw float32 IVF lists, lossy IVF lists decoded list by
+list (never all at once), hnswlib records, faiss HNSW / flat storage. Given original vectors
+(:func:`original_store`) replace the stored rows; wrappers are seen through first."""
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from ..errors import QueryError, UnsupportedIndexError
+from ..errors import ParameterError, QueryError, UnsupportedIndexError
 from ..index import as_model
-from ..model import HNSWIndex, IndexModel, IVFFlatIndex
+from ..model import IndexModel, IVFFlatIndex
 from ..trace.distances import hnswlib_normalize
 from ..trace.float32 import dot_rows, squared_l2_rows
 from .checks import as_queries, diagnosable_kind, positive_k
+from .kinds import KINDS, Unwrapped, unwrap
 
 _FLT_MAX = float(np.finfo(np.float32).max)
 _UNIT_ROUNDOFF = 2.0**-24
@@ -42,14 +49,18 @@ class Truth:
     """The exact top-``k`` of a query set, in the index's row space.
 
     ``rows``: ``(nq, k) int64`` rows (IVF: positions in inverted-list order, as
-    ``IVFFlatIndex.ids``; HNSW: internal ids), −1 where fewer than ``k`` vectors qualify.
-    ``ids``: ``(nq, k)`` user ids (faiss ``int64`` ids, −1 padded / hnswlib ``uint64`` labels).
-    ``distances``: ``(nq, k) float32`` in the library's convention (faiss pads with ±FLT_MAX).
-    ``keys``: ``(nq, k) float32`` smaller is closer (``−distance`` for faiss ``ip``).
-    ``tied``: ``(nq,) bool`` another stored vector has exactly the ``k``-th distance, so the
-    library's choice among the tied ones depends on its scan order.
-    ``count``: ``(nq,) int64`` valid entries per row (``k`` unless the index holds fewer).
-    ``queries``: ``(nq, d) float32`` as searched (normalized for hnswlib ``cosine``).
+    ``IVFFlatIndex.ids``; HNSW: internal ids; flat: rows), −1 where fewer than ``k`` vectors
+    qualify. ``ids``: ``(nq, k)`` user ids (faiss ``int64`` ids, −1 padded / hnswlib
+    ``uint64`` labels). ``distances``: ``(nq, k) float32`` in the library's convention (faiss
+    pads with ±FLT_MAX). ``keys``: ``(nq, k) float32`` smaller is closer (``−distance`` for
+    faiss ``ip``). ``tied``: ``(nq,) bool`` another vector has exactly the ``k``-th distance,
+    so the library's choice among the tied ones depends on its scan order. ``count``:
+    ``(nq,) int64`` valid entries per row (``k`` unless the index holds fewer). ``queries``:
+    ``(nq, d) float32`` as searched (normalized for hnswlib ``cosine``). ``space``:
+    ``"exact"`` (the stored vectors are the originals, or the originals were given) or
+    ``"decoded"`` (brute force over the reconstructions of lossy codes). ``measure``:
+    ``measure(rows (m,) int64, query (d,) float32) → (m,) float32`` the distance of model
+    rows in the same space (NaN for −1).
     """
 
     rows: np.ndarray
@@ -59,10 +70,12 @@ class Truth:
     tied: np.ndarray
     count: np.ndarray
     queries: np.ndarray
+    space: str = "exact"
+    measure: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 class _Store:
-    """The rows of an index model as brute force sees them (subclasses: IVF, HNSW)."""
+    """The rows of an index model (or of given original vectors) as brute force sees them."""
 
     model: Any
     n: int
@@ -72,6 +85,14 @@ class _Store:
     larger_is_closer = False
     squared = True
     """Keys are squared L2 (screened as ‖x‖² − 2q·x); otherwise −q·x (inner products)."""
+    faiss = False
+    """faiss's convention: float32 reductions as faiss's, −1 / ±FLT_MAX padding."""
+    space = "exact"
+
+    @property
+    def cache_key(self) -> Any:
+        """What the squared norms are cached on (``None``: not cached)."""
+        return self.model
 
     def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
         """``(start, (m, d) float32 block)`` covering rows ``0..n-1`` in order: a reused
@@ -84,33 +105,64 @@ class _Store:
 
     def keys(self, vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
         """``(m,) float32`` exact keys (smaller is closer) of each row of ``vectors`` to the
-        same row of ``queries`` (both ``(m, d) float32``), with the arithmetic of
-        :func:`~feder.trace.distances.faiss_distances` / ``hnswlib_distances`` (difference
-        first for L2; einsum sums each row alone, so a value never depends on its batch)."""
+        same row of ``queries`` (both ``(m, d) float32``): faiss's own float32 values
+        (``fvec_L2sqr`` / ``fvec_inner_product``, see :mod:`feder.trace.float32`), or
+        hnswlib's arithmetic (difference first for L2; einsum sums each row alone, so a value
+        never depends on its batch)."""
+        if self.faiss:
+            if self.squared:
+                return squared_l2_rows(vectors, queries)
+            return np.asarray(-dot_rows(vectors, queries), dtype=np.float32)
         if self.squared:
             diff = vectors - queries
             return np.asarray(np.einsum("ij,ij->i", diff, diff), dtype=np.float32)
         dots = np.einsum("ij,ij->i", vectors, queries)
-        if self.larger_is_closer:  # faiss inner product, negated
-            return np.asarray(-dots, dtype=np.float32)
         return np.asarray(np.float32(1.0) - dots, dtype=np.float32)  # hnswlib 1 − dot
 
     def to_distance(self, keys: np.ndarray) -> np.ndarray:
         return -keys if self.larger_is_closer else keys
 
     def user_ids(self, rows: np.ndarray) -> np.ndarray:
+        """The ids the index returns for store ``rows``."""
         raise NotImplementedError
+
+    def tie_ids(self, rows: np.ndarray) -> np.ndarray:
+        """What the library breaks equal distances on (faiss: its internal ids)."""
+        return self.user_ids(rows)
+
+    def model_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Store rows → the model's rows (the same unless original vectors were given)."""
+        return rows
 
     def excluded(self, start: int, stop: int) -> np.ndarray | None:
         """``(stop − start,) bool`` rows that never qualify (deleted), or ``None``."""
         return None
 
+    def measure(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """``(m,) float32`` distances (library convention) of model ``rows`` to ``query``
+        ``(d,)``; NaN for −1."""
+        out = np.full(rows.shape[0], np.nan, np.float32)
+        ok = rows >= 0
+        if ok.any():
+            vectors = self.gather(self.store_rows(rows[ok]))
+            keys = self.keys(vectors, np.broadcast_to(query, vectors.shape))
+            out[ok] = self.to_distance(keys)
+        return out
+
+    def store_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Model rows → store rows (inverse of :meth:`model_rows`)."""
+        return rows
+
 
 class _IVFStore(_Store):
+    """An IVF's raw float32 lists (``IwFl``), faiss's convention."""
+
+    faiss = True
+
     def __init__(self, index: IVFFlatIndex):
         if index.metric not in ("l2", "ip"):
             raise UnsupportedIndexError(
-                f"exact search of a {index.metric} IVF_FLAT index is not supported: feder "
+                f"exact search of a {index.metric} {index.kind} index is not supported: feder "
                 f"handles L2 and inner-product indexes ({index.source})")
         self.index = self.model = index
         self.n = index.ntotal
@@ -118,26 +170,27 @@ class _IVFStore(_Store):
         self.metric = index.metric
         self.larger_is_closer = index.metric == "ip"
         self.squared = index.metric == "l2"
-        # One file check for all lists (the model's GuardedList checks on iteration).
-        self.lists: list[np.ndarray] = list(index._codes)
         self.offsets = index.list_offsets
+        self.sizes = index.list_sizes
 
-    def keys(self, vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
-        """faiss's own float32 values (``fvec_L2sqr`` / ``fvec_inner_product``, as the
-        replay sees them near the top-k boundary: see :mod:`feder.trace.float32`)."""
-        if self.squared:
-            return squared_l2_rows(vectors, queries)
-        return np.asarray(-dot_rows(vectors, queries), dtype=np.float32)
+    def list_rows(self, list_no: int, start: int, stop: int) -> np.ndarray:
+        """``(stop − start, d) float32`` rows ``start:stop`` of list ``list_no`` (a view)."""
+        return self.lists[list_no][start:stop]
+
+    @cached_property
+    def lists(self) -> list[np.ndarray]:
+        # One file check for all lists (the model's GuardedList checks on iteration).
+        return list(self.index._codes)
 
     def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
         buf = np.empty((min(size, max(self.n, 1)), self.dim), np.float32)
         parts: list[np.ndarray] = []
         filled = start = 0
-        for view in self.lists:
+        for list_no, count in enumerate(self.sizes.tolist()):
             at = 0
-            while at < view.shape[0]:
-                take = min(view.shape[0] - at, size - filled)
-                parts.append(view[at: at + take])
+            while at < count:
+                take = min(count - at, size - filled)
+                parts.append(self.list_rows(list_no, at, at + take))
                 filled += take
                 at += take
                 if filled == size:
@@ -158,26 +211,55 @@ class _IVFStore(_Store):
         starts = np.flatnonzero(np.diff(lists, prepend=-1))  # one run per list
         ends = np.append(starts[1:], rows.shape[0])
         for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            out[order[a:b]] = self.lists[int(lists[a])][within[a:b]]
+            list_no = int(lists[a])
+            lo, hi = int(within[a]), int(within[b - 1]) + 1
+            out[order[a:b]] = self.list_rows(list_no, lo, hi)[within[a:b] - lo]
         return out
 
     def user_ids(self, rows: np.ndarray) -> np.ndarray:
         return np.asarray(self.index.ids[rows], dtype=np.int64)
 
 
-class _HNSWStore(_Store):
-    def __init__(self, index: HNSWIndex):
+class _IVFCodesStore(_IVFStore):
+    """An IVF's lossy lists (``IwSq``, ``IwPQ``) decoded block by block (never all at once):
+    faiss's reconstructions (decoded codes, plus the list's centroid when ``by_residual``)."""
+
+    space = "decoded"
+
+    def list_rows(self, list_no: int, start: int, stop: int) -> np.ndarray:
+        index: Any = self.index
+        values = index.codec.decode(index.list_codes(list_no)[start:stop])
+        if index.by_residual:
+            return np.asarray(values + index.centroids[list_no], dtype=np.float32)
+        return np.asarray(values, dtype=np.float32)
+
+
+class _RowsStore(_Store):
+    """Vectors stored row by row: hnswlib records, faiss HNSW / flat storage (for codes, the
+    parser's decoded reconstructions)."""
+
+    def __init__(self, index: Any, vectors: np.ndarray, ids: np.ndarray, faiss: bool,
+                 space: str):
+        if index.metric not in (("l2", "ip") if faiss else ("l2", "ip", "cosine")):
+            raise UnsupportedIndexError(
+                f"exact search of a {index.metric} {index.kind} index is not supported: feder "
+                f"handles L2 and inner-product indexes ({index.source})")
         self.index = self.model = index
         self.n = index.ntotal
         self.dim = index.dim
         self.metric = index.metric
+        self.faiss = faiss
+        self.space = space
         self.squared = index.metric == "l2"
-        self.vectors = index.vectors  # one file check
+        self.larger_is_closer = faiss and index.metric == "ip"
+        self.vectors = vectors  # one file check
+        self.ids = ids
         # Rows at float32-aligned addresses and strides go to BLAS as they are (lda = the
         # record size); a buffer read into memory at an odd offset is copied block by block.
-        self.copies = not (self.vectors.flags.aligned and self.vectors.strides[1] == 4
-                           and self.vectors.strides[0] % 4 == 0)
-        self.deleted = index.deleted if index.num_deleted else None
+        self.copies = not (vectors.dtype == np.float32 and vectors.flags.aligned
+                           and vectors.strides[1] == 4 and vectors.strides[0] % 4 == 0)
+        deleted = getattr(index, "deleted", None)
+        self.deleted = deleted if getattr(index, "num_deleted", 0) else None
 
     def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
         if not self.copies:
@@ -194,20 +276,190 @@ class _HNSWStore(_Store):
         return np.ascontiguousarray(self.vectors[rows], dtype=np.float32)
 
     def user_ids(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(self.index.labels[rows], dtype=np.uint64)
+        return np.asarray(self.ids[rows], dtype=self.ids.dtype)
+
+    def tie_ids(self, rows: np.ndarray) -> np.ndarray:
+        # faiss breaks ties on its internal ids (an id map is applied afterwards)
+        return rows if self.faiss else self.user_ids(rows)
 
     def excluded(self, start: int, stop: int) -> np.ndarray | None:
         return None if self.deleted is None else self.deleted[start:stop]
 
 
+class _ArrayStore(_Store):
+    """The original vectors a user gives for a lossy index (``vectors=``): row ``r`` is model
+    row ``to_model[r]``; ``transform`` (a pre-transform) is applied block by block."""
+
+    def __init__(self, base: _Store, vectors: np.ndarray, to_model: np.ndarray,
+                 transform: Callable[[np.ndarray], np.ndarray] | None):
+        self.base = base
+        self.model = base.model
+        self.vectors = vectors
+        self.n = int(vectors.shape[0])
+        self.dim = base.dim
+        self.faiss = base.faiss
+        self.squared = base.squared
+        self.larger_is_closer = base.larger_is_closer
+        self.to_model = to_model
+        self.transform = transform
+        self.copies = not (transform is None and vectors.dtype == np.float32
+                           and vectors.flags.c_contiguous and vectors.flags.aligned)
+
+    @property
+    def cache_key(self) -> Any:
+        return None
+
+    def _rows(self, block: np.ndarray) -> np.ndarray:
+        block = np.ascontiguousarray(block, dtype=np.float32)
+        if self.transform is not None:
+            block = self.transform(block)
+        if block.ndim != 2 or block.shape[1] != self.dim:
+            raise QueryError(f"vectors become shape {block.shape} in the index's space: "
+                             f"expected (m, {self.dim})")
+        if not np.isfinite(block).all():
+            raise QueryError("vectors hold NaN or infinite values: expected finite values")
+        return block
+
+    def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
+        for start in range(0, self.n, size):
+            block = self.vectors[start: start + size]
+            if not self.copies and not np.isfinite(block).all():
+                raise QueryError(f"vectors rows {start}…{start + block.shape[0] - 1} hold NaN "
+                                 "or infinite values: expected finite values")
+            yield start, (block if not self.copies else self._rows(block))
+
+    def gather(self, rows: np.ndarray) -> np.ndarray:
+        return self._rows(self.vectors[rows])
+
+    def user_ids(self, rows: np.ndarray) -> np.ndarray:
+        return self.base.user_ids(self.to_model[rows])
+
+    def tie_ids(self, rows: np.ndarray) -> np.ndarray:
+        return self.base.tie_ids(self.to_model[rows])
+
+    def model_rows(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.to_model[rows], np.int64)
+
+    @cached_property
+    def _from_model(self) -> np.ndarray:
+        inverse = np.empty(self.n, np.int64)
+        inverse[self.to_model] = np.arange(self.n, dtype=np.int64)
+        return inverse
+
+    def store_rows(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self._from_model[rows], np.int64)
+
+
+def _ivf_store(model: Any) -> _Store:
+    return _IVFStore(model)
+
+
+def _ivf_codes_store(model: Any) -> _Store:
+    return _IVFCodesStore(model)
+
+
+def _hnswlib_store(model: Any) -> _Store:
+    return _RowsStore(model, model.vectors, model.labels, faiss=False, space="exact")
+
+
+def _faiss_rows_store(model: Any) -> _Store:
+    ids = model.labels if KINDS[model.kind].family == "graph" else model.ids
+    space = "decoded" if KINDS[model.kind].codes(model) else "exact"
+    return _RowsStore(model, model.vectors, np.asarray(ids), faiss=True, space=space)
+
+
+STORES: dict[str, Callable[[Any], _Store]] = {
+    "ivf_flat": _ivf_store,
+    "ivf_hnsw_flat": _ivf_store,
+    "ivf_sq": _ivf_codes_store,
+    "ivf_pq": _ivf_codes_store,
+    "hnsw": _hnswlib_store,
+    "faiss_hnsw": _faiss_rows_store,
+    "flat": _faiss_rows_store,
+}
+"""Index kind (:data:`~feder.diagnose.kinds.KINDS`) → brute force over what it stores."""
+assert set(STORES) == set(KINDS)
+
+_INTERNAL_IDS: dict[str, Callable[[Any], np.ndarray | None]] = {
+    "ivf": lambda m: m.ids, "graph": lambda m: None, "flat": lambda m: None}
+"""Family → the internal id of each model row (faiss numbers vectors in the order they
+were added; an IVF stores that number — or the id it was given — with each code), ``None``
+when it is the row itself."""
+_RETURNED_IDS: dict[str, Callable[[Any], np.ndarray]] = {
+    "ivf": lambda m: m.ids, "graph": lambda m: m.labels, "flat": lambda m: m.ids}
+"""Family → the id the model returns for each row."""
+
+
 def store_of(model: IndexModel) -> _Store:
-    """The brute-force view of ``model``."""
+    """The brute-force view of ``model`` (a kind of :data:`~feder.diagnose.kinds.KINDS`)."""
     kind = diagnosable_kind(model, "exact search")
-    if kind == "ivf_flat":
-        assert isinstance(model, IVFFlatIndex)
-        return _IVFStore(model)
-    assert isinstance(model, HNSWIndex)
-    return _HNSWStore(model)
+    if kind not in STORES:
+        raise UnsupportedIndexError(f"exact search sees through {kind} indexes with "
+                                    "feder.diagnose.kinds.unwrap first")
+    return STORES[kind](model)
+
+
+def _lookup(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``(m,) int64`` the position of each ``wanted`` value in ``keys`` (−1 if absent)."""
+    keys = np.asarray(keys).astype(np.int64, copy=False)
+    if keys.size == 0:
+        return np.full(wanted.shape, -1, np.int64)
+    order = np.argsort(keys, kind="stable")
+    pos = np.minimum(np.searchsorted(keys, wanted, sorter=order), keys.size - 1)
+    found = order[pos]
+    return np.where(keys[found] == wanted, found, -1).astype(np.int64)
+
+
+def original_store(model: IndexModel, vectors: Any, vector_ids: Any = None,
+                   transform: Callable[[np.ndarray], np.ndarray] | None = None) -> _Store:
+    """Brute force over the original vectors of ``model`` (``vectors``: ``(ntotal, d_in)``,
+    row ``r`` the vector faiss numbered ``r`` when it was added; or, with ``vector_ids``
+    ``(ntotal,)``, the vector the index returns as ``vector_ids[r]``). ``transform`` maps
+    a block of them into the model's space (a pre-transform). Every row must be one stored
+    vector and every stored vector one row; the vectors are read block by block."""
+    base = store_of(model)
+    if not base.faiss:
+        raise ParameterError(f"vectors= gives the original vectors of a faiss index with "
+                             f"lossy codes; this {model.kind} index stores its vectors "
+                             "themselves, so its truth is exact without them")
+    if not isinstance(vectors, np.ndarray):
+        try:
+            vectors = np.asarray(vectors, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise QueryError(f"vectors must be a numeric array of shape (ntotal, d): {exc}"
+                             ) from None
+    n = model.ntotal
+    if vectors.ndim != 2 or vectors.shape[0] != n or vectors.dtype.kind not in "fiu" or (
+            transform is None and vectors.shape[1] != model.dim):
+        want = f"({n}, {model.dim})" if transform is None else f"({n}, d)"
+        raise QueryError(f"vectors has shape {vectors.shape} and dtype {vectors.dtype}: "
+                         f"expected {want} numbers, one row per stored vector")
+    family = KINDS[model.kind].family
+    if vector_ids is None:
+        internal = _INTERNAL_IDS[family](model)
+        wanted = np.arange(n, dtype=np.int64)
+        to_model = wanted if internal is None else _lookup(internal, wanted)
+        what = "the vector added as number"
+    else:
+        given = np.asarray(vector_ids)
+        if given.shape != (n,) or given.dtype.kind not in "iu":
+            raise QueryError(f"vector_ids has shape {given.shape} and dtype {given.dtype}: "
+                             f"expected ({n},) integer ids, one per row of vectors")
+        wanted = given.astype(np.int64)
+        to_model = _lookup(_RETURNED_IDS[family](model), wanted)
+        what = "id"
+    missing = np.flatnonzero(to_model < 0)
+    if missing.size:
+        r = int(missing[0])
+        raise QueryError(f"vectors row {r}: the index holds no {what} {int(wanted[r])} "
+                         f"({missing.size} rows like it); give vector_ids= with the id of "
+                         "each row when the index was given ids")
+    seen = np.bincount(to_model, minlength=n) if n else np.zeros(0, np.int64)
+    if seen.size and int(seen.max()) > 1:
+        twice = int(np.flatnonzero(seen > 1)[0])
+        raise QueryError(f"vectors: two rows are the same stored vector (model row {twice}); "
+                         "expected one row per stored vector")
+    return _ArrayStore(base, vectors, to_model, transform)
 
 
 def prepare_queries(model: IndexModel, queries: np.ndarray) -> np.ndarray:
@@ -218,15 +470,20 @@ def prepare_queries(model: IndexModel, queries: np.ndarray) -> np.ndarray:
     return queries
 
 
-def exact_truth(model: IndexModel, queries: np.ndarray, k: int) -> Truth:
-    """The exact top-``k`` of ``queries`` (``(nq, d) float32``, validated) in ``model``.
+def exact_truth(model: IndexModel, queries: np.ndarray, k: int, store: _Store | None = None,
+                ) -> Truth:
+    """The exact top-``k`` of ``queries`` (``(nq, d) float32``, validated) in ``model`` (a
+    kind of :data:`~feder.diagnose.kinds.KINDS`), by brute force over ``store`` (default:
+    what the model stores — for lossy codes their reconstructions; see
+    :func:`original_store`).
 
     hnswlib raises :class:`~feder.errors.QueryError` when ``k`` exceeds the live elements
     (hnswlib itself would fail); faiss pads with id −1 and ±FLT_MAX like ``IndexFlat``.
     """
-    store = store_of(model)
-    if isinstance(store, _HNSWStore):
-        live = store.index.ntotal - store.index.num_deleted
+    if store is None:
+        store = store_of(model)
+    if not store.faiss:
+        live = model.ntotal - int(getattr(model, "num_deleted", 0))
         if k > live:
             raise QueryError(f"k = {k} but the hnswlib index holds only {live} live elements "
                              "(hnswlib would fail too): lower k")
@@ -237,11 +494,13 @@ def exact_truth(model: IndexModel, queries: np.ndarray, k: int) -> Truth:
     valid = rows >= 0
     ids = _scatter(store.user_ids(rows[valid]), valid)
     distances = store.to_distance(keys).astype(np.float32)
-    if isinstance(store, _IVFStore):
+    model_rows = np.full(rows.shape, -1, np.int64)
+    model_rows[valid] = store.model_rows(rows[valid])
+    if store.faiss:
         ids = np.where(valid, ids, -1)
         distances[~valid] = -_FLT_MAX if store.larger_is_closer else _FLT_MAX
-    return Truth(rows=rows, ids=ids, distances=distances, keys=keys, tied=tied, count=count,
-                 queries=qs)
+    return Truth(rows=model_rows, ids=ids, distances=distances, keys=keys, tied=tied,
+                 count=count, queries=qs, space=store.space, measure=store.measure)
 
 
 def _scatter(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -273,7 +532,8 @@ def _truth_chunk(store: _Store, qs: np.ndarray, k: int,
     pool_q: list[np.ndarray] = []
     pool_row: list[np.ndarray] = []
     pool_low: list[np.ndarray] = []
-    all_norms = _NORMS.get(store.model)
+    key = store.cache_key
+    all_norms = None if key is None else _NORMS.get(key)
     cached = all_norms is not None and all_norms.shape[0] == store.n
     if not cached:
         all_norms = np.empty(store.n, np.float32)
@@ -316,9 +576,9 @@ def _truth_chunk(store: _Store, qs: np.ndarray, k: int,
             pool_low.append(scores.ravel()[at] - bound[qi])
         if len(pool_q) > 8:  # prune what the lowered thresholds now exclude
             pool_q, pool_row, pool_low = _prune(pool_q, pool_row, pool_low, threshold)
-    if not cached:
+    if not cached and key is not None:
         all_norms.flags.writeable = False
-        _NORMS[store.model] = all_norms
+        _NORMS[key] = all_norms
     pool_q, pool_row, pool_low = _prune(pool_q, pool_row, pool_low, threshold)
     return _select(store, qs, k, pool_q[0], pool_row[0])
 
@@ -347,7 +607,7 @@ def _select(store: _Store, qs: np.ndarray, k: int, pool_q: np.ndarray, pool_row:
         np.empty(0, np.float32)
     ok = keys < _FLT_MAX
     q, rows, keys = pool_q[ok], pool_row[ok], keys[ok]
-    ties = store.user_ids(rows)
+    ties = store.tie_ids(rows)
     order = np.lexsort((ties, keys, q))
     q, rows, keys, ties = q[order], rows[order], keys[order], ties[order]
     first = np.searchsorted(q, np.arange(c + 1))
@@ -367,20 +627,59 @@ def _select(store: _Store, qs: np.ndarray, k: int, pool_q: np.ndarray, pool_row:
     return rows_out, keys_out, tied, count.astype(np.int64)
 
 
-def exact_search(index: Any, queries: Any, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+def truth_of(seen: Unwrapped, queries: np.ndarray, k: int, vectors: Any = None,
+             vector_ids: Any = None) -> Truth:
+    """The truth of ``queries`` (``(nq, d_outer) float32``, validated) for the model
+    ``seen`` unwraps, at the inner model's level (its rows and ids): over the given original
+    ``vectors`` (see :func:`original_store`; ``vector_ids`` are the outer model's ids) or
+    over what the index stores."""
+    inner = seen.inner
+    qs = seen.queries(queries)
+    store = None
+    if vectors is not None:
+        ids = None
+        if vector_ids is not None:
+            given = np.asarray(vector_ids)
+            if given.ndim != 1 or given.dtype.kind not in "iu":
+                raise QueryError(f"vector_ids has shape {given.shape} and dtype {given.dtype}: "
+                                 "expected (ntotal,) integer ids, one per row of vectors")
+            ids = seen.inner_ids(given.astype(np.int64))
+            absent = np.flatnonzero(ids < 0)
+            if absent.size:
+                r = int(absent[0])
+                raise QueryError(f"vectors row {r}: the index holds no id {int(given[r])} "
+                                 f"({absent.size} rows like it)")
+        store = original_store(inner, vectors, ids, seen.vector_transform())
+    elif vector_ids is not None:
+        raise ParameterError("vector_ids= names the rows of vectors=: give both")
+    return exact_truth(inner, qs, k, store)
+
+
+def exact_search(index: Any, queries: Any, k: int = 10, *, vectors: Any = None,
+                 vector_ids: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Exact ``k`` nearest neighbours of ``queries`` by brute force over every stored,
     non-deleted vector, in the library's own distance convention.
 
-    ``index``: a :class:`feder.Index` or a model. ``queries``: ``(nq, d)`` (or one ``(d,)``
+    ``index``: a :class:`feder.Index` or a model of any kind the diagnostics handle
+    (:data:`feder.diagnose.kinds.SUPPORTED_KINDS`). ``queries``: ``(nq, d)`` (or one ``(d,)``
     vector), any float dtype. Returns ``(ids, distances)``, both ``(nq, k)``: faiss ids
     ``int64`` with squared L2 ascending (``l2``) or inner product descending (``ip``), padded
     with −1 and ±FLT_MAX like ``IndexFlat``; hnswlib labels ``uint64`` with squared L2
     (``l2``), 1 − dot (``ip``) or 1 − cos (``cosine``, query normalized), ascending. Ties
     follow the libraries: the smaller id first (faiss ``ip``: of the tied ids a flat scan
     keeps, the larger first).
+
+    Lossy codes (IVF_SQ, IVF_PQ, faiss ``IndexPQ`` / ``IndexScalarQuantizer``, HNSW over
+    SQ / PQ) do not keep the original vectors: the brute force then runs over the decoded
+    reconstructions, unless ``vectors`` gives the originals — ``(ntotal, d)``, row ``r`` the
+    vector faiss numbered ``r`` (the order they were added in; under an ``IndexIDMap`` too),
+    or, with ``vector_ids`` ``(ntotal,)``, the vector the index returns as ``vector_ids[r]``
+    (for an index given ids with ``add_with_ids``). They are read block by block (a memory
+    map is never copied whole); a pre-transform is applied to them as to the queries.
     """
     model = as_model(index)
     diagnosable_kind(model, "exact_search")
+    seen = unwrap(model)
     qs = as_queries(queries, model.dim)
-    truth = exact_truth(model, qs, positive_k(k))
-    return truth.ids, truth.distances
+    truth = truth_of(seen, qs, positive_k(k), vectors, vector_ids)
+    return seen.outer_ids(truth.ids) if seen.chain else truth.ids, truth.distances

@@ -1,7 +1,10 @@
-"""The index at a glance: IVF list balance, HNSW degrees and reachability."""
+"""The index at a glance: IVF list balance, HNSW degrees and reachability (a flat index: its
+size). Which report a kind gets is the table :data:`HEALTH`, keyed by diagnosis family."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,11 +14,13 @@ from ..index import as_model
 from ..model import HNSWIndex, IVFFlatIndex
 from .checks import diagnosable_kind
 from .graph import reachable
+from .kinds import unwrap
 
 
 @dataclass(frozen=True, eq=False)
 class Health:
-    """What every index reports: its kind and number of stored vectors."""
+    """What every index reports: its kind and number of stored vectors (all a flat index
+    reports: a scan has no lists or links to balance)."""
 
     kind: str
     ntotal: int
@@ -82,14 +87,21 @@ class HNSWHealth(Health):
 
 
 def health(index: Any) -> Health:
-    """:class:`IVFHealth` or :class:`HNSWHealth` of ``index`` (an :class:`feder.Index` or a
-    model). Vectorised: about a second for a 1M-node HNSW graph, milliseconds for IVF."""
+    """:class:`IVFHealth` (every IVF kind), :class:`HNSWHealth` (hnswlib and faiss HNSW, on
+    faiss's own levels) or, for a flat index, which has no lists or links to balance, the
+    plain :class:`Health` (its kind and size). Wrappers report their inner index's shape
+    under their own kind. Vectorised: about a second for a 1M-node HNSW graph, milliseconds
+    for IVF."""
     model = as_model(index)
-    if diagnosable_kind(model, "health") == "ivf_flat":
-        assert isinstance(model, IVFFlatIndex)
-        return ivf_health(model)
-    assert isinstance(model, HNSWIndex)
-    return hnsw_health(model)
+    diagnosable_kind(model, "health")
+    seen = unwrap(model)
+    report = HEALTH[seen.family](seen.inner)
+    return dataclasses.replace(report, kind=model.kind) if seen.chain else report
+
+
+def flat_health(index: Any) -> Health:
+    """A flat index's :class:`Health`: its kind and size (a scan has nothing to balance)."""
+    return Health(kind=index.kind, ntotal=int(index.ntotal))
 
 
 def ivf_health(index: IVFFlatIndex) -> IVFHealth:
@@ -138,3 +150,8 @@ def hnsw_health(index: HNSWIndex) -> HNSWHealth:
         links_per_level=np.asarray(links_per_level, np.int64),
         out_degree=out_degree, in_degree=in_degree,
         unreachable=np.asarray(index.labels[lost], np.uint64), unreachable_internal=lost)
+
+
+HEALTH: dict[str, Callable[[Any], Health]] = {
+    "ivf": ivf_health, "graph": hnsw_health, "flat": flat_health}
+"""Diagnosis family (:data:`feder.diagnose.kinds.KINDS`) → its health report."""

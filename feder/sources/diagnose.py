@@ -170,10 +170,10 @@ def explain_source(src: BaseSource, query: Any, k: int = 10, *, truth: Any = Non
 
 
 def _model_explanation(model: Any, query: np.ndarray, k: int, params: dict[str, Any]) -> Any:
-    from ..diagnose.checks import SUPPORTED_KINDS
+    from ..diagnose.checks import diagnosable
     from ..diagnose.explain import explain
 
-    if model.kind not in SUPPORTED_KINDS:
+    if not diagnosable(model):
         return None
     return explain(model, query, k, **params)
 

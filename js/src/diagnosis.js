@@ -23,7 +23,13 @@ export function reasonText(d, j) {
   const reason = d.reasons[d.missReason[j]] || 'unknown';
   switch (reason) {
     case 'list_not_probed':
-      return `its list ${d.missList[j]} was not probed (nprobe ≥ ${d.missListRank[j]} scans it)`;
+      return d.missListRank[j] > 0
+        ? `its list ${d.missList[j]} was not probed (nprobe ≥ ${d.missListRank[j]} scans it)`
+        : `its list ${d.missList[j]} was not probed (the HNSW coarse search did not return it)`;
+    case 'quantization':
+      return d.missList[j] >= 0
+        ? `quantization: its list ${d.missList[j]} was scanned, but its code's distance ranked it out of the top ${d.k}`
+        : `quantization: its code's distance was computed, but ranked it out of the top ${d.k}`;
     case 'unreachable':
       return 'unreachable: no link path from the entry point leads to it';
     case 'not_reached':
@@ -38,13 +44,14 @@ export function reasonText(d, j) {
 }
 
 /**
- * A short reason for labels ("list 12 · nprobe ≥ 14", "unreachable", "3 hops").
+ * A short reason for labels ("nprobe ≥ 14", "unreachable", "3 hops away", "code ranked out").
  * @param {Diagnosis} d
  * @param {number} j
  */
 export function reasonShort(d, j) {
   const reason = d.reasons[d.missReason[j]];
-  if (reason === 'list_not_probed') return `nprobe ≥ ${d.missListRank[j]}`;
+  if (reason === 'list_not_probed') return d.missListRank[j] > 0 ? `nprobe ≥ ${d.missListRank[j]}` : 'list not probed';
+  if (reason === 'quantization') return 'code ranked out';
   if (reason === 'not_reached') return d.missHops[j] > 0 ? `${d.missHops[j]} hops away` : 'not reached';
   return reason || '';
 }
