@@ -17,15 +17,16 @@ import importlib
 import os
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["code_kernels", "enabled", "flat_rows", "graph_kernels", "scratch_visited",
-           "set_enabled", "walkable"]
+__all__ = ["code_kernels", "enabled", "flat_rows", "graph_kernels", "guarded",
+           "scratch_visited", "set_enabled", "walkable"]
 
+_R = TypeVar("_R")
 _local = threading.local()
 _walkable_graphs: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
@@ -70,6 +71,23 @@ def _load(name: str) -> ModuleType | None:
                 except ImportError:
                     modules[name] = None
     return modules[name]
+
+
+def guarded(run: Callable[[], _R]) -> _R | None:
+    """``run()``, or ``None`` if numba refuses to compile or run a kernel for these inputs
+    (an array type no file format produces today): the caller then replays with numpy. The
+    thread's visited table is cleared, as the kernel may have stopped half way."""
+    try:
+        return run()
+    except Exception as exc:
+        from numba.core.errors import NumbaError
+
+        if not isinstance(exc, NumbaError):
+            raise
+        buf = getattr(_local, "visited", None)
+        if buf is not None:
+            buf[:] = False
+        return None
 
 
 def scratch_visited(n: int) -> np.ndarray:

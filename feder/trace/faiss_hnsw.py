@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import float32
-from .accel import flat_rows, graph_kernels, scratch_visited, walkable
+from .accel import flat_rows, graph_kernels, guarded, scratch_visited, walkable
 from .flat import check_metric
 from .ivf import PAD_LIMIT
 from .ivf_codes import code_distances, pq_code_sums, pq_query_table
@@ -76,7 +76,7 @@ def trace_faiss_hnsw(index: FaissHNSWIndex, query: Any, k: int = 5, ef: int = 16
         return float32.flat_distances(vectors[nodes], q, metric)  # fvec_L2sqr, bit for bit
 
     kernels = graph_kernels() if coded is None and pq_indices is None else None
-    replayed = _replay_numba(kernels, index, q, k, ef_search, larger) \
+    replayed = guarded(lambda: _replay_numba(kernels, index, q, k, ef_search, larger)) \
         if kernels is not None else None
     if replayed is not None:
         levels, results = replayed

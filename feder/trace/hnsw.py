@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import QueryError
-from .accel import flat_rows, graph_kernels, scratch_visited, walkable
+from .accel import flat_rows, graph_kernels, guarded, scratch_visited, walkable
 from .distances import hnswlib_distances, hnswlib_normalize
 from .query import as_query, positive_int
 from .types import ADMITTED, CANDIDATE_ONLY, REJECTED, BeamLevel, GreedyLevel, HNSWTrace
@@ -53,7 +53,8 @@ def trace_hnsw(index: HNSWIndex, query: Any, k: int = 5, ef: int = 10) -> HNSWTr
         return hnswlib_distances(vectors[nodes], q, space)
 
     kernels = graph_kernels()
-    replayed = _replay_numba(kernels, index, q, max(ef, k)) if kernels is not None else None
+    replayed = guarded(lambda: _replay_numba(kernels, index, q, max(ef, k))) \
+        if kernels is not None else None
     if replayed is not None:
         levels = replayed
         beam = replayed[-1]
