@@ -173,10 +173,16 @@ def _sweep_ivf_codes(model: Any, truth: Truth, k: int, values: np.ndarray,
         assert result.coarse is not None
         fine = result.fine
         ends = np.cumsum(model.list_sizes[result.coarse.probed_lists])
+        cand_d, cand_ids = fine.candidate_distances, fine.candidate_ids
+        best = np.empty(0, np.int64)  # faiss's heap after the lists scanned so far
+        done = 0
         for j, p in enumerate(values.tolist()):
             m = int(ends[min(p, ends.size) - 1]) if ends.size else 0
-            best = best_positions(fine.candidate_distances[:m], k, larger,
-                                  fine.candidate_ids[:m])
+            # The heap holds at most k values, each admitted again from empty sentinels:
+            # scanning it then the new lists leaves what scanning every list leaves.
+            part = np.concatenate([best, np.arange(done, m, dtype=np.int64)])
+            best = part[best_positions(cand_d[part], k, larger, cand_ids[part])]
+            done = m
             found[j, i] = _found(fine.candidate_rows[best], truth.rows[i])
             work[j, i] = nlist + m
     return found, work
