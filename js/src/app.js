@@ -501,10 +501,15 @@ export class App {
     this.scene = scene;
     this.stage.setScene(scene);
     scene.activate();
-    this.refreshPanels();
+    this.refreshPanels(false);
   }
 
-  refreshPanels() {
+  /**
+   * Rebuild the panel, results strip and controls of the current view.
+   * @param {boolean} [redraw] also redraw the base layer (selection, media or paths changed;
+   *   not for a view switch: the stage keeps the views' drawings while they are current)
+   */
+  refreshPanels(redraw = true) {
     const sc = this.scene;
     if (!sc) return;
     const top = this.panelInner.scrollTop;
@@ -518,6 +523,6 @@ export class App {
     this.controlsEl.replaceChildren();
     if (controls) this.controlsEl.appendChild(controls);
     this.controlsEl.hidden = !controls;
-    this.stage.invalidate();
+    if (redraw) this.stage.invalidate();
   }
 }

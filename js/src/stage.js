@@ -9,6 +9,7 @@ import { h } from './dom.js';
 /** @typedef {import('./scenes/scene.js').HitItem} HitItem */
 
 const DRAG_THRESHOLD = 4; // px a press may move and still be a click
+const KEPT_BASES = 4; // base layers kept for the views shown last (a tab switch back is a copy)
 
 /**
  * @typedef {object} StageHost
@@ -28,8 +29,16 @@ export class Stage {
     this.canvas.tabIndex = 0;
     this.canvas.setAttribute('role', 'img');
     this.ctx = /** @type {CanvasRenderingContext2D} */ (this.canvas.getContext('2d'));
+    /**
+     * Base layers of the scenes shown last, most recent first; `stamp` says for which size,
+     * pixel ratio and generation (bumped by `invalidate`) the drawing is current.
+     * @type {Array<{scene: Scene | null, canvas: HTMLCanvasElement, ctx: CanvasRenderingContext2D, stamp: string}>}
+     */
+    this.kept = [];
+    this.generation = 0;
     this.base = document.createElement('canvas');
     this.baseCtx = /** @type {CanvasRenderingContext2D} */ (this.base.getContext('2d'));
+    this.kept.push({ scene: null, canvas: this.base, ctx: this.baseCtx, stamp: '' });
     this.tooltip = h('div', 'feder-tooltip');
     this.tooltip.hidden = true;
     this.tooltip.setAttribute('role', 'tooltip');
@@ -80,27 +89,67 @@ export class Stage {
     this.W = W;
     this.H = H;
     this.dpr = dpr;
-    for (const c of [this.canvas, this.base]) {
-      c.width = Math.round(W * dpr);
-      c.height = Math.round(H * dpr);
-    }
+    for (const c of [this.canvas, this.base]) this.sizeCanvas(c);
     this.canvas.style.width = `${W}px`;
     this.canvas.style.height = `${H}px`;
     this.layoutDirty = true;
     this.request();
   }
 
-  /** @param {Scene | null} scene */
+  /** @param {HTMLCanvasElement} c */
+  sizeCanvas(c) {
+    const w = Math.round(this.W * this.dpr);
+    const hh = Math.round(this.H * this.dpr);
+    if (c.width !== w) c.width = w;
+    if (c.height !== hh) c.height = hh;
+  }
+
+  /** What a base drawing is current for. */
+  stamp() {
+    return `${this.W}x${this.H}@${this.dpr}#${this.generation}`;
+  }
+
+  /**
+   * Show `scene`. A scene shown recently whose base layer is still current (same size, no
+   * `invalidate` since) comes back without being laid out or drawn again.
+   * @param {Scene | null} scene
+   */
   setScene(scene) {
+    // the outgoing drawing is out of date when a change waits for the next frame
+    if (this.scene && (this.layoutDirty || this.placeDirty || this.baseDirty)) this.kept[0].stamp = '';
     this.scene = scene;
-    this.layoutDirty = true;
     this.hideTooltip();
     this.syncZoomHint();
+    this.layoutDirty = true;
+    if (!scene) return;
+    let at = this.kept.findIndex((k) => k.scene === scene);
+    if (at < 0) {
+      at = this.kept.findIndex((k) => k.scene === null);
+      if (at < 0 && this.kept.length < KEPT_BASES) {
+        const canvas = document.createElement('canvas');
+        const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
+        this.kept.push({ scene: null, canvas, ctx, stamp: '' });
+      }
+      if (at < 0) at = this.kept.length - 1; // else the least recent one's canvas
+      this.kept[at].scene = scene;
+      this.kept[at].stamp = '';
+    }
+    const [entry] = this.kept.splice(at, 1);
+    this.kept.unshift(entry);
+    this.base = entry.canvas;
+    this.baseCtx = entry.ctx;
+    this.sizeCanvas(this.base);
+    if (entry.stamp === this.stamp() && scene.W === this.W && scene.H === this.H) {
+      this.layoutDirty = false;
+      this.placeDirty = false;
+      this.baseDirty = false;
+    }
     this.request();
   }
 
-  /** Redraw the base layer (data, theme or selection changed). */
+  /** Redraw the base layer (data, theme or selection changed); other views' kept layers too. */
   invalidate() {
+    this.generation++;
     this.baseDirty = true;
     this.request();
   }
@@ -136,6 +185,7 @@ export class Stage {
       scene.labelBoxes = [];
       scene.drawBase(b);
       this.baseDirty = false;
+      this.kept[0].stamp = this.stamp();
     }
     const ctx = this.ctx;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -325,5 +375,6 @@ export class Stage {
   destroy() {
     if (this.raf) cancelAnimationFrame(this.raf);
     this.raf = 0;
+    this.kept = [];
   }
 }

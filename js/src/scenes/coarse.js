@@ -62,7 +62,10 @@ export class CoarseScene extends IVFMapScene {
     const app = this.app;
     const pal = app.pal;
     const s = this.s;
-    this.fillCells(g, (i) => (this.ov.sizes[i] === 0 ? pal.empty : ramp(pal.quiet, Math.round(this.sizeT(this.ov.sizes[i]) * 16) / 16)));
+    /** @type {string[]} */
+    const quiet = [];
+    for (let k = 0; k <= 16; k++) quiet.push(ramp(pal.quiet, k / 16));
+    this.fillCells(g, (i) => (this.ov.sizes[i] === 0 ? pal.empty : quiet[Math.round(this.sizeT(this.ov.sizes[i]) * 16)]));
     for (let r = s.probed.length - 1; r >= 0; r--) {
       g.beginPath();
       if (this.cellPath(g, s.probed[r])) {
