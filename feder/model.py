@@ -91,6 +91,33 @@ def _first_hit(ids: np.ndarray, ident: int) -> int | None:
     return int(hits[0]) if hits.size else None
 
 
+class _Arena:
+    """Aligned float32 blocks carved one after another from large chunks, for the list
+    copies a mapped index keeps: a chunk gets transparent huge pages, one page fault per
+    2 MiB where separate arrays take one per 4 KiB (≈ 2 µs each on a busy VM, as much as
+    copying the page). Chunks live as long as a block in them does."""
+
+    CHUNK = 32 << 20
+
+    __slots__ = ("_chunk", "_pos")
+
+    def __init__(self) -> None:
+        self._chunk = np.empty(0, np.uint8)
+        self._pos = 0
+
+    def take(self, shape: tuple[int, ...]) -> np.ndarray:
+        """A fresh ``shape`` float32 array (uninitialised, 64-byte aligned)."""
+        nbytes = 4 * int(np.prod(shape))
+        if nbytes > self.CHUNK // 4:
+            return np.empty(shape, np.float32)
+        if self._pos + nbytes > self._chunk.size:
+            self._chunk = np.empty(self.CHUNK, np.uint8)
+            self._pos = -self._chunk.ctypes.data % 64
+        out = self._chunk[self._pos: self._pos + nbytes].view(np.float32).reshape(shape)
+        self._pos += -(-nbytes // 64) * 64
+        return out
+
+
 def _as_id(ident: Any) -> int:
     if isinstance(ident, bool) or not isinstance(ident, (int, np.integer)):
         raise UnknownIdError(f"ids are integers, got {ident!r}")
@@ -162,13 +189,22 @@ class IVFFlatIndex:
         return block
 
     def _make_block(self, list_no: int) -> tuple[np.ndarray, np.ndarray]:
-        read = getattr(self._codes, "read", None)  # a mapped file's GuardedList: pread(2)
-        vectors = read(list_no) if read is not None else self._codes[list_no]
-        if not (vectors.flags.aligned and vectors.flags.c_contiguous
-                and vectors.dtype == np.float32):
+        codes = self._codes
+        read = getattr(codes, "read", None)  # a mapped file's GuardedList: pread(2)
+        if read is not None:
+            shape = codes.shape_of(list_no)  # type: ignore[attr-defined]
+            vectors = read(list_no, self._arena.take(shape) if shape[0] else None)
+        else:
+            vectors = codes[list_no]
+        flags = vectors.flags
+        if not (flags.aligned and flags.c_contiguous and vectors.dtype == np.float32):
             vectors = np.array(vectors, dtype=np.float32, order="C")
         block = self._blocks[list_no] = (vectors, squared_norms(vectors))
         return block
+
+    @cached_property
+    def _arena(self) -> _Arena:
+        return _Arena()
 
     def probe_lists(self, lists: list[int]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
         """``(parts, norms, ids)`` of the lists ``lists`` (valid list numbers, in scan order):

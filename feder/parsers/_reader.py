@@ -315,9 +315,14 @@ class GuardedList(Sequence[Any]):
         self.guard.check()
         return iter(self._items)
 
-    def read(self, index: int) -> np.ndarray:
-        """A fresh aligned copy of item ``index`` read from the file (:meth:`FileGuard.copy`)."""
-        return self.guard.copy(self._items[index])
+    def read(self, index: int, out: np.ndarray | None = None) -> np.ndarray:
+        """A fresh aligned copy of item ``index`` read from the file (:meth:`FileGuard.copy`),
+        into ``out`` when given (as many bytes)."""
+        return self.guard.copy(self._items[index], out)
+
+    def shape_of(self, index: int) -> tuple[int, ...]:
+        """The shape of item ``index`` (without checking the file: nothing is read)."""
+        return tuple(self._items[index].shape)
 
     def read_each(self) -> Iterator[np.ndarray]:
         """Every item in turn, read from the file into one reused buffer after a single check
