@@ -676,6 +676,15 @@ def test_empty_indexes(hnsw_factory):
         feder.sweep(empty, GOOD_QUERIES, k=3)
 
 
+def test_overflowing_queries_are_refused(small_ivf, small_hnsw):
+    queries = np.array(GOOD_QUERIES, np.float32)
+    queries[1] = 1e19  # finite, but its squared norm is beyond float32
+    for call in (lambda: feder.exact_search(small_ivf, queries, k=3),
+                 lambda: feder.sweep(small_hnsw, queries, k=3)):
+        with pytest.raises(feder.QueryError, match=r"queries\[1\] has squared norm"):
+            call()
+
+
 def test_unsupported_kinds_are_refused(small_ivf):
     other = types.SimpleNamespace(kind="lsh", dim=8, ntotal=3)
     for call in (lambda: feder.exact_search(other, GOOD_QUERIES),

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError, QueryError, UnsupportedIndexError
+from ..trace.query import check_magnitude
 from .kinds import SUPPORTED_KINDS
 
 
@@ -38,6 +39,7 @@ def as_queries(queries: Any, dim: int, name: str = "queries") -> np.ndarray:
     if not finite.all():
         row, col = (int(v) for v in np.argwhere(~finite)[0])
         raise QueryError(f"{name}[{row}, {col}] is {arr[row, col]}: expected finite values")
+    check_magnitude(arr, name)
     return np.ascontiguousarray(arr)
 
 
