@@ -32,14 +32,9 @@ def _always(model: Any) -> bool:
     return True
 
 
-def _flat_codes(model: Any) -> bool:
-    """``IxPq`` / ``IxSQ``: a flat scan over codes (``vectors`` are the decoded codes)."""
-    return getattr(model, "pq_indices", None) is not None or \
-        getattr(model, "search_vectors", None) is not None
-
-
-def _graph_codes(model: Any) -> bool:
-    """faiss ``IHNs`` / ``IHNp``: an HNSW whose storage is SQ / PQ codes."""
+def _stores_codes(model: Any) -> bool:
+    """``IxPq`` / ``IxSQ`` flat scans and faiss ``IHNs`` / ``IHNp`` graphs keep PQ / SQ codes
+    (their ``vectors`` are the decoded codes); ``IxF2`` / ``IHNf`` keep the vectors."""
     return getattr(model, "pq_indices", None) is not None or \
         getattr(model, "search_vectors", None) is not None
 
@@ -61,8 +56,8 @@ KINDS: dict[str, KindRow] = {
     "ivf_sq": KindRow("ivf", "faiss", _always),
     "ivf_pq": KindRow("ivf", "faiss", _always),
     "hnsw": KindRow("graph", "hnswlib", _never),
-    "faiss_hnsw": KindRow("graph", "faiss", _graph_codes),
-    "flat": KindRow("flat", "faiss", _flat_codes),
+    "faiss_hnsw": KindRow("graph", "faiss", _stores_codes),
+    "flat": KindRow("flat", "faiss", _stores_codes),
 }
 """Index kind → how it is diagnosed (wrapper kinds are in :data:`WRAPPERS`)."""
 
