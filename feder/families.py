@@ -37,6 +37,11 @@ def _diagnostic_views(*ids: str) -> tuple[tuple[str, str], ...]:
     return tuple(view for view in DIAGNOSTIC_VIEWS if view[0] in ids)
 
 
+CODES_VIEW = ("codes", "Codes")
+"""Code distance against true distance, for a search of lossy codes (PQ, SQ; the kinds
+:data:`feder.diagnose.kinds.KINDS` marks ``codes``): the search payload carries its data
+(``payload["codes"]``) only then, and the front end hides the tab without it."""
+
 _ALL_DIAGNOSTICS = ("sweep", "health", "compare")
 _FLAT_DIAGNOSTICS = ("compare",)
 """A flat scan has no nprobe / ef to sweep and no lists or links whose health to show."""
@@ -45,7 +50,7 @@ FAMILIES: dict[str, Family] = {
     "ivf": Family(
         "ivf",
         (("overview", "Overview"), ("coarse", "Coarse search"), ("fine", "Fine search"),
-         ("projection", "Projection"), *_diagnostic_views(*_ALL_DIAGNOSTICS)),
+         ("projection", "Projection"), CODES_VIEW, *_diagnostic_views(*_ALL_DIAGNOSTICS)),
         search_view="coarse",
         search_params={"k": (5, "results to return"),
                        "nprobe": (None, "inverted lists to probe (default: the file's)")},
@@ -53,7 +58,8 @@ FAMILIES: dict[str, Family] = {
     ),
     "graph": Family(
         "graph",
-        (("overview", "Overview"), ("search", "Search"), *_diagnostic_views(*_ALL_DIAGNOSTICS)),
+        (("overview", "Overview"), ("search", "Search"), CODES_VIEW,
+         *_diagnostic_views(*_ALL_DIAGNOSTICS)),
         search_view="search",
         search_params={"k": (5, "results to return"),
                        "ef_search": (16, "beam width on level 0 (alias ef)")},
@@ -62,7 +68,7 @@ FAMILIES: dict[str, Family] = {
     "flat": Family(
         "flat",
         (("overview", "Overview"), ("fine", "Distances"), ("projection", "Projection"),
-         *_diagnostic_views(*_FLAT_DIAGNOSTICS)),
+         CODES_VIEW, *_diagnostic_views(*_FLAT_DIAGNOSTICS)),
         search_view="fine",
         search_params={"k": (5, "results to return")},
         diagnostics=_FLAT_DIAGNOSTICS,

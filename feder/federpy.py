@@ -98,7 +98,8 @@ class FederPy:
                 viewParams["title"] = f"{docs.origin} · {self.index.ntotal} vectors"
         params = resolve_view_params(viewParams)
         self.media = MediaStore(mediaUrls, mediaType, params.thumbSize)
-        self.session = ViewSession(self.index, self.media, params, self._names())
+        self.session = ViewSession(self.index, self.media, params, self._names(),
+                                   vectors=vectors, vector_ids=vector_ids)
         self.search_params: dict[str, int] = default_search_params(self.session.index.kind,
                                                                    self.session.index)
         if self.engine is not None:
@@ -156,7 +157,9 @@ class FederPy:
         """Change view parameters (a new layout is computed when the box size changes)."""
         params = resolve_view_params(viewParams, self.session.params)
         self.media.thumb_size = params.thumbSize
-        self.session = ViewSession(self.index, self.media, params, self._names())
+        self.session = ViewSession(self.index, self.media, params, self._names(),
+                                   vectors=self.truth_vectors[0],
+                                   vector_ids=self.truth_vectors[1])
         return self
 
     def overview(self) -> FederWidget:

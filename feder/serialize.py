@@ -7,7 +7,8 @@ JS) and the HTML export base64-encodes it. Ids that users see (faiss ids, hnswli
 Coordinates are in the layout's own box; the front end only scales them.
 
 Payload kinds (``"kind"`` key): ``ivf_overview``, ``hnsw_overview``, ``ivf_search``,
-``hnsw_search``. Their fields are documented on the builder functions below; the front end
+``hnsw_search`` (a search of lossy codes with a diagnosis also carries ``codes``:
+:func:`codes`). Their fields are documented on the builder functions below; the front end
 (``js/src/payload.js``, bundled into ``feder/static/widget.js``) decodes exactly these, and
 its JSDoc typedefs mirror the docstrings here. Overview payloads carry ``"family"``
 (:mod:`feder.families`), which picks the front end's views.
@@ -317,6 +318,34 @@ def diagnosis(explanation: Explanation, missed_xy: np.ndarray) -> Payload:
             "hops": array([-1 if m.hops is None else m.hops for m in missed], "int32"),
             "xy": array(np.asarray(missed_xy, np.float32).reshape(len(missed), 2), "float32"),
         },
+    }
+
+
+def codes(truth_space: str, larger_is_closer: bool, scanned: int, ids: np.ndarray,
+          lists: np.ndarray, code_distances: np.ndarray, true_distances: np.ndarray,
+          rank: np.ndarray, true_rank: np.ndarray, kth_code: float | None,
+          kth_true: float | None) -> Payload:
+    """Code distance against true distance, for an index with lossy codes (PQ, SQ): what
+    the "Codes" view draws. ``truth_space``: ``"exact"`` (true distance = to the original
+    vector, ``vectors=`` given) or ``"decoded"`` (to the code's reconstruction);
+    ``larger_is_closer`` (faiss inner product); ``scanned``: how many code distances the
+    search computed. Then ``s`` of those candidates, closest code distance first (the
+    nearest few hundred, every result and every exact top-k neighbour scanned): ``ids``
+    float64, ``lists`` int32 (IVF list, −1 none), ``code_distances`` float32 (what the
+    search ranked by), ``true_distances`` float32, ``rank`` int32 (0-based rank in the
+    results, −1 if not returned), ``true_rank`` int32 (1-based rank in the exact top-k, 0 if
+    not in it). ``kth_code``: the code distance of the k-th result (the cut-off: a candidate
+    whose code is farther is not returned), ``kth_true``: the distance of the k-th exact
+    neighbour (``None`` when fewer exist)."""
+    return {
+        "truth_space": truth_space, "larger_is_closer": bool(larger_is_closer),
+        "scanned": int(scanned),
+        "ids": array(ids, "float64"), "lists": array(lists, "int32"),
+        "code_distances": array(code_distances, "float32"),
+        "true_distances": array(true_distances, "float32"),
+        "rank": array(rank, "int32"), "true_rank": array(true_rank, "int32"),
+        "kth_code": None if kth_code is None else float(kth_code),
+        "kth_true": None if kth_true is None else float(kth_true),
     }
 
 

@@ -9,13 +9,16 @@ each search adds only its own payload. Which builder runs is looked up by index 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .arrays import sample_rows
+from .diagnose.exact import truth_store
 from .diagnose.health import health as index_health
+from .diagnose.kinds import KINDS, unwrap
 from .errors import ParameterError, UnknownIdError
 from .families import FAMILY_OF_KIND, family_of, unwrapped, view_note
 from .layouts.cluster_map import ClusterMap, cluster_map, nearest_members, query_position
@@ -27,6 +30,7 @@ from .media import MediaItem, MediaStore
 from .model import FlatIndex, HNSWIndex, IndexModel, IVFFlatIndex
 from .params import HEADER_HEIGHT, MIN_DRAWING_WIDTH, PANEL_WIDTH, ViewParams
 from .serialize import Payload
+from .serialize import codes as codes_payload
 from .serialize import diagnosis as diagnosis_payload
 from .serialize import flat_overview as flat_overview_payload
 from .serialize import flat_search as flat_search_payload
@@ -47,7 +51,8 @@ class ViewSession:
     """Caches layouts for one index and turns traces into front-end payloads."""
 
     def __init__(self, index: IndexModel, media: MediaStore, params: ViewParams,
-                 names: Callable[[int], str] | None = None):
+                 names: Callable[[int], str] | None = None, *, vectors: Any = None,
+                 vector_ids: Any = None):
         self.model = index
         """The model searches run on (a wrapper such as a faiss pre-transform, or the
         model the views draw)."""
@@ -60,6 +65,9 @@ class ViewSession:
         self.names = names
         """id → the name users know it by (a live engine's own ids, e.g. ``"img_0042"``);
         sent as ``payload["names"]`` for the ids a view shows."""
+        self.truth_vectors: tuple[Any, Any] = (vectors, vector_ids)
+        """The original vectors of an index with lossy codes (``FederPy(vectors=)``): the
+        "Codes" view's true distances are to them (else to the decoded codes)."""
 
     def names_for(self, ids: Any, limit: int = 2000) -> dict[str, str]:
         """``{str(id): name}`` for at most ``limit`` of ``ids`` (none without ``names``)."""
@@ -113,6 +121,8 @@ class ViewSession:
             target["media"] = self.media.item(target_id)
         with blas_limits():
             payload = _SEARCH[self.family.name](self, trace, target, explanation)
+            if explanation is not None and self.lossy:
+                payload["codes"] = self.codes(trace, explanation)
         if self.names is not None:
             shown = [trace.ids, _NEAREST[self.family.name](self, trace, 400),
                      np.asarray([m.id for m in explanation.missed] if explanation else [])]
@@ -121,6 +131,58 @@ class ViewSession:
             payload["names"] = self.names_for(np.concatenate([np.asarray(a, np.int64).ravel()
                                                               for a in shown]))
         return payload
+
+    @cached_property
+    def lossy(self) -> bool:
+        """The index stores lossy codes (PQ, SQ: :data:`feder.diagnose.kinds.KINDS`), so its
+        searches rank by code distances and get the "Codes" view."""
+        seen = unwrap(self.model)
+        return seen.inner.kind in KINDS and seen.codes
+
+    @cached_property
+    def _truth_store(self) -> Any:
+        """What true distances are measured over: the original vectors when given, else the
+        decoded codes (:func:`feder.diagnose.exact.truth_store`)."""
+        return truth_store(unwrap(self.model), *self.truth_vectors)
+
+    def codes(self, trace: SearchTrace, explanation: Explanation) -> Payload:
+        """The "Codes" view of a search of lossy codes (:func:`feder.serialize.codes`): the
+        :data:`CODES_SAMPLE` candidates with the nearest code distances, every result and
+        every exact neighbour the search scanned, each with its code distance (what the search
+        ranked by) and its true distance (over ``vectors=`` when given, else the decoded
+        vector)."""
+        scanned = _SCANNED[self.family.name](self, trace)
+        larger = trace.metric in LARGER_IS_CLOSER
+        key = np.where(np.isnan(scanned.distances), np.inf,
+                       -scanned.distances if larger else scanned.distances)
+        truth_ids = np.asarray(explanation.truth_ids).astype(np.int64)
+        valid_truth = truth_ids[truth_ids >= 0]
+        ids = np.asarray(scanned.ids).astype(np.int64)
+        is_true = np.isin(ids, valid_truth)
+        keep = np.zeros(ids.size, bool)
+        nearest = min(CODES_SAMPLE, ids.size)
+        if nearest:
+            keep[np.argpartition(key, nearest - 1)[:nearest]] = True
+        keep[scanned.results] = True
+        keep |= is_true
+        chosen = np.flatnonzero(keep)
+        chosen = chosen[np.argsort(key[chosen], kind="stable")]
+        rank = np.full(ids.size, -1, np.int32)
+        rank[scanned.results] = np.arange(scanned.results.size, dtype=np.int32)
+        true_rank = np.zeros(chosen.size, np.int32)
+        order = {int(i): r + 1 for r, i in reversed(list(enumerate(truth_ids.tolist())))
+                 if i >= 0}
+        true_rank[:] = [order.get(int(i), 0) for i in ids[chosen].tolist()]
+        store = self._truth_store
+        true_d = store.measure(np.asarray(scanned.rows[chosen], np.int64), trace.query)
+        k = int(explanation.k)
+        kth_code = float(scanned.distances[scanned.results[-1]]) \
+            if scanned.results.size >= k else None
+        kth_true = float(explanation.truth_distances[k - 1]) \
+            if valid_truth.size >= k else None
+        return codes_payload(store.space, larger, scanned.count, ids[chosen],
+                             scanned.lists[chosen], scanned.distances[chosen], true_d,
+                             rank[chosen], true_rank, kth_code, kth_true)
 
     @cached_property
     def health(self) -> Payload:
@@ -369,6 +431,59 @@ def _graph_nearest_ids(session: ViewSession, trace: SearchTrace, limit: int) -> 
     return np.asarray(index.labels[beam.visited[order]], dtype=np.int64)
 
 
+CODES_SAMPLE = 300
+"""Candidates the "Codes" view draws besides the results and the exact neighbours: those
+with the nearest code distances."""
+
+
+@dataclass(frozen=True, eq=False)
+class _Scanned:
+    """The candidates whose code distance a search computed: ``rows`` ``(m,) int64`` rows of
+    the model the diagnostics see (:func:`feder.diagnose.kinds.unwrap`), ``ids`` ``(m,)`` the
+    ids users see, ``lists`` ``(m,) int64`` (−1: no list), ``distances`` ``(m,) float32`` the
+    code distances, ``results`` ``(≤k,) int64`` positions of the results, best first;
+    ``count``: distances computed (a flat scan keeps only the nearest ``m`` of them)."""
+
+    rows: np.ndarray
+    ids: np.ndarray
+    lists: np.ndarray
+    distances: np.ndarray
+    results: np.ndarray
+    count: int
+
+
+def _ivf_scanned(session: ViewSession, trace: SearchTrace) -> _Scanned:
+    assert isinstance(trace, IVFTrace) and trace.fine is not None
+    fine = trace.fine
+    return _Scanned(fine.candidate_rows, fine.candidate_ids, fine.candidate_lists,
+                    fine.candidate_distances, fine.result_positions,
+                    int(fine.candidate_ids.size))
+
+
+def _flat_scanned(session: ViewSession, trace: SearchTrace) -> _Scanned:
+    assert isinstance(trace, FlatTrace) and trace.scan is not None
+    scan = trace.scan
+    return _Scanned(scan.candidate_rows, scan.candidate_ids,
+                    np.full(scan.candidate_ids.size, -1, np.int64), scan.candidate_distances,
+                    scan.result_positions, int(scan.scanned))
+
+
+def _graph_scanned(session: ViewSession, trace: SearchTrace) -> _Scanned:
+    """The nodes level 0 computed (the upper levels only pick its entry point)."""
+    index = session.index
+    assert isinstance(trace, HNSWTrace) and isinstance(index, HNSWIndex)
+    beam = trace.levels[-1]
+    assert isinstance(beam, BeamLevel)
+    rows = beam.visited
+    distances = np.concatenate([[np.float32(beam.entry_distance)],
+                                beam.edge_distances]).astype(np.float32)
+    where = {int(r): i for i, r in enumerate(rows.tolist())}
+    results = np.asarray([where[int(r)] for r in trace.result_internal.tolist()
+                          if int(r) in where], np.int64)
+    return _Scanned(rows, np.asarray(index.labels[rows]), np.full(rows.size, -1, np.int64),
+                    distances, results, int(rows.size))
+
+
 def _ivf_control(index: IndexModel, params: Mapping[str, int]) -> Payload:
     """nprobe: every value up to 64 lists, else the powers of two and nlist."""
     assert isinstance(index, IVFFlatIndex)
@@ -421,5 +536,7 @@ _SEARCH: dict[str, Callable[[ViewSession, SearchTrace, Payload, Explanation | No
     "ivf": _ivf_search, "graph": _graph_search, "flat": _flat_search}
 _NEAREST: dict[str, Callable[[ViewSession, SearchTrace, int], np.ndarray]] = {
     "ivf": _ivf_nearest_ids, "graph": _graph_nearest_ids, "flat": _flat_nearest_ids}
+_SCANNED: dict[str, Callable[[ViewSession, SearchTrace], _Scanned]] = {
+    "ivf": _ivf_scanned, "graph": _graph_scanned, "flat": _flat_scanned}
 assert set(_OVERVIEW) == set(_SEARCH) == set(_NEAREST) == set(_CONTROL) == \
-    set(_OVERVIEW_IDS) == set(FAMILY_OF_KIND.values())
+    set(_OVERVIEW_IDS) == set(_SCANNED) == set(FAMILY_OF_KIND.values())

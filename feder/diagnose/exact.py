@@ -633,9 +633,17 @@ def truth_of(seen: Unwrapped, queries: np.ndarray, k: int, vectors: Any = None,
     ``seen`` unwraps, at the inner model's level (its rows and ids): over the given original
     ``vectors`` (see :func:`original_store`; ``vector_ids`` are the outer model's ids) or
     over what the index stores."""
-    inner = seen.inner
     qs = seen.queries(queries)
-    store = None
+    return exact_truth(seen.inner, qs, k, truth_store(seen, vectors, vector_ids))
+
+
+def truth_store(seen: Unwrapped, vectors: Any = None, vector_ids: Any = None) -> _Store:
+    """What the truth of the model ``seen`` unwraps is computed over: the given original
+    ``vectors`` (:func:`original_store`; ``vector_ids`` are the outer model's ids) or what
+    the inner model stores (:func:`store_of`). Its ``space`` says which (``"exact"`` /
+    ``"decoded"``) and its ``measure(rows, query)`` gives the distance of inner-model rows
+    to an inner-space query in that space."""
+    inner = seen.inner
     if vectors is not None:
         ids = None
         if vector_ids is not None:
@@ -649,10 +657,10 @@ def truth_of(seen: Unwrapped, queries: np.ndarray, k: int, vectors: Any = None,
                 r = int(absent[0])
                 raise QueryError(f"vectors row {r}: the index holds no id {int(given[r])} "
                                  f"({absent.size} rows like it)")
-        store = original_store(inner, vectors, ids, seen.vector_transform())
-    elif vector_ids is not None:
+        return original_store(inner, vectors, ids, seen.vector_transform())
+    if vector_ids is not None:
         raise ParameterError("vector_ids= names the rows of vectors=: give both")
-    return exact_truth(inner, qs, k, store)
+    return store_of(inner)
 
 
 def exact_search(index: Any, queries: Any, k: int = 10, *, vectors: Any = None,
