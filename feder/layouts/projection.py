@@ -61,6 +61,10 @@ def exact_knn(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return indices, distances
 
 
+# umap-learn's own choice above 10,000 points (500 below): on 800 clustered points the
+# trustworthiness (15 neighbours) is 0.978 at 200 epochs vs 0.979 at 500, in 40 % of the time.
+UMAP_EPOCHS = 200
+
 # umap-learn's kernels on feder's path (exact neighbours given, one thread): compiled once,
 # then loaded from numba's on-disk cache in later processes (umap does not cache them).
 _CACHED_KERNELS = (("umap.umap_", "smooth_knn_dist"),
@@ -129,7 +133,7 @@ def _umap(points: np.ndarray, seed: int, n_neighbors: int) -> np.ndarray:
         _cache_umap_kernels()
         reducer = umap.UMAP(n_neighbors=k, n_components=2, random_state=seed,
                             init="spectral" if points.shape[0] > 20 else "random",
-                            precomputed_knn=knn)
+                            precomputed_knn=knn, n_epochs=UMAP_EPOCHS)
         xy = np.asarray(reducer.fit_transform(points), dtype=np.float64)
     if not np.isfinite(xy).all():
         warnings.warn("UMAP produced non-finite positions; falling back to PCA", FederWarning,
