@@ -33,8 +33,17 @@ def best_positions(distances: np.ndarray, count: int, larger_is_closer: bool,
     descending among equal inner products.
     """
     keys = -distances if larger_is_closer else distances
+    n = keys.shape[0]
+    if 0 < count < n:  # the common case first: no tie at the boundary, all values admissible
+        boundary = np.partition(keys, count - 1)[count - 1]
+        if boundary < _FLT_MAX:  # NaN sorts last: below it every value is admissible
+            part = np.flatnonzero(keys <= boundary)
+            if part.size == count:
+                tie = part if ids is None else ids[part]
+                order = np.lexsort((~tie if larger_is_closer else tie, keys[part]))
+                return np.asarray(part[order], dtype=np.int64)
     if ids is None:
-        ids = np.arange(keys.shape[0], dtype=np.int64)
+        ids = np.arange(n, dtype=np.int64)
     tie_keys = ~ids if larger_is_closer else ids  # ~ reverses the order without overflow
     below = keys < _FLT_MAX  # also drops NaN
     admissible = np.arange(keys.shape[0]) if below.all() else np.flatnonzero(below)
