@@ -57,6 +57,7 @@ def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
                   "candidate_ids": widget.trace.fine.candidate_ids.tolist(),
                   "views": ["overview", "coarse", "fine", "projection"]}
         out.append((f"ivf-{metric}", state, expect))
+    out += _lossy_cases(xb)
     h = hnswlib.Index("cosine", 12)
     h.init_index(400, M=6, ef_construction=40, random_seed=2)
     h.add_items(xb)
@@ -72,6 +73,51 @@ def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     out.append(("hnsw-overview", overview_only,
                 {"family": "graph", "node_ids": expect["node_ids"], "levels": expect["levels"],
                  "views": ["overview", "search"]}))
+    return out
+
+
+def _lossy_cases(xb: np.ndarray) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """IVF_PQ searches with a "codes" payload: L2 with the original vectors (exact truth, a
+    quantization miss), inner product without them (decoded truth)."""
+    out = []
+    for metric, given in (("l2", xb), ("ip", None)):
+        mt = faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT
+        quantizer = faiss.IndexFlatL2(12) if metric == "l2" else faiss.IndexFlatIP(12)
+        pq = faiss.IndexIVFPQ(quantizer, 12, 4, 3, 4, mt)
+        pq.cp.min_points_per_centroid = 1
+        pq.train(xb)
+        pq.add(xb)
+        fed = FederPy(pq, "faiss", vectors=given, width=800, height=500)
+        fed.setSearchParams({"k": 6, "nprobe": 4})
+        for query in range(40):  # a search the codes cost recall
+            widget = fed.searchById(query)
+            e = widget.explanation
+            assert e is not None
+            if given is None or any(m.reason == "quantization" for m in e.missed):
+                break
+        assert given is None or any(m.reason == "quantization" for m in e.missed)
+        state = widget.export_state()
+        codes, diag = state["search"]["codes"], state["search"]["diagnosis"]
+        ov = state["overview"]
+        expect = {"family": "ivf", "sizes": _values(ov["sizes"]),
+                  "member_offsets": _values(ov["members"]["offsets"]),
+                  "member_ids": _values(ov["members"]["ids"]),
+                  "results": widget.trace.ids.tolist(),
+                  "distances": widget.trace.distances.tolist(),
+                  "probed": widget.trace.coarse.probed_lists.tolist(),
+                  "candidate_ids": widget.trace.fine.candidate_ids.tolist(),
+                  "views": ["overview", "coarse", "fine", "projection", "codes"],
+                  "codes": {name: _values(codes[name]) for name in (
+                      "ids", "lists", "code_distances", "true_distances", "rank", "true_rank")}
+                  | {"truth_space": codes["truth_space"], "kth_code": codes["kth_code"],
+                     "kth_true": codes["kth_true"], "scanned": codes["scanned"],
+                     "larger_is_closer": metric == "ip",
+                     "missed_code_distances": [None if np.isnan(v) else v for v in
+                                               _values(diag["missed"]["code_distances"])],
+                     "result_true_distances": e.result_true_distances.tolist(),
+                     "quantization_misses": sum(m.reason == "quantization" for m in e.missed)}}
+        assert codes["truth_space"] == ("exact" if given is not None else "decoded")
+        out.append((f"ivf-pq-{metric}", state, expect))
     return out
 
 

@@ -13,6 +13,23 @@ import { fmtDist, plural } from './format.js';
 export const MISS_RADIUS = 6;
 const LIST_ROWS = 20;
 
+export const TRUTH_DECODED =
+  'Truth: decoded codes. This index stores lossy codes, so the exact top-k is over their reconstructions and quantization misses cannot show: pass vectors= (the original vectors) to FederPy.';
+
+/**
+ * A miss's distance: "d 1.23", or for one the search computed (a lossy code ranked out)
+ * "true 1.23 · code 1.50".
+ * @param {Diagnosis} d
+ * @param {number} j
+ * @param {boolean} nonNeg
+ * @returns {string}
+ */
+export function distanceText(d, j, nonNeg) {
+  const code = d.missCodeDist && j < d.missCodeDist.length ? d.missCodeDist[j] : Number.NaN;
+  if (!Number.isFinite(code)) return `d ${fmtDist(d.missDist[j], nonNeg)}`;
+  return `true ${fmtDist(d.missDist[j], nonNeg)} · code ${fmtDist(code, nonNeg)}`;
+}
+
 /**
  * Why exact neighbour `j` was missed, in words.
  * @param {Diagnosis} d
@@ -81,13 +98,14 @@ export function recallSection(app, d, nonNeg) {
   sec.appendChild(
     h('p', 'feder-small', missed ? `${d.found} of the ${d.k} exact nearest neighbours were returned; ${plural(missed, 'was', 'were')} missed:` : `All ${d.k} exact nearest neighbours were returned.`),
   );
+  if (d.truthSpace === 'decoded') sec.appendChild(h('p', 'feder-small feder-missed-text feder-truth-decoded', TRUTH_DECODED));
   const rows = h('div', 'feder-rows');
   for (let j = 0; j < missed && j < LIST_ROWS; j++) {
     const row = h('div', 'feder-row feder-miss-row');
     row.appendChild(h('span', 'feder-miss-mark', '×'));
     const main = h('span', 'feder-row-main');
     main.appendChild(h('strong', null, app.idText(d.missIds[j])));
-    main.appendChild(h('span', 'feder-muted', ` exact #${d.missRank[j]} · d ${fmtDist(d.missDist[j], nonNeg)}`));
+    main.appendChild(h('span', 'feder-muted', ` exact #${d.missRank[j]} · ${distanceText(d, j, nonNeg)}`));
     main.appendChild(h('div', 'feder-small', reasonText(d, j)));
     row.appendChild(main);
     const id = d.missIds[j];
@@ -110,7 +128,7 @@ export function recallSection(app, d, nonNeg) {
 export function missedCards(app, d, nonNeg, idCard) {
   const out = [];
   for (let j = 0; j < d.missIds.length; j++) {
-    const c = idCard(app, d.missIds[j], [`missed · exact #${d.missRank[j]}`, `d ${fmtDist(d.missDist[j], nonNeg)} · ${reasonShort(d, j)}`], 64);
+    const c = idCard(app, d.missIds[j], [`missed · exact #${d.missRank[j]}`, `${distanceText(d, j, nonNeg)} · ${reasonShort(d, j)}`], 64);
     c.classList.add('feder-card-missed');
     c.dataset.missed = String(j);
     c.title = reasonText(d, j);
@@ -162,7 +180,7 @@ export function missTooltip(app, d, j, nonNeg) {
     title: `${app.idText(id)} · missed`,
     thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
     subtitle: app.media.name(id),
-    lines: [{ text: `exact #${d.missRank[j]} · distance ${fmtDist(d.missDist[j], nonNeg)}`, color: app.pal.missed }],
+    lines: [{ text: `exact #${d.missRank[j]} · ${distanceText(d, j, nonNeg)}`, color: app.pal.missed }],
     note: reasonText(d, j),
   });
 }

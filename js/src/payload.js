@@ -89,6 +89,12 @@ export function obj(v) {
  * @property {TypedArray} missListRank IVF: that list's rank by centroid distance (nprobe that finds it)
  * @property {TypedArray} missHops HNSW not_reached: level-0 links from the search, else −1
  * @property {TypedArray} missXY (m*2) where the search view draws it
+ * @property {'exact' | 'decoded'} truthSpace the truth's vectors: the originals, or lossy
+ *   codes' reconstructions (quantization misses cannot show against those)
+ * @property {TypedArray} truthCodeDist (k) the distance the search computed for each exact
+ *   neighbour (NaN: never computed)
+ * @property {TypedArray} resultTrueDist (k) the true distance of each result (NaN: padding)
+ * @property {TypedArray} missCodeDist the distance the search computed for each miss (NaN: never)
  */
 
 /**
@@ -124,6 +130,52 @@ export function decodeDiagnosis(raw) {
     missListRank: typed(m.list_rank),
     missHops: typed(m.hops),
     missXY: typed(m.xy),
+    truthSpace: d.truth_space === 'decoded' ? 'decoded' : 'exact',
+    truthCodeDist: typed(truth.code_distances),
+    resultTrueDist: typed(obj(d.results).true_distances),
+    missCodeDist: typed(m.code_distances),
+  };
+}
+
+/**
+ * Code distance against true distance for a search of lossy codes (feder/serialize.py
+ * `codes`): a sample of the scanned candidates, closest code first.
+ * @typedef {object} Codes
+ * @property {'exact' | 'decoded'} truthSpace true distance = to the original vector, or to
+ *   the code's reconstruction
+ * @property {boolean} largerIsCloser inner product
+ * @property {number} scanned code distances the search computed
+ * @property {TypedArray} ids
+ * @property {TypedArray} lists IVF list, −1 none
+ * @property {TypedArray} codeDist what the search ranked by
+ * @property {TypedArray} trueDist
+ * @property {TypedArray} rank 0-based rank in the results, −1 if not returned
+ * @property {TypedArray} trueRank 1-based rank in the exact top-k, 0 if not in it
+ * @property {number | null} kthCode the k-th result's code distance (the cut-off)
+ * @property {number | null} kthTrue the k-th exact neighbour's distance
+ */
+
+/**
+ * @param {unknown} raw
+ * @returns {Codes | null}
+ */
+export function decodeCodes(raw) {
+  if (!raw || typeof raw !== 'object') return null;
+  const c = obj(raw);
+  /** @param {unknown} v */
+  const num = (v) => (v == null || !Number.isFinite(Number(v)) ? null : Number(v));
+  return {
+    truthSpace: c.truth_space === 'decoded' ? 'decoded' : 'exact',
+    largerIsCloser: !!c.larger_is_closer,
+    scanned: Number(c.scanned) || 0,
+    ids: typed(c.ids),
+    lists: typed(c.lists),
+    codeDist: typed(c.code_distances),
+    trueDist: typed(c.true_distances),
+    rank: typed(c.rank),
+    trueRank: typed(c.true_rank),
+    kthCode: num(c.kth_code),
+    kthTrue: num(c.kth_true),
   };
 }
 
@@ -204,6 +256,7 @@ export function decodeIVFOverview(p) {
  * @property {TypedArray} resultDist
  * @property {Target} target
  * @property {Diagnosis | null} diag
+ * @property {Codes | null} codes lossy codes: code vs true distances (the "Codes" view)
  * @property {SearchControl | null} control
  * @property {number | null} scanned a flat search: every stored vector compared (else null)
  * @property {Map<number, number>} probeRank list → 0-based probe rank
@@ -262,6 +315,7 @@ export function decodeIVFSearch(p) {
     resultDist: typed(results.distances),
     target: obj(p.target),
     diag: decodeDiagnosis(p.diagnosis),
+    codes: decodeCodes(p.codes),
     control: decodeControl(p.control),
     scanned: p.kind === 'flat_search' ? Number(p.scanned) : null,
     probeRank,
@@ -339,6 +393,7 @@ export function decodeHNSWOverview(p) {
  * @property {TypedArray} resultNodes
  * @property {Target} target
  * @property {Diagnosis | null} diag
+ * @property {Codes | null} codes lossy codes: code vs true distances (the "Codes" view)
  * @property {SearchControl | null} control
  */
 
@@ -387,6 +442,7 @@ export function decodeHNSWSearch(p) {
     resultNodes: typed(res.nodes),
     target: obj(p.target),
     diag: decodeDiagnosis(p.diagnosis),
+    codes: decodeCodes(p.codes),
     control: decodeControl(p.control),
   };
 }

@@ -3,6 +3,7 @@
 // (feder/families.py, sent as view_params.views); this table only knows how to draw them.
 // Adding a view: write a scene under scenes/, add one row here and one in feder/families.py.
 
+import { CodesScene } from './scenes/codes.js';
 import { CoarseScene } from './scenes/coarse.js';
 import { FineScene } from './scenes/fine.js';
 import { FlatMapScene } from './scenes/flat_map.js';
@@ -61,6 +62,18 @@ const DIAGNOSTICS = {
   },
 };
 
+/**
+ * Code distance against true distance, for searches of lossy codes (PQ, SQ): no tab unless
+ * the search payload carries `codes` (Python sends them only for such indexes).
+ * @type {ViewEntry}
+ */
+const CODES = {
+  label: 'Codes',
+  optional: true,
+  unavailable: (_ov, /** @type {Search | null} */ s) => (!s ? NO_SEARCH : s.codes ? null : 'no lossy codes in this search'),
+  make: (app, _ov, /** @type {Search} */ s) => new CodesScene(app, s),
+};
+
 /** @type {Record<string, Record<string, ViewEntry>>} */
 export const VIEWS = {
   ivf: {
@@ -84,6 +97,7 @@ export const VIEWS = {
       unavailable: (_ov, /** @type {IVFSearch | null} */ s) => (!s ? NO_SEARCH : s.projection ? null : 'no projection in this search'),
       make: (app, /** @type {IVFOverview} */ ov, /** @type {IVFSearch} */ s) => new ProjectionScene(app, ov, s),
     },
+    codes: CODES,
     ...DIAGNOSTICS,
   },
   flat: {
@@ -102,6 +116,7 @@ export const VIEWS = {
       unavailable: (_ov, /** @type {IVFSearch | null} */ s) => (!s ? NO_SEARCH : s.projection ? null : 'no projection in this search'),
       make: (app, ov, /** @type {IVFSearch} */ s) => new ProjectionScene(app, ov, s),
     },
+    codes: CODES,
     ...DIAGNOSTICS,
   },
   graph: {
@@ -115,6 +130,7 @@ export const VIEWS = {
       unavailable: (_ov, s) => (s ? null : NO_SEARCH),
       make: (app, _ov, /** @type {HNSWSearch} */ s) => new HNSWSearchScene(app, s),
     },
+    codes: CODES,
     ...DIAGNOSTICS,
   },
 };

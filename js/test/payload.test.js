@@ -104,3 +104,39 @@ test('typed arrays are views when aligned and copies when not', () => {
   assert.deepEqual([...odd], [1.5, -2]);
   assert.throws(() => typed({ dtype: /** @type {any} */ ('int64'), shape: [1], data: new DataView(buf) }), /unsupported dtype/);
 });
+
+test('lossy codes: the code and true distances Python computed reach the Codes view', { skip: needsFixtures }, () => {
+  const doc = load();
+  const lossy = doc.cases.filter((/** @type {any} */ c) => c.expect.codes);
+  assert.equal(lossy.length, 2);
+  for (const c of lossy) {
+    const e = c.expect.codes;
+    const search = decodeSearch(c.state.search, decodeOverview(c.state.overview));
+    assert.ok(search?.codes && search.diag, c.name);
+    const codes = search.codes;
+    same(codes.ids, e.ids, `${c.name} ids`);
+    same(codes.lists, e.lists, `${c.name} lists`);
+    same(codes.codeDist, e.code_distances, `${c.name} code distances`);
+    same(codes.trueDist, e.true_distances, `${c.name} true distances`);
+    same(codes.rank, e.rank, `${c.name} rank`);
+    same(codes.trueRank, e.true_rank, `${c.name} true rank`);
+    assert.equal(codes.truthSpace, e.truth_space);
+    assert.equal(codes.largerIsCloser, e.larger_is_closer);
+    assert.equal(codes.scanned, e.scanned);
+    assert.equal(codes.kthCode, e.kth_code);
+    assert.equal(codes.kthTrue, e.kth_true);
+    const d = search.diag;
+    assert.equal(d.truthSpace, e.truth_space);
+    same(d.resultTrueDist, e.result_true_distances, `${c.name} results' true distances`);
+    assert.equal(d.missCodeDist.length, e.missed_code_distances.length);
+    e.missed_code_distances.forEach((/** @type {number | null} */ v, /** @type {number} */ j) => {
+      if (v == null) assert.ok(Number.isNaN(d.missCodeDist[j]), `${c.name} miss ${j} was never computed`);
+      else same([d.missCodeDist[j]], [v], `${c.name} miss ${j} code distance`);
+    });
+    // every quantization miss is on the chart: an exact neighbour, not returned
+    let ranked = 0;
+    for (let i = 0; i < codes.ids.length; i++) if (codes.trueRank[i] > 0 && codes.rank[i] < 0) ranked++;
+    assert.ok(ranked >= e.quantization_misses, c.name);
+    if (e.truth_space === 'exact') assert.ok(e.quantization_misses > 0, c.name);
+  }
+});

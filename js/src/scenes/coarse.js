@@ -131,7 +131,8 @@ export class CoarseScene extends IVFMapScene {
   }
 
   /**
-   * Lists holding exact neighbours the search missed, with the nprobe that reaches them.
+   * Lists not probed that hold exact neighbours the search missed, with the nprobe that
+   * reaches them (a quantization miss sits in a probed list: more nprobe would not help).
    * @returns {Map<number, {rank: number, count: number}>}
    */
   missedLists() {
@@ -140,6 +141,7 @@ export class CoarseScene extends IVFMapScene {
     const d = this.s.diag;
     if (!d) return out;
     for (let j = 0; j < d.missIds.length; j++) {
+      if (d.reasons[d.missReason[j]] !== 'list_not_probed') continue;
       const list = d.missList[j];
       if (list < 0 || list >= this.ov.nlist) continue;
       const entry = out.get(list) || { rank: d.missListRank[j], count: 0 };
