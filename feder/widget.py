@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 STATIC = pathlib.Path(__file__).parent / "static"
 INITIAL_MEDIA = 60  # thumbnails sent with the widget; the rest are fetched when shown
 REPORT_STEPS = 12  # searches precomputed for a report's parameter control
+REPORT_STEP_BYTES = 4 << 20
+"""Array bytes a report's precomputed searches may take together: a large nprobe / ef scans
+most of the index, and one such search can weigh tens of MB in a report."""
 
 
 class Shown(NamedTuple):
@@ -61,9 +64,12 @@ class SearchRunner:
         :class:`~feder.ParameterError` for unknown names or bad values)."""
         return resolve_search_params(self.kind, dict(given), self.params)
 
-    def steps(self, control: Payload, limit: int = REPORT_STEPS) -> Payload:
+    def steps(self, control: Payload, limit: int = REPORT_STEPS,
+              budget: int = REPORT_STEP_BYTES) -> Payload:
         """Searches at up to ``limit`` values of the control (the current one included), for
-        a report whose control cannot ask a kernel: ``{"name", "values", "searches"}``."""
+        a report whose control cannot ask a kernel: ``{"name", "values", "searches"}``. The
+        smallest values are kept first until their payloads pass ``budget`` bytes; the
+        current value is always kept."""
         values = [int(v) for v in control.get("values", [])]
         current = int(control["value"])
         if len(values) > limit:  # powers of two first (the usual nprobe / ef grid), then thin
@@ -73,8 +79,32 @@ class SearchRunner:
             others = [v for v in values if v != current]
             pick = np.unique(np.linspace(0, len(others) - 1, limit - 1).round().astype(int))
             values = sorted({others[i] for i in pick.tolist()} | {current})
-        searches = [self._run({**self.params, control["name"]: v}).payload for v in values]
-        return {"name": control["name"], "values": values, "searches": searches}
+        kept: dict[int, Payload] = {current: self._run({**self.params, control["name"]:
+                                                          current}).payload}
+        spent = payload_nbytes(kept[current])
+        for v in sorted(set(values) - {current}):  # cheap (small) values first
+            payload = self._run({**self.params, control["name"]: v}).payload
+            spent += payload_nbytes(payload)
+            if spent > budget:
+                break
+            kept[v] = payload
+        values = sorted(kept)
+        return {"name": control["name"], "values": values,
+                "searches": [kept[v] for v in values]}
+
+
+def payload_nbytes(payload: Any) -> int:
+    """Bytes of the arrays and byte strings in a payload (nested dicts / lists): what it adds
+    to a report, give or take the JSON around them."""
+    if isinstance(payload, np.ndarray):
+        return int(payload.nbytes)
+    if isinstance(payload, (bytes, bytearray, memoryview, str)):
+        return len(payload)
+    if isinstance(payload, Mapping):
+        return sum(payload_nbytes(v) for v in payload.values())
+    if isinstance(payload, (list, tuple)):
+        return sum(payload_nbytes(v) for v in payload)
+    return 8
 
 
 class FederWidget(anywidget.AnyWidget):

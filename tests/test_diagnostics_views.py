@@ -121,6 +121,24 @@ def test_reports_carry_precomputed_steps(ivf: Any) -> None:
         assert 0 <= search["diagnosis"]["recall"] <= 1
 
 
+def test_report_steps_stay_within_their_byte_budget(ivf: Any) -> None:
+    from feder.widget import REPORT_STEP_BYTES, payload_nbytes
+
+    widget = FederPy(ivf, "faiss").setSearchParams({"k": 5, "nprobe": 8}).searchById(20)
+    runner, control = widget._runner, widget.search["control"]
+    full = runner.steps(control)
+    sizes = [payload_nbytes(s) for s in full["searches"]]
+    assert sum(sizes) <= REPORT_STEP_BYTES and sizes == sorted(sizes)  # more probes, more bytes
+    budget = sum(sizes[:3]) + sizes[full["values"].index(8)]
+    cut = runner.steps(control, budget=budget)
+    assert 8 in cut["values"] and cut["values"] == sorted(cut["values"])
+    assert len(cut["values"]) < len(full["values"])
+    assert sum(payload_nbytes(s) for s in cut["searches"]) <= budget
+    assert cut["values"][:3] == full["values"][:3]  # the cheapest values are the ones kept
+    alone = runner.steps(control, budget=0)
+    assert alone["values"] == [8] and alone["searches"][0]["params"]["nprobe"] == 8
+
+
 def test_sweep_health_and_compare_views(ivf: Any, hnsw: Any, data: np.ndarray) -> None:
     fed = FederPy(ivf, "faiss")
     queries = data[:30] + 0.4
