@@ -75,7 +75,7 @@ VIEW_PARAMS: dict[str, tuple[Callable[[str, Any], Any], str]] = {
     "width": (_int_range(320, 4000), "view width in CSS pixels"),
     "height": (_int_range(240, 3000), "view height in CSS pixels"),
     "fineSearchWithProjection": (_flag, "add the projection tab to IVF searches"),
-    "projectMethod": (_choice(*PROJECT_METHODS), "'pca' (instant) or 'umap' (≈ 20 s first JIT)"),
+    "projectMethod": (_choice(*PROJECT_METHODS), "'pca' (instant) or 'umap' (JIT cached: ≈ 2–3 s first call)"),
     "projectSeed": (_int_range(0, 2**31 - 1), "seed of the UMAP projection"),
     "numOfLevels": (_int_range(1, 16), "HNSW levels shown in the overview"),
     "membersPerList": (_int_range(0, 64), "thumbnails per IVF cluster, nearest first"),
