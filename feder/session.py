@@ -170,19 +170,33 @@ class ViewSession:
         rank = np.full(ids.size, -1, np.int32)
         rank[scanned.results] = np.arange(scanned.results.size, dtype=np.int32)
         true_rank = np.zeros(chosen.size, np.int32)
-        order = {int(i): r + 1 for r, i in reversed(list(enumerate(truth_ids.tolist())))
-                 if i >= 0}
-        true_rank[:] = [order.get(int(i), 0) for i in ids[chosen].tolist()]
+        exact_rank = {int(i): r + 1 for r, i in reversed(list(enumerate(truth_ids.tolist())))
+                      if i >= 0}
+        true_rank[:] = [exact_rank.get(int(i), 0) for i in ids[chosen].tolist()]
         store = self._truth_store
         true_d = store.measure(np.asarray(scanned.rows[chosen], np.int64), trace.query)
+        # Exact neighbours whose code distance the search computed but did not keep (a flat
+        # scan keeps only its nearest): their pairs come from the explanation.
+        code_t = np.asarray(explanation.truth_code_distances, np.float32)
+        extra = np.flatnonzero((truth_ids >= 0) & ~np.isnan(code_t)
+                               & ~np.isin(truth_ids, ids[chosen]))
+        miss_list = {m.id: -1 if m.list is None else m.list for m in explanation.missed}
+        out_ids = np.concatenate([ids[chosen], truth_ids[extra]])
+        out_code = np.concatenate([scanned.distances[chosen], code_t[extra]])
+        order = np.argsort(-out_code if larger else out_code, kind="stable")
         k = int(explanation.k)
         kth_code = float(scanned.distances[scanned.results[-1]]) \
             if scanned.results.size >= k else None
         kth_true = float(explanation.truth_distances[k - 1]) \
             if valid_truth.size >= k else None
-        return codes_payload(store.space, larger, scanned.count, ids[chosen],
-                             scanned.lists[chosen], scanned.distances[chosen], true_d,
-                             rank[chosen], true_rank, kth_code, kth_true)
+        return codes_payload(
+            store.space, larger, scanned.count, out_ids[order],
+            np.concatenate([scanned.lists[chosen],
+                            [miss_list.get(int(i), -1) for i in truth_ids[extra]]])[order],
+            out_code[order],
+            np.concatenate([true_d, explanation.truth_distances[extra]])[order],
+            np.concatenate([rank[chosen], np.full(extra.size, -1, np.int32)])[order],
+            np.concatenate([true_rank, extra + 1])[order], kth_code, kth_true)
 
     @cached_property
     def health(self) -> Payload:

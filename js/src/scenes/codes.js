@@ -135,9 +135,10 @@ export class CodesScene extends Scene {
 
   /** @param {'true' | 'code'} which */
   axisTitle(which) {
-    const what = which === 'true' ? (this.c.truthSpace === 'exact' ? 'true distance (original vector)' : 'true distance (decoded vector)') : 'code distance (what the search ranked by)';
-    const unit = this.ip ? 'inner product, larger = closer, axis reversed' : this.s.metric === 'l2' ? 'squared L2' : this.s.metric;
-    return `${what} · ${unit}`;
+    const of = this.c.truthSpace === 'exact' ? '(original vector)' : '(decoded vector)';
+    if (this.ip) return which === 'true' ? `true inner product ${of} · larger = closer, axis reversed` : 'code inner product (what the search ranked by), reversed';
+    const unit = this.s.metric === 'l2' ? 'squared L2' : this.s.metric;
+    return which === 'true' ? `true distance ${of} · ${unit}` : `code distance (what the search ranked by) · ${unit}`;
   }
 
   place() {
