@@ -2,10 +2,11 @@
 // js/src/index.js into this one self-contained ES module for anywidget and HTML reports).
 
 // src/format.js
+var INTEGER = new Intl.NumberFormat("en-US", { maximumFractionDigits: 3 });
 function fmtInt(n) {
   if (n == null || n === "") return "—";
   const x = Number(n);
-  return Number.isFinite(x) ? x.toLocaleString("en-US") : String(n);
+  return Number.isFinite(x) ? INTEGER.format(x) : String(n);
 }
 function fmtId(x) {
   return String(Math.round(Number(x)));
@@ -278,11 +279,19 @@ function drawRings(g, pal, cx, cy, R, rings, nonNegative) {
 // src/diagnosis.js
 var MISS_RADIUS = 6;
 var LIST_ROWS = 20;
+var TRUTH_DECODED = "Truth: decoded codes. This index stores lossy codes, so the exact top-k is over their reconstructions and quantization misses cannot show: pass vectors= (the original vectors) to FederPy.";
+function distanceText(d, j, nonNeg) {
+  const code = d.missCodeDist && j < d.missCodeDist.length ? d.missCodeDist[j] : Number.NaN;
+  if (!Number.isFinite(code)) return `d ${fmtDist(d.missDist[j], nonNeg)}`;
+  return `true ${fmtDist(d.missDist[j], nonNeg)} · code ${fmtDist(code, nonNeg)}`;
+}
 function reasonText(d, j) {
   const reason = d.reasons[d.missReason[j]] || "unknown";
   switch (reason) {
     case "list_not_probed":
-      return `its list ${d.missList[j]} was not probed (nprobe ≥ ${d.missListRank[j]} scans it)`;
+      return d.missListRank[j] > 0 ? `its list ${d.missList[j]} was not probed (nprobe ≥ ${d.missListRank[j]} scans it)` : `its list ${d.missList[j]} was not probed (the HNSW coarse search did not return it)`;
+    case "quantization":
+      return d.missList[j] >= 0 ? `quantization: its list ${d.missList[j]} was scanned, but its code's distance ranked it out of the top ${d.k}` : `quantization: its code's distance was computed, but ranked it out of the top ${d.k}`;
     case "unreachable":
       return "unreachable: no link path from the entry point leads to it";
     case "not_reached":
@@ -295,7 +304,8 @@ function reasonText(d, j) {
 }
 function reasonShort(d, j) {
   const reason = d.reasons[d.missReason[j]];
-  if (reason === "list_not_probed") return `nprobe ≥ ${d.missListRank[j]}`;
+  if (reason === "list_not_probed") return d.missListRank[j] > 0 ? `nprobe ≥ ${d.missListRank[j]}` : "list not probed";
+  if (reason === "quantization") return "code ranked out";
   if (reason === "not_reached") return d.missHops[j] > 0 ? `${d.missHops[j]} hops away` : "not reached";
   return reason || "";
 }
@@ -311,13 +321,14 @@ function recallSection(app, d, nonNeg) {
   sec.appendChild(
     h("p", "feder-small", missed ? `${d.found} of the ${d.k} exact nearest neighbours were returned; ${plural(missed, "was", "were")} missed:` : `All ${d.k} exact nearest neighbours were returned.`)
   );
+  if (d.truthSpace === "decoded") sec.appendChild(h("p", "feder-small feder-missed-text feder-truth-decoded", TRUTH_DECODED));
   const rows = h("div", "feder-rows");
   for (let j = 0; j < missed && j < LIST_ROWS; j++) {
     const row = h("div", "feder-row feder-miss-row");
     row.appendChild(h("span", "feder-miss-mark", "×"));
     const main = h("span", "feder-row-main");
     main.appendChild(h("strong", null, app.idText(d.missIds[j])));
-    main.appendChild(h("span", "feder-muted", ` exact #${d.missRank[j]} · d ${fmtDist(d.missDist[j], nonNeg)}`));
+    main.appendChild(h("span", "feder-muted", ` exact #${d.missRank[j]} · ${distanceText(d, j, nonNeg)}`));
     main.appendChild(h("div", "feder-small", reasonText(d, j)));
     row.appendChild(main);
     const id = d.missIds[j];
@@ -331,7 +342,7 @@ function recallSection(app, d, nonNeg) {
 function missedCards(app, d, nonNeg, idCard2) {
   const out = [];
   for (let j = 0; j < d.missIds.length; j++) {
-    const c = idCard2(app, d.missIds[j], [`missed · exact #${d.missRank[j]}`, `d ${fmtDist(d.missDist[j], nonNeg)} · ${reasonShort(d, j)}`], 64);
+    const c = idCard2(app, d.missIds[j], [`missed · exact #${d.missRank[j]}`, `${distanceText(d, j, nonNeg)} · ${reasonShort(d, j)}`], 64);
     c.classList.add("feder-card-missed");
     c.dataset.missed = String(j);
     c.title = reasonText(d, j);
@@ -366,7 +377,7 @@ function missTooltip(app, d, j, nonNeg) {
     title: `${app.idText(id)} · missed`,
     thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
     subtitle: app.media.name(id),
-    lines: [{ text: `exact #${d.missRank[j]} · distance ${fmtDist(d.missDist[j], nonNeg)}`, color: app.pal.missed }],
+    lines: [{ text: `exact #${d.missRank[j]} · ${distanceText(d, j, nonNeg)}`, color: app.pal.missed }],
     note: reasonText(d, j)
   });
 }
@@ -743,7 +754,29 @@ function decodeDiagnosis(raw) {
     missList: typed(m.list),
     missListRank: typed(m.list_rank),
     missHops: typed(m.hops),
-    missXY: typed(m.xy)
+    missXY: typed(m.xy),
+    truthSpace: d.truth_space === "decoded" ? "decoded" : "exact",
+    truthCodeDist: typed(truth.code_distances),
+    resultTrueDist: typed(obj(d.results).true_distances),
+    missCodeDist: typed(m.code_distances)
+  };
+}
+function decodeCodes(raw) {
+  if (!raw || typeof raw !== "object") return null;
+  const c = obj(raw);
+  const num = (v) => v == null || !Number.isFinite(Number(v)) ? null : Number(v);
+  return {
+    truthSpace: c.truth_space === "decoded" ? "decoded" : "exact",
+    largerIsCloser: !!c.larger_is_closer,
+    scanned: Number(c.scanned) || 0,
+    ids: typed(c.ids),
+    lists: typed(c.lists),
+    codeDist: typed(c.code_distances),
+    trueDist: typed(c.true_distances),
+    rank: typed(c.rank),
+    trueRank: typed(c.true_rank),
+    kthCode: num(c.kth_code),
+    kthTrue: num(c.kth_true)
   };
 }
 function decodeControl(raw) {
@@ -814,6 +847,7 @@ function decodeIVFSearch(p) {
     resultDist: typed(results.distances),
     target: obj(p.target),
     diag: decodeDiagnosis(p.diagnosis),
+    codes: decodeCodes(p.codes),
     control: decodeControl(p.control),
     scanned: p.kind === "flat_search" ? Number(p.scanned) : null,
     probeRank,
@@ -883,6 +917,7 @@ function decodeHNSWSearch(p) {
     resultNodes: typed(res.nodes),
     target: obj(p.target),
     diag: decodeDiagnosis(p.diagnosis),
+    codes: decodeCodes(p.codes),
     control: decodeControl(p.control)
   };
 }
@@ -960,6 +995,7 @@ function decodeDiagnostics(raw) {
 
 // src/stage.js
 var DRAG_THRESHOLD = 4;
+var KEPT_BASES = 4;
 var Stage = class {
   /**
    * @param {StageHost} host
@@ -972,9 +1008,12 @@ var Stage = class {
     this.canvas.setAttribute("role", "img");
     this.ctx = /** @type {CanvasRenderingContext2D} */
     this.canvas.getContext("2d");
+    this.kept = [];
+    this.generation = 0;
     this.base = document.createElement("canvas");
     this.baseCtx = /** @type {CanvasRenderingContext2D} */
     this.base.getContext("2d");
+    this.kept.push({ scene: null, canvas: this.base, ctx: this.baseCtx, stamp: "" });
     this.tooltip = h("div", "feder-tooltip");
     this.tooltip.hidden = true;
     this.tooltip.setAttribute("role", "tooltip");
@@ -1019,25 +1058,65 @@ var Stage = class {
     this.W = W;
     this.H = H;
     this.dpr = dpr;
-    for (const c of [this.canvas, this.base]) {
-      c.width = Math.round(W * dpr);
-      c.height = Math.round(H * dpr);
-    }
+    for (const c of [this.canvas, this.base]) this.sizeCanvas(c);
     this.canvas.style.width = `${W}px`;
     this.canvas.style.height = `${H}px`;
     this.layoutDirty = true;
     this.request();
   }
-  /** @param {Scene | null} scene */
+  /** @param {HTMLCanvasElement} c */
+  sizeCanvas(c) {
+    const w = Math.round(this.W * this.dpr);
+    const hh = Math.round(this.H * this.dpr);
+    if (c.width !== w) c.width = w;
+    if (c.height !== hh) c.height = hh;
+  }
+  /** What a base drawing is current for. */
+  stamp() {
+    return `${this.W}x${this.H}@${this.dpr}#${this.generation}`;
+  }
+  /**
+   * Show `scene`. A scene shown recently whose base layer is still current (same size, no
+   * `invalidate` since) comes back without being laid out or drawn again.
+   * @param {Scene | null} scene
+   */
   setScene(scene) {
+    if (this.scene && (this.layoutDirty || this.placeDirty || this.baseDirty)) this.kept[0].stamp = "";
     this.scene = scene;
-    this.layoutDirty = true;
     this.hideTooltip();
     this.syncZoomHint();
+    this.layoutDirty = true;
+    if (!scene) return;
+    let at = this.kept.findIndex((k) => k.scene === scene);
+    if (at < 0) {
+      at = this.kept.findIndex((k) => k.scene === null);
+      if (at < 0 && this.kept.length < KEPT_BASES) {
+        const canvas = document.createElement("canvas");
+        const ctx = (
+          /** @type {CanvasRenderingContext2D} */
+          canvas.getContext("2d")
+        );
+        this.kept.push({ scene: null, canvas, ctx, stamp: "" });
+      }
+      if (at < 0) at = this.kept.length - 1;
+      this.kept[at].scene = scene;
+      this.kept[at].stamp = "";
+    }
+    const [entry] = this.kept.splice(at, 1);
+    this.kept.unshift(entry);
+    this.base = entry.canvas;
+    this.baseCtx = entry.ctx;
+    this.sizeCanvas(this.base);
+    if (entry.stamp === this.stamp() && scene.W === this.W && scene.H === this.H) {
+      this.layoutDirty = false;
+      this.placeDirty = false;
+      this.baseDirty = false;
+    }
     this.request();
   }
-  /** Redraw the base layer (data, theme or selection changed). */
+  /** Redraw the base layer (data, theme or selection changed); other views' kept layers too. */
   invalidate() {
+    this.generation++;
     this.baseDirty = true;
     this.request();
   }
@@ -1071,6 +1150,7 @@ var Stage = class {
       scene.labelBoxes = [];
       scene.drawBase(b);
       this.baseDirty = false;
+      this.kept[0].stamp = this.stamp();
     }
     const ctx = this.ctx;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -1239,42 +1319,197 @@ var Stage = class {
   destroy() {
     if (this.raf) cancelAnimationFrame(this.raf);
     this.raf = 0;
+    this.kept = [];
   }
 };
 
-// src/labels.js
-function aroundPoint(w, h2, r = 4) {
+// src/scales.js
+var RadialScale = class {
+  /** @param {RadialScalePayload} p */
+  constructor(p) {
+    this.kind = p.kind === "sqrt" ? "sqrt" : "linear";
+    this.zero = Number(p.zero) || 0;
+    this.span = Number(p.span) || 0;
+    this.largerIsCloser = !!p.larger_is_closer;
+  }
+  /**
+   * The distance at radius `r` (0 … 1).
+   * @param {number} r
+   * @returns {number}
+   */
+  distanceAt(r) {
+    const t = r * this.span;
+    if (this.kind === "sqrt") return this.zero + t * t;
+    return this.largerIsCloser ? this.zero - t : this.zero + t;
+  }
+  /**
+   * The radius of distance `d` (clamped to 0 … 1).
+   * @param {number} d
+   * @returns {number}
+   */
+  radiusOf(d) {
+    if (!(this.span > 0)) return 0;
+    let delta = this.largerIsCloser ? this.zero - d : d - this.zero;
+    if (!(delta > 0)) delta = 0;
+    const t = this.kind === "sqrt" ? Math.sqrt(delta) : delta;
+    return Math.min(1, t / this.span);
+  }
+  /**
+   * Ring distances at round values of the quantity the radius is linear in (the Euclidean
+   * distance for squared L2), from the centre out to radius `maxRadius`.
+   * @param {number} [count]
+   * @param {number} [maxRadius]
+   * @returns {{radius: number, distance: number}[]}
+   */
+  rings(count = 4, maxRadius = 1) {
+    if (!(this.span > 0)) return [];
+    const top = this.span * maxRadius;
+    const out = [];
+    for (const t of niceTicks(0, top, count)) {
+      if (t <= 0 || t > top * 1.0001) continue;
+      const d = this.kind === "sqrt" ? this.zero + t * t : this.largerIsCloser ? this.zero - t : this.zero + t;
+      out.push({ radius: t / this.span, distance: d });
+    }
+    return out;
+  }
+  /** A one-line statement of the mapping, for the panel. */
+  describe() {
+    if (this.kind === "sqrt") return "radius = √distance (the Euclidean distance); centre = distance 0";
+    return this.largerIsCloser ? "radius ∝ how much lower the score is than at the centre" : "radius ∝ distance; centre = distance 0";
+  }
+};
+function niceTicks(lo, hi, count) {
+  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(hi) || count < 1) return [];
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const norm = raw / mag;
+  const step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)) + 1);
   const out = [];
-  for (const gap of [r + 3, r + 10, r + 20]) {
-    const dx = w / 2 + gap;
-    const dy = h2 / 2 + gap;
-    out.push([dx, 0], [-dx, 0], [0, -dy], [0, dy], [dx, -dy], [-dx, -dy], [dx, dy], [-dx, dy]);
+  for (let k = Math.ceil(lo / step); k * step <= hi + step * 1e-9; k++) {
+    out.push(Number((k * step).toFixed(decimals)));
   }
   return out;
 }
-function overlaps(a, b, pad = 0) {
-  return a.x < b.x + b.w + pad && b.x < a.x + a.w + pad && a.y < b.y + b.h + pad && b.y < a.y + a.h + pad;
+var Viewport = class {
+  /**
+   * @param {number} [minScale]
+   * @param {number} [maxScale]
+   */
+  constructor(minScale = 1, maxScale = 64) {
+    this.minScale = minScale;
+    this.maxScale = maxScale;
+    this.scale = 1;
+    this.tx = 0;
+    this.ty = 0;
+  }
+  /** @param {number} bx */
+  x(bx) {
+    return bx * this.scale + this.tx;
+  }
+  /** @param {number} by */
+  y(by) {
+    return by * this.scale + this.ty;
+  }
+  /** Whether the view is zoomed or panned at all. */
+  get moved() {
+    return this.scale !== 1 || this.tx !== 0 || this.ty !== 0;
+  }
+  /**
+   * Zoom by `factor` keeping the screen point (sx, sy) fixed.
+   * @param {number} sx
+   * @param {number} sy
+   * @param {number} factor
+   * @returns {boolean} whether anything changed
+   */
+  zoomAt(sx, sy, factor) {
+    const next = Math.min(this.maxScale, Math.max(this.minScale, this.scale * factor));
+    if (next === this.scale) return false;
+    const k = next / this.scale;
+    this.tx = sx - (sx - this.tx) * k;
+    this.ty = sy - (sy - this.ty) * k;
+    this.scale = next;
+    if (next === this.minScale && this.minScale === 1) this.reset();
+    return true;
+  }
+  /**
+   * @param {number} dx
+   * @param {number} dy
+   */
+  pan(dx, dy) {
+    this.tx += dx;
+    this.ty += dy;
+  }
+  reset() {
+    this.scale = 1;
+    this.tx = 0;
+    this.ty = 0;
+  }
+};
+
+// src/chart.js
+function linearAxis(lo, hi, a, b, count = 5) {
+  const span = hi - lo || 1;
+  return { at: (v) => a + (v - lo) / span * (b - a), ticks: niceTicks(lo, hi, count), label: (v) => fmtTick(v) };
 }
-function inside(box, bounds) {
-  return box.x >= bounds.x && box.y >= bounds.y && box.x + box.w <= bounds.x + bounds.w && box.y + box.h <= bounds.y + bounds.h;
-}
-function placeLabels(requests, bounds, obstacles = [], pad = 1) {
-  const placed = [];
-  return requests.map((req) => {
-    const offsets = req.offsets || aroundPoint(req.w, req.h);
-    for (const [dx, dy] of offsets) {
-      const box = { x: req.x + dx - req.w / 2, y: req.y + dy - req.h / 2, w: req.w, h: req.h };
-      if (!inside(box, bounds) || req.fits && !req.fits(box)) continue;
-      if (placed.some((p) => overlaps(box, p, pad))) continue;
-      if (obstacles.some((o) => overlaps(box, o))) continue;
-      placed.push(box);
-      return box;
+function logAxis(lo, hi, a, b) {
+  const l0 = Math.log10(Math.max(lo, 1e-12));
+  const l1 = Math.log10(Math.max(hi, lo * 1.0001, 1e-12));
+  const span = l1 - l0 || 1;
+  const ticks = [];
+  for (let e = Math.floor(l0); e <= Math.ceil(l1); e++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      if (v >= lo * 0.999 && v <= hi * 1.001) ticks.push(v);
     }
-    return null;
-  });
+  }
+  return {
+    at: (v) => a + (Math.log10(Math.max(v, 1e-12)) - l0) / span * (b - a),
+    ticks,
+    label: (v) => v >= 1e4 ? v.toExponential(0) : String(v)
+  };
 }
-function markerBox(x, y, r) {
-  return { x: x - r, y: y - r, w: 2 * r, h: 2 * r };
+function drawAxes(g, pal, font, box, xAxis, yAxis, xTitle, yTitle) {
+  g.save();
+  g.strokeStyle = rgba(pal.fg, 0.08);
+  g.lineWidth = 1;
+  g.beginPath();
+  for (const t of xAxis.ticks) {
+    const x = Math.round(xAxis.at(t)) + 0.5;
+    g.moveTo(x, box.y0);
+    g.lineTo(x, box.y1);
+  }
+  for (const t of yAxis.ticks) {
+    const y = Math.round(yAxis.at(t)) + 0.5;
+    g.moveTo(box.x0, y);
+    g.lineTo(box.x1, y);
+  }
+  g.stroke();
+  g.strokeStyle = rgba(pal.fg, 0.35);
+  g.beginPath();
+  g.moveTo(box.x0, box.y0);
+  g.lineTo(box.x0, box.y1);
+  g.lineTo(box.x1, box.y1);
+  g.stroke();
+  g.fillStyle = pal.muted;
+  g.font = font(10);
+  g.textAlign = "center";
+  g.textBaseline = "top";
+  for (const t of xAxis.ticks) g.fillText(xAxis.label(t), xAxis.at(t), box.y1 + 4);
+  g.textAlign = "right";
+  g.textBaseline = "middle";
+  for (const t of yAxis.ticks) g.fillText(yAxis.label(t), box.x0 - 5, yAxis.at(t));
+  g.font = font(11, 600);
+  g.textAlign = "center";
+  g.textBaseline = "bottom";
+  g.fillText(xTitle, (box.x0 + box.x1) / 2, box.y1 + 32);
+  g.save();
+  g.translate(box.x0 - 40, (box.y0 + box.y1) / 2);
+  g.rotate(-Math.PI / 2);
+  g.textBaseline = "middle";
+  g.fillText(yTitle, 0, 0);
+  g.restore();
+  g.restore();
 }
 
 // src/hit.js
@@ -1444,129 +1679,40 @@ function polygonAreas(xy, offsets) {
   return out;
 }
 
-// src/scales.js
-var RadialScale = class {
-  /** @param {RadialScalePayload} p */
-  constructor(p) {
-    this.kind = p.kind === "sqrt" ? "sqrt" : "linear";
-    this.zero = Number(p.zero) || 0;
-    this.span = Number(p.span) || 0;
-    this.largerIsCloser = !!p.larger_is_closer;
-  }
-  /**
-   * The distance at radius `r` (0 … 1).
-   * @param {number} r
-   * @returns {number}
-   */
-  distanceAt(r) {
-    const t = r * this.span;
-    if (this.kind === "sqrt") return this.zero + t * t;
-    return this.largerIsCloser ? this.zero - t : this.zero + t;
-  }
-  /**
-   * The radius of distance `d` (clamped to 0 … 1).
-   * @param {number} d
-   * @returns {number}
-   */
-  radiusOf(d) {
-    if (!(this.span > 0)) return 0;
-    let delta = this.largerIsCloser ? this.zero - d : d - this.zero;
-    if (!(delta > 0)) delta = 0;
-    const t = this.kind === "sqrt" ? Math.sqrt(delta) : delta;
-    return Math.min(1, t / this.span);
-  }
-  /**
-   * Ring distances at round values of the quantity the radius is linear in (the Euclidean
-   * distance for squared L2), from the centre out to radius `maxRadius`.
-   * @param {number} [count]
-   * @param {number} [maxRadius]
-   * @returns {{radius: number, distance: number}[]}
-   */
-  rings(count = 4, maxRadius = 1) {
-    if (!(this.span > 0)) return [];
-    const top = this.span * maxRadius;
-    const out = [];
-    for (const t of niceTicks(0, top, count)) {
-      if (t <= 0 || t > top * 1.0001) continue;
-      const d = this.kind === "sqrt" ? this.zero + t * t : this.largerIsCloser ? this.zero - t : this.zero + t;
-      out.push({ radius: t / this.span, distance: d });
-    }
-    return out;
-  }
-  /** A one-line statement of the mapping, for the panel. */
-  describe() {
-    if (this.kind === "sqrt") return "radius = √distance (the Euclidean distance); centre = distance 0";
-    return this.largerIsCloser ? "radius ∝ how much lower the score is than at the centre" : "radius ∝ distance; centre = distance 0";
-  }
-};
-function niceTicks(lo, hi, count) {
-  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(hi) || count < 1) return [];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const norm = raw / mag;
-  const step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
-  const decimals = Math.max(0, -Math.floor(Math.log10(step)) + 1);
+// src/labels.js
+function aroundPoint(w, h2, r = 4) {
   const out = [];
-  for (let k = Math.ceil(lo / step); k * step <= hi + step * 1e-9; k++) {
-    out.push(Number((k * step).toFixed(decimals)));
+  for (const gap of [r + 3, r + 10, r + 20]) {
+    const dx = w / 2 + gap;
+    const dy = h2 / 2 + gap;
+    out.push([dx, 0], [-dx, 0], [0, -dy], [0, dy], [dx, -dy], [-dx, -dy], [dx, dy], [-dx, dy]);
   }
   return out;
 }
-var Viewport = class {
-  /**
-   * @param {number} [minScale]
-   * @param {number} [maxScale]
-   */
-  constructor(minScale = 1, maxScale = 64) {
-    this.minScale = minScale;
-    this.maxScale = maxScale;
-    this.scale = 1;
-    this.tx = 0;
-    this.ty = 0;
-  }
-  /** @param {number} bx */
-  x(bx) {
-    return bx * this.scale + this.tx;
-  }
-  /** @param {number} by */
-  y(by) {
-    return by * this.scale + this.ty;
-  }
-  /** Whether the view is zoomed or panned at all. */
-  get moved() {
-    return this.scale !== 1 || this.tx !== 0 || this.ty !== 0;
-  }
-  /**
-   * Zoom by `factor` keeping the screen point (sx, sy) fixed.
-   * @param {number} sx
-   * @param {number} sy
-   * @param {number} factor
-   * @returns {boolean} whether anything changed
-   */
-  zoomAt(sx, sy, factor) {
-    const next = Math.min(this.maxScale, Math.max(this.minScale, this.scale * factor));
-    if (next === this.scale) return false;
-    const k = next / this.scale;
-    this.tx = sx - (sx - this.tx) * k;
-    this.ty = sy - (sy - this.ty) * k;
-    this.scale = next;
-    if (next === this.minScale && this.minScale === 1) this.reset();
-    return true;
-  }
-  /**
-   * @param {number} dx
-   * @param {number} dy
-   */
-  pan(dx, dy) {
-    this.tx += dx;
-    this.ty += dy;
-  }
-  reset() {
-    this.scale = 1;
-    this.tx = 0;
-    this.ty = 0;
-  }
-};
+function overlaps(a, b, pad = 0) {
+  return a.x < b.x + b.w + pad && b.x < a.x + a.w + pad && a.y < b.y + b.h + pad && b.y < a.y + a.h + pad;
+}
+function inside(box, bounds) {
+  return box.x >= bounds.x && box.y >= bounds.y && box.x + box.w <= bounds.x + bounds.w && box.y + box.h <= bounds.y + bounds.h;
+}
+function placeLabels(requests, bounds, obstacles = [], pad = 1) {
+  const placed = [];
+  return requests.map((req) => {
+    const offsets = req.offsets || aroundPoint(req.w, req.h);
+    for (const [dx, dy] of offsets) {
+      const box = { x: req.x + dx - req.w / 2, y: req.y + dy - req.h / 2, w: req.w, h: req.h };
+      if (!inside(box, bounds) || req.fits && !req.fits(box)) continue;
+      if (placed.some((p) => overlaps(box, p, pad))) continue;
+      if (obstacles.some((o) => overlaps(box, o))) continue;
+      placed.push(box);
+      return box;
+    }
+    return null;
+  });
+}
+function markerBox(x, y, r) {
+  return { x: x - r, y: y - r, w: 2 * r, h: 2 * r };
+}
 
 // src/scenes/scene.js
 var Scene = class {
@@ -1770,10 +1916,386 @@ function resultsStrip(app, s) {
   return strip;
 }
 
+// src/scenes/codes.js
+var RESULT_RADIUS = 5;
+var DOT_RADIUS = 2.6;
+var PANEL_ROWS = 20;
+var DECODED_NOTE = "True distance = to the decoded vector (the code’s reconstruction), so points sit on the diagonal up to rounding: pass vectors= to FederPy to see the quantization error.";
+var CLASS = (
+  /** @type {const} */
+  { OTHER: 0, RESULT: 1, MISSED: 2 }
+);
+function classify(c) {
+  const out = new Uint8Array(c.ids.length);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = c.rank[i] >= 0 ? CLASS.RESULT : c.trueRank[i] > 0 ? CLASS.MISSED : CLASS.OTHER;
+  }
+  return out;
+}
+function distanceAxis(near, far, a, b) {
+  const span = far - near || 1;
+  return {
+    at: (v) => a + (v - near) / span * (b - a),
+    ticks: niceTicks(Math.min(near, far), Math.max(near, far), 5),
+    label: (v) => fmtTick(v)
+  };
+}
+function distanceRange(c) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  const add = (v) => {
+    if (!Number.isFinite(v)) return;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  };
+  for (let i = 0; i < c.ids.length; i++) {
+    add(c.codeDist[i]);
+    add(c.trueDist[i]);
+  }
+  if (c.kthCode != null) add(c.kthCode);
+  if (c.kthTrue != null) add(c.kthTrue);
+  if (!(hi >= lo)) return c.largerIsCloser ? [1, 0] : [0, 1];
+  const pad = (hi - lo) * 0.04 || Math.abs(hi) * 0.04 || 1;
+  lo -= pad;
+  hi += pad;
+  return c.largerIsCloser ? [hi, lo] : [lo, hi];
+}
+var CodesScene = class extends Scene {
+  /**
+   * @param {SceneHost} app
+   * @param {Search} search
+   */
+  constructor(app, search) {
+    super(app);
+    this.s = search;
+    this.c = /** @type {Codes} */
+    search.codes;
+    const n = this.c.ids.length;
+    this.n = n;
+    this.cls = classify(this.c);
+    this.order = new Int32Array(n);
+    let j = 0;
+    for (const want of [CLASS.OTHER, CLASS.RESULT, CLASS.MISSED]) for (let i = n - 1; i >= 0; i--) if (this.cls[i] === want) this.order[j++] = i;
+    this.sx = new Float32Array(n);
+    this.sy = new Float32Array(n);
+    this.box = { x0: 0, y0: 0, x1: 1, y1: 1 };
+    this.grid = new PointGrid(this.sx, this.sy, null, 1, 1);
+    this.nonNeg = nonNegativeMetric(search.metric);
+    this.k = search.params.k != null ? Number(search.params.k) : search.resultIds.length;
+    this.byId = null;
+    this.hy = Number.NaN;
+    this.vx = Number.NaN;
+    this.xAxis = null;
+    this.yAxis = null;
+  }
+  /** Distances are "scores" (inner products, larger is closer) rather than distances. */
+  get ip() {
+    return this.c.largerIsCloser;
+  }
+  /** @param {'true' | 'code'} which */
+  axisTitle(which) {
+    const of = this.c.truthSpace === "exact" ? "(original vector)" : "(decoded vector)";
+    if (this.ip) return which === "true" ? `true inner product ${of} · larger = closer, axis reversed` : "code inner product (what the search ranked by), reversed";
+    const unit = this.s.metric === "l2" ? "squared L2" : this.s.metric;
+    return which === "true" ? `true distance ${of} · ${unit}` : `code distance (what the search ranked by) · ${unit}`;
+  }
+  place() {
+    const box = { x0: 66, y0: this.c.truthSpace === "decoded" ? 52 : 38, x1: this.W - 22, y1: this.H - 50 };
+    this.box = box;
+    const [near, far] = distanceRange(this.c);
+    const vp = this.vp;
+    const xa = distanceAxis(near, far, box.x0, box.x1);
+    const ya = distanceAxis(near, far, box.y1, box.y0);
+    this.xAxis = { ...xa, at: (v) => vp.x(xa.at(v)) };
+    this.yAxis = { ...ya, at: (v) => vp.y(ya.at(v)) };
+    const c = this.c;
+    for (let i = 0; i < this.n; i++) {
+      this.sx[i] = this.xAxis.at(c.trueDist[i]);
+      this.sy[i] = this.yAxis.at(c.codeDist[i]);
+    }
+    this.hy = c.kthCode != null ? this.yAxis.at(c.kthCode) : Number.NaN;
+    this.vx = c.kthTrue != null ? this.xAxis.at(c.kthTrue) : Number.NaN;
+    const xs = new Float32Array(this.n);
+    const ys = new Float32Array(this.n);
+    const rr = new Float32Array(this.n);
+    for (let k = 0; k < this.n; k++) {
+      const i = this.order[k];
+      xs[k] = this.sx[i];
+      ys[k] = this.sy[i];
+      rr[k] = this.cls[i] === CLASS.OTHER ? DOT_RADIUS : this.cls[i] === CLASS.RESULT ? RESULT_RADIUS : MISS_RADIUS;
+    }
+    this.grid = new PointGrid(xs, ys, rr, this.W, this.H);
+  }
+  /** @param {CanvasRenderingContext2D} g */
+  drawBase(g) {
+    const app = this.app;
+    const pal = app.pal;
+    const c = this.c;
+    const box = this.box;
+    if (!this.xAxis || !this.yAxis) return;
+    drawAxes(g, pal, app.font, box, this.xAxis, this.yAxis, this.axisTitle("true"), this.axisTitle("code"));
+    g.save();
+    g.beginPath();
+    g.rect(box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0);
+    g.clip();
+    const [near, far] = distanceRange(c);
+    g.beginPath();
+    g.moveTo(this.xAxis.at(near), this.yAxis.at(near));
+    g.lineTo(this.xAxis.at(far), this.yAxis.at(far));
+    g.setLineDash([2, 4]);
+    g.strokeStyle = rgba(pal.fg, 0.45);
+    g.lineWidth = 1;
+    g.stroke();
+    g.setLineDash([7, 4]);
+    g.lineWidth = 1.5;
+    if (Number.isFinite(this.hy)) {
+      g.beginPath();
+      g.moveTo(box.x0, this.hy);
+      g.lineTo(box.x1, this.hy);
+      g.strokeStyle = rgba(pal.query, 0.85);
+      g.stroke();
+    }
+    if (Number.isFinite(this.vx)) {
+      g.beginPath();
+      g.moveTo(this.vx, box.y0);
+      g.lineTo(this.vx, box.y1);
+      g.strokeStyle = rgba(pal.probes[0], 0.85);
+      g.stroke();
+    }
+    g.setLineDash([]);
+    g.beginPath();
+    for (let i = 0; i < this.n; i++) if (this.cls[i] === CLASS.OTHER) circlePath(g, this.sx[i], this.sy[i], DOT_RADIUS);
+    g.fillStyle = rgba(pal.muted, 0.55);
+    g.fill();
+    g.beginPath();
+    for (let i = 0; i < this.n; i++) if (this.cls[i] === CLASS.RESULT) circlePath(g, this.sx[i], this.sy[i], RESULT_RADIUS);
+    g.fillStyle = pal.probes[0];
+    g.fill();
+    g.lineWidth = 1.5;
+    g.strokeStyle = pal.fg;
+    g.stroke();
+    const mx = [];
+    const my = [];
+    for (let i = 0; i < this.n; i++) {
+      if (this.cls[i] !== CLASS.MISSED) continue;
+      mx.push(this.sx[i]);
+      my.push(this.sy[i]);
+    }
+    drawMisses(g, pal, mx, my);
+    g.restore();
+    const marks = [];
+    for (let j = 0; j < mx.length; j++) marks.push(markerBox(mx[j], my[j], MISS_RADIUS + 1));
+    for (let i = 0; i < this.n; i++) if (this.cls[i] === CLASS.RESULT) marks.push(markerBox(this.sx[i], this.sy[i], RESULT_RADIUS + 1));
+    const specs = [];
+    for (let j = 0; j < mx.length && j < 12; j++) specs.push({ x: mx[j], y: my[j], text: "ranked out", color: pal.missed, size: 10, weight: 700, offsets: aroundPoint(60, 14, MISS_RADIUS) });
+    const inside2 = { x: box.x0 + 2, y: box.y0 + 2, w: box.x1 - box.x0 - 4, h: box.y1 - box.y0 - 4 };
+    if (Number.isFinite(this.hy)) {
+      const text = `cut-off: the ${this.k}-th result's code distance ${fmtDist(c.kthCode, this.nonNeg)}`;
+      specs.push({ x: box.x1, y: this.hy, text, color: pal.query, size: 10, weight: 600, offsets: [[-text.length * 2.9 - 6, -9], [-text.length * 2.9 - 6, 9]] });
+    }
+    if (Number.isFinite(this.vx)) {
+      const text = `${this.k}-th exact distance ${fmtDist(c.kthTrue, this.nonNeg)}`;
+      const w = text.length * 2.9 + 6;
+      specs.push({ x: this.vx, y: box.y0, text, color: pal.probes[0], size: 10, weight: 600, offsets: [[w, 9], [-w, 9], [w, 24], [-w, 24]] });
+    }
+    this.drawLabels(g, specs, marks, inside2);
+    g.font = app.font(12, 700);
+    g.fillStyle = pal.fg;
+    g.textAlign = "left";
+    g.textBaseline = "top";
+    g.fillText(`Code vs true distance · ${fmtInt(this.n)} of ${fmtInt(c.scanned)} scanned candidates`, 12, 10);
+    if (c.truthSpace === "decoded") {
+      g.font = app.font(11, 600);
+      g.fillStyle = pal.missed;
+      g.fillText("true distance = to the decoded vector; pass vectors= to FederPy to see quantization error", 12, 28);
+    }
+  }
+  /** @param {CanvasRenderingContext2D} g */
+  drawOverlay(g) {
+    const app = this.app;
+    const pal = app.pal;
+    if (app.selKeys.size) {
+      g.beginPath();
+      for (const key of app.selKeys) {
+        const i2 = this.indexOfId(key);
+        if (i2 != null) circlePath(g, this.sx[i2], this.sy[i2], 9);
+      }
+      g.strokeStyle = pal.select;
+      g.lineWidth = 2.5;
+      g.stroke();
+    }
+    const hov = app.hover;
+    if (hov?.kind !== "code" || hov.index == null) return;
+    const i = hov.index;
+    const x = this.sx[i];
+    const y = this.sy[i];
+    g.save();
+    g.beginPath();
+    g.moveTo(x, this.yAxis ? this.yAxis.at(this.c.trueDist[i]) : y);
+    g.lineTo(x, y);
+    g.setLineDash([3, 3]);
+    g.strokeStyle = rgba(pal.fg, 0.7);
+    g.lineWidth = 1.25;
+    g.stroke();
+    g.restore();
+    strokeRing(g, x, y, this.cls[i] === CLASS.OTHER ? 6 : 10, pal.fg);
+  }
+  /**
+   * Position of a user id (decimal string) among the candidates shown, or undefined.
+   * @param {string} key
+   */
+  indexOfId(key) {
+    if (!this.byId) {
+      this.byId = /* @__PURE__ */ new Map();
+      for (let i = 0; i < this.n; i++) this.byId.set(fmtId(this.c.ids[i]), i);
+    }
+    return this.byId.get(key);
+  }
+  /**
+   * @param {number} x
+   * @param {number} y
+   */
+  hit(x, y) {
+    const k = this.grid.nearest(x, y, 6);
+    if (k < 0) return null;
+    const i = this.order[k];
+    return { key: `code:${i}`, kind: "code", index: i };
+  }
+  /** @param {number} id */
+  hoverId(id) {
+    const i = this.indexOfId(fmtId(id));
+    return i == null ? null : { key: `code:${i}`, kind: "code", index: i };
+  }
+  /**
+   * What candidate `i` is, in words.
+   * @param {number} i
+   */
+  status(i) {
+    const c = this.c;
+    if (this.cls[i] === CLASS.MISSED) return `exact #${c.trueRank[i]}, missed: scanned, but its code's distance ranked it out of the top ${this.k}`;
+    if (this.cls[i] === CLASS.RESULT) return c.trueRank[i] > 0 ? `result #${c.rank[i] + 1}, exact #${c.trueRank[i]}` : `result #${c.rank[i] + 1}, not in the exact top-${this.k} (its code looked closer than it is)`;
+    return "scanned, not returned, not in the exact top-k";
+  }
+  /** @param {HitItem} item */
+  tooltip(item) {
+    if (item.kind !== "code" || item.index == null) return null;
+    const app = this.app;
+    const c = this.c;
+    const i = item.index;
+    const id = c.ids[i];
+    const err = c.codeDist[i] - c.trueDist[i];
+    return card({
+      title: app.idText(id),
+      thumb: app.media.shows() ? app.media.thumb(id, { size: 96, full: true }) : null,
+      badge: c.rank[i] >= 0 ? badgeEl(`#${c.rank[i] + 1}`, app.pal.probes[0]) : null,
+      subtitle: app.media.name(id),
+      lines: [
+        { text: `true distance ${fmtDist(c.trueDist[i], this.nonNeg)}${c.truthSpace === "decoded" ? " (decoded)" : ""}` },
+        { text: `code distance ${fmtDist(c.codeDist[i], this.nonNeg)} (${err >= 0 ? "+" : ""}${fmtDist(err)})` },
+        c.lists[i] >= 0 ? { text: `list ${c.lists[i]}`, muted: true } : null
+      ],
+      note: this.status(i)
+    });
+  }
+  /** @param {HitItem | null} item */
+  click(item) {
+    if (item?.kind !== "code" || item.index == null) {
+      this.app.select([], -1);
+      return;
+    }
+    const id = this.c.ids[item.index];
+    if (this.app.selKeys.size === 1 && this.app.selKeys.has(fmtId(id))) this.app.select([], -1);
+    else this.app.select([id], -1);
+  }
+  panel() {
+    const app = this.app;
+    const c = this.c;
+    const s = this.s;
+    const box = h("div");
+    const sec = section("Codes vs true distances");
+    let missed = 0;
+    for (let i = 0; i < this.n; i++) if (this.cls[i] === CLASS.MISSED) missed++;
+    sec.appendChild(
+      factsTable([
+        ["metric", s.metric],
+        ["k", fmtInt(this.k)],
+        ["truth", c.truthSpace === "exact" ? "exact (original vectors)" : "decoded codes"],
+        ["codes scanned", fmtInt(c.scanned)],
+        ["shown", fmtInt(this.n)],
+        ["cut-off (k-th code)", c.kthCode != null ? fmtDist(c.kthCode, this.nonNeg) : null],
+        ["k-th exact distance", c.kthTrue != null ? fmtDist(c.kthTrue, this.nonNeg) : null],
+        ["ranked out by codes", fmtInt(missed)]
+      ])
+    );
+    if (c.truthSpace === "decoded") {
+      const note = h("p", "feder-small feder-missed-text feder-codes-decoded", DECODED_NOTE);
+      sec.appendChild(note);
+    }
+    sec.appendChild(
+      h(
+        "p",
+        "feder-muted feder-small",
+        `Each dot is a scanned candidate: x its true distance, y its code's distance, the one the search ranked by (${this.ip ? "inner products: larger is closer, so both axes are reversed" : "closer is left and down"}). On the dotted diagonal a code is exact. Below the horizontal cut-off a candidate is returned; left of the vertical line it is one of the exact top-${this.k}. Top-left (×): exact neighbours the codes ranked out. Shown: the ${fmtInt(this.n)} nearest codes, every result and every exact neighbour scanned.`
+      )
+    );
+    box.appendChild(sec);
+    if (s.diag) box.appendChild(recallSection(app, s.diag, this.nonNeg));
+    const rows = section("Results and exact neighbours");
+    const table = h("div", "feder-rows");
+    let shown = 0;
+    for (let k = this.n - 1; k >= 0 && shown < PANEL_ROWS; k--) {
+      const i = this.order[k];
+      if (this.cls[i] === CLASS.OTHER) continue;
+      shown++;
+      const item = { key: `code:${i}`, kind: "code", index: i };
+      const mark = this.cls[i] === CLASS.MISSED ? h("span", "feder-miss-mark", "×") : badgeEl(`${c.rank[i] + 1}`, app.pal.probes[0]);
+      table.appendChild(
+        hoverRow(
+          [mark, h("span", "feder-row-main", app.idText(c.ids[i])), h("span", "feder-muted", `true ${fmtDist(c.trueDist[i], this.nonNeg)}`), h("span", "feder-num", `code ${fmtDist(c.codeDist[i], this.nonNeg)}`)],
+          { enter: () => app.setHover(item), leave: () => app.setHover(null), click: () => this.click(item) }
+        )
+      );
+    }
+    rows.appendChild(table);
+    const unscanned = s.diag ? countUnscanned(s.diag) : 0;
+    if (unscanned) rows.appendChild(h("p", "feder-muted feder-small", `${plural(unscanned, "missed neighbour was", "missed neighbours were")} never scanned (not probed / not reached): no code distance, not on this chart.`));
+    box.appendChild(rows);
+    return box;
+  }
+  strip() {
+    return resultsStrip(this.app, this.s);
+  }
+  /**
+   * Every result and missed neighbour, other candidates up to `limit`, and the cut-off lines
+   * (`kth_code`: y of the horizontal line, `kth_true`: x of the vertical one).
+   * @param {number} [limit]
+   * @returns {Target[]}
+   */
+  targets(limit = 40) {
+    const c = this.c;
+    const out = [];
+    if (Number.isFinite(this.hy)) out.push({ x: this.box.x0, y: this.hy, kind: "kth_code" });
+    if (Number.isFinite(this.vx)) out.push({ x: this.vx, y: this.box.y1, kind: "kth_true" });
+    for (let i = 0; i < this.n; i++) {
+      if (this.cls[i] !== CLASS.OTHER) out.push({ x: this.sx[i], y: this.sy[i], kind: this.cls[i] === CLASS.MISSED ? "missed" : "result", id: c.ids[i], rank: this.cls[i] === CLASS.MISSED ? c.trueRank[i] - 1 : c.rank[i] });
+    }
+    for (let i = 0; i < this.n && out.length < limit; i++) {
+      if (this.cls[i] === CLASS.OTHER) out.push({ x: this.sx[i], y: this.sy[i], kind: "cand", id: c.ids[i], rank: -1 });
+    }
+    return out;
+  }
+};
+function countUnscanned(d) {
+  let n = 0;
+  for (let j = 0; j < d.missIds.length; j++) if (!Number.isFinite(d.missCodeDist[j])) n++;
+  return n;
+}
+
 // src/scenes/ivf_map.js
 var MEMBER_THUMBS = 9;
 var DETAIL_THUMBS = 24;
 var MAP_MARGIN = 10;
+var PATH_BATCH = 48;
 var IVFMapScene = class extends Scene {
   /**
    * @param {SceneHost} app
@@ -1803,6 +2325,9 @@ var IVFMapScene = class extends Scene {
     this.scale = 1;
     this.grid = new PolygonGrid(this.xy, ov.cellOff, 1, 1);
     this.thumbBoxes = [];
+    this.bounds = new Float32Array(4 * ov.nlist);
+    this.colors = [];
+    this.colorsFor = null;
   }
   /**
    * @param {number} W
@@ -1840,6 +2365,27 @@ var IVFMapScene = class extends Scene {
     }
     this.area = polygonAreas(this.xy, this.ov.cellOff);
     this.grid = new PolygonGrid(this.xy, this.ov.cellOff, this.W, this.H);
+    const off = this.ov.cellOff;
+    const xy = this.xy;
+    const b = this.bounds;
+    for (let i = 0; i < this.ov.nlist; i++) {
+      let x0 = Infinity;
+      let y0 = Infinity;
+      let x1 = -Infinity;
+      let y1 = -Infinity;
+      for (let k = off[i]; k < off[i + 1]; k++) {
+        const x = xy[2 * k];
+        const y = xy[2 * k + 1];
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+      b[4 * i] = x0;
+      b[4 * i + 1] = y0;
+      b[4 * i + 2] = x1;
+      b[4 * i + 3] = y1;
+    }
   }
   /**
    * A point of the layout box (the query's position) on screen.
@@ -1873,43 +2419,79 @@ var IVFMapScene = class extends Scene {
   }
   /** @param {number} i */
   sizeColor(i) {
-    const size = this.ov.sizes[i];
-    if (size === 0) return this.app.pal.empty;
-    return ramp(this.app.pal.size, 0.08 + 0.92 * Math.round(this.sizeT(size) * 28) / 28);
+    const pal = this.app.pal;
+    if (this.colorsFor !== pal) {
+      const shades = [];
+      for (let k = 0; k <= 28; k++) shades.push(ramp(pal.size, 0.08 + 0.92 * k / 28));
+      this.colors = [];
+      for (let j = 0; j < this.ov.nlist; j++) {
+        const size = this.ov.sizes[j];
+        this.colors.push(size === 0 ? pal.empty : shades[Math.round(this.sizeT(size) * 28)]);
+      }
+      this.colorsFor = pal;
+    }
+    return this.colors[i];
   }
   /**
-   * Fill cells batched by colour, so thousands of cells cost a handful of fills.
+   * Fill cells batched by colour, so thousands of cells cost a few dozen fills.
    * @param {CanvasRenderingContext2D} g
    * @param {(i: number) => string | null} colorOf
    */
   fillCells(g, colorOf) {
     const groups = /* @__PURE__ */ new Map();
     for (let i = 0; i < this.ov.nlist; i++) {
+      if (!this.visible(i)) continue;
       const c = colorOf(i);
       if (!c) continue;
-      const list = groups.get(c) || [];
-      list.push(i);
-      groups.set(c, list);
+      const list = groups.get(c);
+      if (list) list.push(i);
+      else groups.set(c, [i]);
     }
     for (const [color, list] of groups) {
-      g.beginPath();
-      for (const i of list) this.cellPath(g, i);
       g.fillStyle = color;
-      g.fill();
+      for (let start = 0; start < list.length; start += PATH_BATCH) {
+        g.beginPath();
+        const stop = Math.min(list.length, start + PATH_BATCH);
+        for (let k = start; k < stop; k++) this.cellPath(g, list[k]);
+        g.fill();
+      }
     }
   }
   /**
+   * The borders between cells, `width` CSS pixels at most: thinner when cells are small on
+   * screen, down to one device pixel (which the canvas draws as a fast hairline: a 1.5 px
+   * stroke of 16,384 cells took 0.2–0.4 s to rasterise).
    * @param {CanvasRenderingContext2D} g
    * @param {string} color
    * @param {number} width
    */
   strokeCells(g, color, width) {
-    g.beginPath();
-    for (let i = 0; i < this.ov.nlist; i++) this.cellPath(g, i);
+    const dpr = g.getTransform().a || 1;
+    const [bw, bh] = this.ov.box;
+    const side2 = Math.sqrt(bw * bh * this.scale * this.scale * this.vp.scale * this.vp.scale / Math.max(1, this.ov.nlist));
+    const device = Math.max(1, Math.min(width * dpr, side2 * dpr / 6));
     g.strokeStyle = color;
-    g.lineWidth = width;
-    g.lineJoin = "round";
+    g.lineWidth = device / dpr;
+    g.lineJoin = device > 1 ? "round" : "miter";
+    let count = 0;
+    g.beginPath();
+    for (let i = 0; i < this.ov.nlist; i++) {
+      if (!this.visible(i) || !this.cellPath(g, i)) continue;
+      if (++count % PATH_BATCH === 0) {
+        g.stroke();
+        g.beginPath();
+      }
+    }
     g.stroke();
+  }
+  /**
+   * Whether cell `i` can show on screen (its bounding box meets the canvas): zoomed in, most
+   * cells need no drawing.
+   * @param {number} i
+   */
+  visible(i) {
+    const b = this.bounds;
+    return b[4 * i] <= this.W && b[4 * i + 2] >= 0 && b[4 * i + 1] <= this.H && b[4 * i + 3] >= 0;
   }
   /**
    * Whether the whole box lies inside cell `i` (its four corners do: cells are convex).
@@ -2209,7 +2791,9 @@ var CoarseScene = class extends IVFMapScene {
     const app = this.app;
     const pal = app.pal;
     const s = this.s;
-    this.fillCells(g, (i) => this.ov.sizes[i] === 0 ? pal.empty : ramp(pal.quiet, Math.round(this.sizeT(this.ov.sizes[i]) * 16) / 16));
+    const quiet = [];
+    for (let k = 0; k <= 16; k++) quiet.push(ramp(pal.quiet, k / 16));
+    this.fillCells(g, (i) => this.ov.sizes[i] === 0 ? pal.empty : quiet[Math.round(this.sizeT(this.ov.sizes[i]) * 16)]);
     for (let r = s.probed.length - 1; r >= 0; r--) {
       g.beginPath();
       if (this.cellPath(g, s.probed[r])) {
@@ -2271,7 +2855,8 @@ var CoarseScene = class extends IVFMapScene {
     this.drawLabels(g, specs, obstacles);
   }
   /**
-   * Lists holding exact neighbours the search missed, with the nprobe that reaches them.
+   * Lists not probed that hold exact neighbours the search missed, with the nprobe that
+   * reaches them (a quantization miss sits in a probed list: more nprobe would not help).
    * @returns {Map<number, {rank: number, count: number}>}
    */
   missedLists() {
@@ -2279,6 +2864,7 @@ var CoarseScene = class extends IVFMapScene {
     const d = this.s.diag;
     if (!d) return out;
     for (let j = 0; j < d.missIds.length; j++) {
+      if (d.reasons[d.missReason[j]] !== "list_not_probed") continue;
       const list = d.missList[j];
       if (list < 0 || list >= this.ov.nlist) continue;
       const entry = out.get(list) || { rank: d.missListRank[j], count: 0 };
@@ -4350,71 +4936,6 @@ var CompareScene = class extends Scene {
   }
 };
 
-// src/chart.js
-function linearAxis(lo, hi, a, b, count = 5) {
-  const span = hi - lo || 1;
-  return { at: (v) => a + (v - lo) / span * (b - a), ticks: niceTicks(lo, hi, count), label: (v) => fmtTick(v) };
-}
-function logAxis(lo, hi, a, b) {
-  const l0 = Math.log10(Math.max(lo, 1e-12));
-  const l1 = Math.log10(Math.max(hi, lo * 1.0001, 1e-12));
-  const span = l1 - l0 || 1;
-  const ticks = [];
-  for (let e = Math.floor(l0); e <= Math.ceil(l1); e++) {
-    for (const m of [1, 2, 5]) {
-      const v = m * 10 ** e;
-      if (v >= lo * 0.999 && v <= hi * 1.001) ticks.push(v);
-    }
-  }
-  return {
-    at: (v) => a + (Math.log10(Math.max(v, 1e-12)) - l0) / span * (b - a),
-    ticks,
-    label: (v) => v >= 1e4 ? v.toExponential(0) : String(v)
-  };
-}
-function drawAxes(g, pal, font, box, xAxis, yAxis, xTitle, yTitle) {
-  g.save();
-  g.strokeStyle = rgba(pal.fg, 0.08);
-  g.lineWidth = 1;
-  g.beginPath();
-  for (const t of xAxis.ticks) {
-    const x = Math.round(xAxis.at(t)) + 0.5;
-    g.moveTo(x, box.y0);
-    g.lineTo(x, box.y1);
-  }
-  for (const t of yAxis.ticks) {
-    const y = Math.round(yAxis.at(t)) + 0.5;
-    g.moveTo(box.x0, y);
-    g.lineTo(box.x1, y);
-  }
-  g.stroke();
-  g.strokeStyle = rgba(pal.fg, 0.35);
-  g.beginPath();
-  g.moveTo(box.x0, box.y0);
-  g.lineTo(box.x0, box.y1);
-  g.lineTo(box.x1, box.y1);
-  g.stroke();
-  g.fillStyle = pal.muted;
-  g.font = font(10);
-  g.textAlign = "center";
-  g.textBaseline = "top";
-  for (const t of xAxis.ticks) g.fillText(xAxis.label(t), xAxis.at(t), box.y1 + 4);
-  g.textAlign = "right";
-  g.textBaseline = "middle";
-  for (const t of yAxis.ticks) g.fillText(yAxis.label(t), box.x0 - 5, yAxis.at(t));
-  g.font = font(11, 600);
-  g.textAlign = "center";
-  g.textBaseline = "bottom";
-  g.fillText(xTitle, (box.x0 + box.x1) / 2, box.y1 + 32);
-  g.save();
-  g.translate(box.x0 - 40, (box.y0 + box.y1) / 2);
-  g.rotate(-Math.PI / 2);
-  g.textBaseline = "middle";
-  g.fillText(yTitle, 0, 0);
-  g.restore();
-  g.restore();
-}
-
 // src/scenes/health.js
 var UNREACHABLE_ROWS = 200;
 var HealthScene = class extends Scene {
@@ -4881,6 +5402,12 @@ var DIAGNOSTICS = {
     )
   }
 };
+var CODES = {
+  label: "Codes",
+  optional: true,
+  unavailable: (_ov, s) => !s ? NO_SEARCH : s.codes ? null : "no lossy codes in this search",
+  make: (app, _ov, s) => new CodesScene(app, s)
+};
 var VIEWS = {
   ivf: {
     overview: {
@@ -4903,6 +5430,7 @@ var VIEWS = {
       unavailable: (_ov, s) => !s ? NO_SEARCH : s.projection ? null : "no projection in this search",
       make: (app, ov, s) => new ProjectionScene(app, ov, s)
     },
+    codes: CODES,
     ...DIAGNOSTICS
   },
   flat: {
@@ -4921,6 +5449,7 @@ var VIEWS = {
       unavailable: (_ov, s) => !s ? NO_SEARCH : s.projection ? null : "no projection in this search",
       make: (app, ov, s) => new ProjectionScene(app, ov, s)
     },
+    codes: CODES,
     ...DIAGNOSTICS
   },
   graph: {
@@ -4934,6 +5463,7 @@ var VIEWS = {
       unavailable: (_ov, s) => s ? null : NO_SEARCH,
       make: (app, _ov, s) => new HNSWSearchScene(app, s)
     },
+    codes: CODES,
     ...DIAGNOSTICS
   }
 };
@@ -5092,6 +5622,7 @@ var App = class {
       height: clamp(Number(p.height) || 600, 200, 4e3),
       theme,
       title: p.title == null ? "" : String(p.title),
+      note: p.note == null ? "" : String(p.note),
       panelWidth: clamp(Number(p.panel_width) || 260, 120, 800),
       headerHeight: clamp(Number(p.header_height) || 40, 24, 200),
       minDrawingWidth: clamp(Number(p.min_drawing_width) || 420, 200, 2e3),
@@ -5101,8 +5632,9 @@ var App = class {
   /** @param {boolean} initial */
   applyParams(initial) {
     const p = this.params();
-    this.titleEl.textContent = p.title;
-    this.titleEl.hidden = !p.title;
+    this.titleEl.textContent = [p.title, p.note].filter(Boolean).join(" · ");
+    this.titleEl.title = p.note;
+    this.titleEl.hidden = !p.title && !p.note;
     this.root.style.setProperty("--feder-panel-width", `${p.panelWidth}px`);
     this.root.style.setProperty("--feder-header-height", `${p.headerHeight}px`);
     this.applyTheme(true);
@@ -5348,9 +5880,14 @@ var App = class {
     this.scene = scene;
     this.stage.setScene(scene);
     scene.activate();
-    this.refreshPanels();
+    this.refreshPanels(false);
   }
-  refreshPanels() {
+  /**
+   * Rebuild the panel, results strip and controls of the current view.
+   * @param {boolean} [redraw] also redraw the base layer (selection, media or paths changed;
+   *   not for a view switch: the stage keeps the views' drawings while they are current)
+   */
+  refreshPanels(redraw = true) {
     const sc = this.scene;
     if (!sc) return;
     const top = this.panelInner.scrollTop;
@@ -5364,7 +5901,7 @@ var App = class {
     this.controlsEl.replaceChildren();
     if (controls) this.controlsEl.appendChild(controls);
     this.controlsEl.hidden = !controls;
-    this.stage.invalidate();
+    if (redraw) this.stage.invalidate();
   }
 };
 

@@ -82,5 +82,5 @@ export function plural(n, one, many) {
  * @returns {number}
  */
 export function clamp(x, lo, hi) {
-  return x < lo ? lo : Math.min(x , hi);
+  return x < lo ? lo : Math.min(x, hi);
 }
