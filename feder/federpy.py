@@ -18,6 +18,7 @@ from .arrays import sample_rows
 from .diagnose import Explanation, explain
 from .diagnose import sweep as diagnose_sweep
 from .diagnose.checks import diagnosable
+from .diagnose.kinds import unwrap
 from .errors import ParameterError
 from .index import as_model, load_index
 from .integrations import Documents
@@ -70,10 +71,11 @@ class FederPy:
         self.engine: Any = None
         self.engine_search_params: dict[str, int] = {}
         self.documents: Documents | None = None
+        """A vector store's ids and texts per faiss id (LangChain, LlamaIndex), else None."""
         self.truth_vectors: tuple[Any, Any] = (vectors, vector_ids)
         """``(vectors, vector_ids)``: the original vectors of an index with lossy codes, for
-        exact truth in every diagnosis (see :func:`feder.exact_search`), or ``(None, None)``."""
-        """A vector store's ids and texts per faiss id (LangChain, LlamaIndex), else None."""
+        exact truth in every diagnosis (see :func:`feder.exact_search`) and as the query of
+        :meth:`searchById`, or ``(None, None)``."""
         if is_source(index):
             from .sources.views import EngineView
 
@@ -191,7 +193,24 @@ class FederPy:
         if self.engine is not None:
             view_id = self.engine.view_id(ident)
             return self._show(self.source.vector(ident), view_id, None, widget)
-        return self._show(self.index.vector(ident), int(ident), None, widget)
+        return self._show(self._vector_of(ident), int(ident), None, widget)
+
+    def _vector_of(self, ident: Any) -> np.ndarray:
+        """``(dim,) float32`` the query for id ``ident``: its original vector when
+        ``vectors=`` were given (an index with lossy codes stores only their decoded
+        approximation, which is not what a user searches with), else the stored one."""
+        stored = self.index.vector(ident)  # also checks that the index holds the id
+        given, given_ids = self.truth_vectors
+        if given is None:
+            return stored
+        if given_ids is None:  # rows in the order added: the inner index's own numbering
+            row = int(unwrap(self.index).inner_ids(np.array([int(ident)], np.int64))[0])
+        else:
+            rows = np.flatnonzero(np.asarray(given_ids) == int(ident))
+            row = int(rows[0]) if rows.size else -1
+        if not 0 <= row < len(given):
+            return stored
+        return np.asarray(given[row], np.float32)
 
     def searchRandTestVec(self, seed: int | None = None) -> FederWidget:
         """Search with a random stored vector (a quick way to see the index work)."""

@@ -289,3 +289,28 @@ def test_codes_view_in_the_browser(ivf_pq: Any, data: np.ndarray, tmp_path: Path
         assert log.page_errors == [] and log.external == [] and log.console_errors == []
         context.close()
         browser.close()
+
+
+def test_search_by_id_queries_with_the_original_vector(ivf_pq: Any, data: np.ndarray) -> None:
+    """With ``vectors=`` a search by id starts from the vector the user added, not from its
+    decoded code (which is what the index alone can give)."""
+    fed = FederPy(ivf_pq, "faiss", vectors=data)
+    decoded = ivf_pq.reconstruct_n(0, ivf_pq.ntotal) if ivf_pq.direct_map.type else None
+    for ident in (0, 17, 2999):
+        trace = fed.searchById(ident).trace
+        assert trace is not None
+        np.testing.assert_array_equal(trace.query, data[ident])
+        assert decoded is None or not np.array_equal(trace.query, decoded[ident])
+    plain = FederPy(ivf_pq, "faiss").searchById(17).trace
+    assert plain is not None and not np.array_equal(plain.query, data[17])  # its decoded code
+
+    ids = np.arange(3000, dtype=np.int64) * 7 + 1000  # an IDMap: user ids, rows in add order
+    mapped = faiss.IndexIDMap(faiss.IndexIVFPQ(faiss.IndexFlatL2(DIM), DIM, 32, 4, 4))
+    mapped.train(data)
+    mapped.add_with_ids(data, ids)
+    shuffled = np.random.default_rng(2).permutation(3000)
+    for given, given_ids in ((data, None), (data[shuffled], ids[shuffled])):
+        fed = FederPy(mapped, "faiss", vectors=given, vector_ids=given_ids)
+        trace = fed.searchById(int(ids[40])).trace
+        assert trace is not None
+        np.testing.assert_array_equal(trace.query, data[40])
