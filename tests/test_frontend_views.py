@@ -370,6 +370,8 @@ def test_a_query_given_as_text_is_shown_as_text(browser: Any, built: dict[str, A
         _show(page, 2, "coarse")
         query = _root(page, 2).locator(".feder-card-query")
         assert query.locator(".feder-thumb-text").text_content() == "A white dog."
+        box = query.locator(".feder-thumb-text").bounding_box()
+        assert box is not None and box["width"] >= 120  # a line of words, not one per line
         assert "no such file" not in _root(page, 2).text_content()
         assert log.page_errors == []
     finally:

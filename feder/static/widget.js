@@ -460,6 +460,11 @@ function attachDebug(root, app) {
 var SAFE_URL = /^(https?:|data:image\/|blob:)/i;
 var CANVAS_URL = /^(data:image\/|blob:)/i;
 var TEXT_LIMIT = 600;
+var TEXT_WIDTH = 136;
+var TEXT_FULL_WIDTH = 240;
+function textWidth(size, opts) {
+  return Math.max(2 * size, opts.full ? TEXT_FULL_WIDTH : TEXT_WIDTH);
+}
 var MediaStore = class {
   /** @param {MediaHost} host */
   constructor(host) {
@@ -643,7 +648,7 @@ var MediaStore = class {
   box(opts) {
     const box = h("div", "feder-thumb");
     if (opts.size) {
-      box.style.width = `${opts.size}px`;
+      box.style.width = `${this.isText ? textWidth(opts.size, opts) : opts.size}px`;
       box.style.height = this.isText ? "auto" : `${opts.size}px`;
     }
     return box;
@@ -659,7 +664,9 @@ var MediaStore = class {
     box.classList.remove("feder-thumb-missing", "feder-thumb-text");
     if (item.kind === "text") {
       box.classList.add("feder-thumb-text");
+      box.classList.toggle("feder-thumb-clamped", !opts.full);
       box.style.height = "auto";
+      if (opts.size) box.style.width = `${textWidth(opts.size, opts)}px`;
       const text = String(item.text == null ? "" : item.text);
       const limit = opts.full ? TEXT_LIMIT : 140;
       box.textContent = text.length > limit ? `${text.slice(0, limit)}…` : text;
@@ -1873,7 +1880,7 @@ function resultsStrip(app, s) {
     if (target.media) card2.appendChild(app.media.thumbItem(
       /** @type {import('../media.js').MediaItem} */
       target.media,
-      { size: 64, full: true }
+      { size: 64 }
     ));
     else if (app.media.shows() && target.id != null) card2.appendChild(app.media.thumb(target.id, { size: 64 }));
     else card2.classList.add("feder-card-bare");

@@ -8,6 +8,19 @@ import { fmtId } from './format.js';
 const SAFE_URL = /^(https?:|data:image\/|blob:)/i;
 const CANVAS_URL = /^(data:image\/|blob:)/i; // same-origin: drawing them keeps the canvas readable
 const TEXT_LIMIT = 600;
+/** Width (CSS px) of a text card in the results strip and of a full text in a tooltip. */
+const TEXT_WIDTH = 136;
+const TEXT_FULL_WIDTH = 240;
+
+/**
+ * A text needs room for a line of words: text cards are twice as wide as a thumbnail, and
+ * a full text (tooltips) wider still.
+ * @param {number} size the thumbnail size asked for
+ * @param {{full?: boolean}} opts
+ */
+function textWidth(size, opts) {
+  return Math.max(2 * size, opts.full ? TEXT_FULL_WIDTH : TEXT_WIDTH);
+}
 
 /**
  * @typedef {object} MediaItem
@@ -232,7 +245,7 @@ export class MediaStore {
   box(opts) {
     const box = h('div', 'feder-thumb');
     if (opts.size) {
-      box.style.width = `${opts.size}px`;
+      box.style.width = `${this.isText ? textWidth(opts.size, opts) : opts.size}px`;
       box.style.height = this.isText ? 'auto' : `${opts.size}px`;
     }
     return box;
@@ -249,7 +262,9 @@ export class MediaStore {
     box.classList.remove('feder-thumb-missing', 'feder-thumb-text');
     if (item.kind === 'text') {
       box.classList.add('feder-thumb-text');
+      box.classList.toggle('feder-thumb-clamped', !opts.full);
       box.style.height = 'auto';
+      if (opts.size) box.style.width = `${textWidth(opts.size, opts)}px`;
       const text = String(item.text == null ? '' : item.text);
       const limit = opts.full ? TEXT_LIMIT : 140;
       box.textContent = text.length > limit ? `${text.slice(0, limit)}…` : text;

@@ -44,7 +44,7 @@ export function resultsStrip(app, s) {
   const target = s.target || {};
   if (target.media || target.id != null) {
     const card = h('figure', 'feder-card feder-card-query');
-    if (target.media) card.appendChild(app.media.thumbItem(/** @type {import('../media.js').MediaItem} */ (target.media), { size: 64, full: true }));
+    if (target.media) card.appendChild(app.media.thumbItem(/** @type {import('../media.js').MediaItem} */ (target.media), { size: 64 }));
     else if (app.media.shows() && target.id != null) card.appendChild(app.media.thumb(target.id, { size: 64 }));
     else card.classList.add('feder-card-bare');
     const cap = h('figcaption');
