@@ -20,6 +20,8 @@ SAMPLE_NODES = 200
 RANDOM_NODES = 256
 MARGIN = 0.05  # agreement gap that decides (fractions of random nodes beaten)
 CONFIDENT = 0.85  # the winner's links must beat this share of random nodes
+LINKS_PER_NODE = 64  # level-0 links read per sampled node (hnswlib's default maxM0 is 32)
+PAIR_CHUNK = 4096  # (node, link) pairs compared with the random nodes at a time
 
 
 def link_agreement(index: HNSWIndex, seed: int = 0) -> dict[str, float] | None:
@@ -39,21 +41,34 @@ def link_agreement(index: HNSWIndex, seed: int = 0) -> dict[str, float] | None:
         return None
     graph = index.graphs[0]
     other = np.asarray(vectors[others], np.float64)
-    scores: dict[str, list[float]] = {"l2": [], "ip": []}
-    for node in nodes.tolist():
-        links = graph.neighbors_of(node)
-        links = links[(links < n)]
-        if links.size == 0:
-            continue
-        v = np.asarray(vectors[node], np.float64)
-        linked = np.asarray(vectors[links], np.float64)
-        for space, dist in (("l2", _l2), ("ip", _ip)):
-            baseline = np.sort(dist(other, v))
-            beaten = 1.0 - np.searchsorted(baseline, dist(linked, v)) / baseline.size
-            scores[space].append(float(beaten.mean()))
-    if not scores["l2"]:
+    starts, stops = graph.offsets[nodes], graph.offsets[nodes + 1]
+    lengths = np.minimum(stops - starts, LINKS_PER_NODE).astype(np.int64)
+    pair_node = np.repeat(np.arange(nodes.size), lengths)  # one row per (sampled node, link)
+    pair_link = graph.neighbors[np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+                                + np.arange(int(lengths.sum()))].astype(np.int64)
+    keep = pair_link < n
+    pair_node, pair_link = pair_node[keep], pair_link[keep]
+    if pair_node.size == 0:
         return None
-    return {space: float(np.mean(values)) for space, values in scores.items()}
+    v = np.asarray(vectors[nodes], np.float64)
+    linked = np.asarray(vectors[pair_link], np.float64)
+    dots = v @ other.T  # (nodes, others): one product serves both spaces
+    linked_dots = np.einsum("ij,ij->i", linked, v[pair_node])
+    v_norms = np.einsum("ij,ij->i", v, v)
+    out: dict[str, float] = {}
+    for space, baseline, near in (
+            ("l2", v_norms[:, None] + np.einsum("ij,ij->i", other, other)[None, :] - 2 * dots,
+             v_norms[pair_node] + np.einsum("ij,ij->i", linked, linked) - 2 * linked_dots),
+            ("ip", 1.0 - dots, 1.0 - linked_dots)):
+        below = np.empty(near.size, np.int64)
+        for i in range(0, near.size, PAIR_CHUNK):  # bounds the (pairs, others) comparison
+            part = slice(i, i + PAIR_CHUNK)
+            below[part] = (baseline[pair_node[part]] < near[part, None]).sum(axis=1)
+        beaten = 1.0 - below / baseline.shape[1]
+        per_node = np.bincount(pair_node, beaten, nodes.size)
+        has = np.bincount(pair_node, minlength=nodes.size)
+        out[space] = float(np.mean(per_node[has > 0] / has[has > 0]))
+    return out
 
 
 def infer_space(index: HNSWIndex) -> str | None:
@@ -84,12 +99,3 @@ def check_space_against_graph(index: HNSWIndex, given: bool) -> HNSWIndex:
                   FederWarning, stacklevel=4)
     index.metric = inferred
     return index
-
-
-def _l2(x: np.ndarray, v: np.ndarray) -> np.ndarray:
-    d = x - v
-    return np.asarray(np.einsum("ij,ij->i", d, d))
-
-
-def _ip(x: np.ndarray, v: np.ndarray) -> np.ndarray:
-    return np.asarray(1.0 - x @ v)
