@@ -8,8 +8,6 @@ dimension follows from the record layout and the space must be given by the user
 
 from __future__ import annotations
 
-import bisect
-
 import numpy as np
 
 from ..errors import ParameterError, TruncatedIndexError
@@ -200,15 +198,18 @@ def _scan_link_lists(buf: Buffer, tail: np.ndarray, at: int, n: int, max_m: int,
     (a lone zero word), so only the others are visited, by jumping over runs of zeros.
     """
     block_words = max_m + 1
-    nonzero = np.flatnonzero(tail).tolist()
+    nonzero = np.flatnonzero(tail)
+    # next_nonzero[w]: the first non-zero word at or after w (tail.size if none)
+    marks = np.full(tail.size + 1, tail.size, np.int64)
+    marks[nonzero] = nonzero
+    next_nonzero_of = np.minimum.accumulate(marks[::-1])[::-1]
     elements: list[int] = []
     headers: list[int] = []
     levels: list[int] = []
     word = 0
     element = 0
     while element < n:
-        j = bisect.bisect_left(nonzero, word)
-        next_nonzero = nonzero[j] if j < len(nonzero) else tail.size
+        next_nonzero = int(next_nonzero_of[min(word, tail.size)])
         zeros = next_nonzero - word
         if element + zeros >= n:
             word += n - element
