@@ -18,6 +18,7 @@ from feder.trace import accel, faiss_hnsw, hnsw
 from feder.trace.distances import hnswlib_distances
 from feder.trace.float32 import flat_distances
 
+accel.wait_ready()  # the kernels warm up in a background thread (tests/test_accel_warmup.py)
 kernels = accel.graph_kernels()
 if kernels is None:  # numba is a declared dependency of the dev environment (umap-learn)
     pytest.fail("numba is not importable: the accelerated replay is untested")

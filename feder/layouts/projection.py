@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from ..errors import FederWarning, ParameterError
+from ..trace.accel import numba_cache_dir  # one numba cache for feder's kernels and umap's
 from .geometry import pca_2d
 
 PROJECT_METHODS = ("pca", "umap")
@@ -70,29 +71,6 @@ UMAP_EPOCHS = 200
 _CACHED_KERNELS = (("umap.umap_", "smooth_knn_dist"),
                    ("umap.umap_", "compute_membership_strengths"),
                    ("umap.layouts", "_nb_optimize_layout_euclidean_single_epoch"))
-
-
-def numba_cache_dir() -> str | None:
-    """Give numba a writable on-disk cache before it is first imported: when
-    ``NUMBA_CACHE_DIR`` is unset, ``$XDG_CACHE_HOME/feder/numba`` (``~/.cache/feder/numba``).
-    Returns the directory set, or ``None`` (already set, numba already imported, or no
-    writable place: numba then uses its own default, next to the package or per user)."""
-    import os
-    import sys
-    from pathlib import Path
-
-    if os.environ.get("NUMBA_CACHE_DIR") or "numba" in sys.modules:
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "feder" / "numba"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    if not os.access(folder, os.W_OK):
-        return None
-    os.environ["NUMBA_CACHE_DIR"] = str(folder)
-    return str(folder)
 
 
 def _cache_umap_kernels() -> None:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 
 import numba
 import numpy as np
+from numba.core import types
 
 _Fn = TypeVar("_Fn", bound=Callable[..., Any])
 
@@ -169,3 +170,28 @@ def code_sums(table: Any, minus: Any, indices: Any, dis0: Any, blocked: bool, sc
         for m in range(start, m_count):
             acc = _F32(acc + table[m, indices[i, m]])
         out[i] = _F32(dis0 + acc)
+
+
+# ------------------------------------------------------------------ warm-up specializations
+
+_TF32 = types.Array(types.float32, 1, "C")
+_TF32_2 = types.Array(types.float32, 2, "C")
+_TF32_3 = types.Array(types.float32, 3, "C")
+_TI64 = types.Array(types.int64, 1, "C")
+_i, _b = types.int64, types.boolean
+
+SIGNATURES: tuple[tuple[Any, tuple[Any, ...]], ...] = (
+    (sub_tables, (_TF32, _TF32_3, _i, _TF32, _b, _b, _TF32_2, _TF32_2)),
+    (list_tables, (_TF32, _TF32_3, _i, _b, _TF32_2, _TI64, _TF32_2, _TF32_3)),
+    # 8-bit codes are read-only views of the file; other widths are unpacked (uint8 / uint16)
+    (code_sums, (_TF32_2, _TF32_2, types.Array(types.uint8, 2, "C", readonly=True), types.float32,
+                 _b, _TF32_2, _TF32)),
+    (code_sums, (_TF32_2, _TF32_2, types.Array(types.uint8, 2, "C"), types.float32, _b, _TF32_2,
+                 _TF32)),
+    (code_sums, (_TF32_2, _TF32_2, types.Array(types.uint16, 2, "C"), types.float32, _b, _TF32_2,
+                 _TF32)),
+)
+"""Every (kernel, argument types) :mod:`.ivf_codes` calls (see
+:data:`._graph_kernels.SIGNATURES`): the codebook flattened and transposed (C, float32), tables
+``(M, ksub) float32``, the coarse centroids ``(nlist, d) float32``, codes' indices as
+:meth:`~feder.model.IVFPQIndex.list_indices` makes them, ``dis0`` a numpy float32."""

@@ -665,3 +665,34 @@ def _result_add(dis: Any, ids: Any, k: int, larger: bool, v: float, ident: int) 
             i = i2
     dis[i] = v
     ids[i] = ident
+
+
+# ------------------------------------------------------------------ warm-up specializations
+
+_TROWS = types.Array(types.float32, 1, "C", readonly=True)  # accel.flat_rows() of the vectors
+_TF32 = types.Array(types.float32, 1, "C")
+_TF64 = types.Array(types.float64, 1, "C")
+_TI64 = types.Array(types.int64, 1, "C")
+_TU32 = types.Array(types.uint32, 1, "C")  # LevelGraph.neighbors
+_TU8 = types.Array(types.uint8, 1, "C")
+_TBOOL = types.Array(types.boolean, 1, "C")
+_i, _f, _b = types.int64, types.float64, types.boolean
+
+SIGNATURES: tuple[tuple[Any, tuple[Any, ...]], ...] = (
+    (hnswlib_rows, (_TROWS, _i, _TI64, _TF32, _b)),
+    (hnswlib_greedy, (_TROWS, _i, _i, _TF32, _b, _TI64, _TI64, _TU32, _b, _i, _f,
+                      _TI64, _TI64, _TF32, _TBOOL, _TI64, _TF32)),
+    (hnswlib_beam, (_TROWS, _i, _TF32, _b, _TI64, _TU32, _TBOOL, _b, _TBOOL, _i, _f, _i,
+                    _TI64, _TI64, _TI64, _TF32, _TU8, _TI64, _TI64, _TF32, _TI64)),
+    (faiss_rows, (_TROWS, _i, _TI64, _TF32, _b)),
+    (faiss_greedy, (_TROWS, _i, _i, _TF32, _b, _TI64, _TI64, _TU32, _i, _f,
+                    _TI64, _TI64, _TF32, _TBOOL, _TI64, _TF32)),
+    (faiss_level0, (_TROWS, _i, _TF32, _b, _TI64, _TU32, _TBOOL, _i, _f, _i, _i,
+                    _TI64, _TI64, _TI64, _TF32, _TU8, _TI64, _TF64, _TI64, _TF64, _TI64, _TI64)),
+)
+"""Every (kernel, argument types) the replays of :mod:`.hnsw`, :mod:`.faiss_hnsw` and
+:mod:`.ivf_codes` call, as the parsers' models and the call sites make them: the stored rows
+through :func:`~feder.trace.accel.flat_rows` (read-only, C), the query a fresh ``(d,) float32``,
+``LevelGraph`` offsets / nodes ``int64`` and neighbors ``uint32``, Python ints (int64), floats
+(float64) and bools. :mod:`.accel` compiles (or loads) exactly these in its warm-up thread;
+``tests/test_accel_warmup.py`` checks that real traces of parsed files need no other."""

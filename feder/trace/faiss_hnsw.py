@@ -124,6 +124,7 @@ def _replay_numba(kernels: ModuleType, index: FaissHNSWIndex, q: np.ndarray, k: 
     if rows is None or not walkable(graphs, n) or not _same_distances(kernels, index.dim, larger):
         return None
     flat, stride = rows
+    q = np.array(q, dtype=np.float32)  # writable and aligned, as the kernels were prepared for
     nearest = index.entry_point
     d_nearest = float(kernels.faiss_rows(flat, stride, np.array([nearest], np.int64), q,
                                          larger)[0])
@@ -205,7 +206,9 @@ def _same_distances(kernels: ModuleType, dim: int, ip: bool) -> bool:
         rows *= np.logspace(-3, 3, 512, dtype=np.float32)[:, None]
         q = rng.standard_normal(dim).astype(np.float32)
         metric = "ip" if ip else "l2"
-        ours = kernels.faiss_rows(rows.reshape(-1), dim, np.arange(512, dtype=np.int64), q, ip)
+        laid = flat_rows(rows)  # read-only, as the stored vectors are passed
+        assert laid is not None
+        ours = kernels.faiss_rows(laid[0], laid[1], np.arange(512, dtype=np.int64), q, ip)
         known = bool(np.array_equal(ours, float32.flat_distances(rows, q, metric)))
         _checked[key] = known
     return known

@@ -111,6 +111,7 @@ def _replay_numba(kernels: ModuleType, index: HNSWIndex, q: np.ndarray, ef: int,
     if rows is None or not walkable(graphs, n) or not _same_distances(kernels, index.dim, ip):
         return None
     flat, stride = rows
+    q = np.array(q, dtype=np.float32)  # writable and aligned, as the kernels were prepared for
     current = index.entry_point
     current_d = float(kernels.hnswlib_rows(flat, stride, np.array([current], np.int64), q,
                                            ip)[0])
@@ -195,7 +196,9 @@ def _same_distances(kernels: ModuleType, dim: int, ip: bool) -> bool:
             rows /= np.linalg.norm(rows, axis=1, keepdims=True).astype(np.float32)
             q = hnswlib_normalize(q)
         space = "ip" if ip else "l2"
-        ours = kernels.hnswlib_rows(rows.reshape(-1), dim, np.arange(512, dtype=np.int64), q, ip)
+        laid = flat_rows(rows)  # read-only, as the stored vectors are passed
+        assert laid is not None
+        ours = kernels.hnswlib_rows(laid[0], laid[1], np.arange(512, dtype=np.int64), q, ip)
         known = bool(np.array_equal(ours, hnswlib_distances(rows, q, space)))
         _checked[key] = known
     return known

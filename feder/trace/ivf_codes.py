@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import float32
-from .accel import code_kernels, flat_rows, graph_kernels
+from .accel import code_kernels, flat_rows, graph_kernels, guarded
 from .distances import LARGER_IS_CLOSER, screened_faiss_distances
 from .flat import check_metric
 from .ivf import PAD_LIMIT, best_positions
@@ -249,6 +249,17 @@ def coarse_distances(index: IVFFlatIndex, q: np.ndarray, nprobe: int) -> np.ndar
     :func:`~feder.trace.distances.screened_faiss_distances`, whose steps this repeats with the
     exact rows from the numba kernel when there is one: the same values)."""
     kernels = graph_kernels()
+    if kernels is not None:
+        query = np.array(q, dtype=np.float32)  # writable and aligned, as the kernels expect
+        found = guarded(lambda: _coarse_distances(kernels, index, query, nprobe))
+        if found is not None:
+            return found
+    return _coarse_distances(None, index, q, nprobe)
+
+
+def _coarse_distances(kernels: ModuleType | None, index: IVFFlatIndex, q: np.ndarray,
+                      nprobe: int) -> np.ndarray:
+    """:func:`coarse_distances` with the kernels (``None``: numpy only)."""
     if kernels is None:
         d = screened_faiss_distances([index.aligned_centroids], index.centroid_norms, q,
                                      index.metric, nprobe)
@@ -316,11 +327,46 @@ def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
     k = min(positive_int(k, "k"), max(index.ntotal, PAD_LIMIT))
     nprobe = min(positive_int(nprobe, "nprobe"), index.nlist)
     larger = index.metric in LARGER_IS_CLOSER
-    codec = index.codec
+    kernels = code_kernels()  # (asked first: a fresh process warms these up first)
 
     centroid_d, probed, graph = coarse_step(index, q, nprobe)
 
-    kernels = code_kernels()
+    cand_d = guarded(lambda: _pq_distances(kernels, index, np.array(q, dtype=np.float32),
+                                           probed, centroid_d)) if kernels is not None else None
+    if cand_d is None:
+        cand_d = _pq_distances(None, index, q, probed, centroid_d)
+    sizes = index.list_sizes[probed]
+    cand_ids = np.concatenate([index.list_ids(lst) for lst in probed.tolist()]).astype(
+        np.int64, copy=False)
+    cand_lists = np.repeat(probed, sizes)
+    starts = index.list_offsets[probed]
+    cand_rows = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + \
+        np.arange(cand_ids.size, dtype=np.int64)
+    best = best_positions(cand_d, k, larger, cand_ids)
+
+    ids = np.full(k, -1, np.int64)
+    distances = np.full(k, -_FLT_MAX if larger else _FLT_MAX, np.float32)
+    ids[: best.size] = cand_ids[best]
+    distances[: best.size] = cand_d[best]
+    return IVFTrace(
+        kind=index.kind,
+        metric=index.metric,
+        query=q,
+        k=k,
+        ids=ids,
+        distances=distances,
+        params={"k": k, "nprobe": nprobe},
+        coarse=CoarseStep(centroid_d, probed, centroid_d[probed]),
+        fine=FineStep(cand_ids, cand_lists, cand_rows, cand_d, best),
+        coarse_graph=graph,
+    )
+
+
+def _pq_distances(kernels: ModuleType | None, index: IVFPQIndex, q: np.ndarray,
+                  probed: np.ndarray, centroid_d: np.ndarray) -> np.ndarray:
+    """``(Σ sizes,) float32`` the code distances of every candidate of the ``probed`` lists,
+    list after list (:func:`trace_ivf_pq`), through the kernels (``None``: numpy only)."""
+    codec = index.codec
     cents = codec.centroids
     query_table: np.ndarray | None = None
     if index.metric == "ip":
@@ -377,30 +423,7 @@ def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
         entries = np.concatenate(gathered) if gathered else np.empty((0, codec.M), np.float32)
         sums = table_sums(entries, codec.nbits)
         cand_d = np.asarray(dis0[which] + sums, dtype=np.float32)
-    cand_ids = np.concatenate([index.list_ids(lst) for lst in probed.tolist()]).astype(
-        np.int64, copy=False)
-    cand_lists = np.repeat(probed, sizes)
-    starts = index.list_offsets[probed]
-    cand_rows = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + \
-        np.arange(cand_ids.size, dtype=np.int64)
-    best = best_positions(cand_d, k, larger, cand_ids)
-
-    ids = np.full(k, -1, np.int64)
-    distances = np.full(k, -_FLT_MAX if larger else _FLT_MAX, np.float32)
-    ids[: best.size] = cand_ids[best]
-    distances[: best.size] = cand_d[best]
-    return IVFTrace(
-        kind=index.kind,
-        metric=index.metric,
-        query=q,
-        k=k,
-        ids=ids,
-        distances=distances,
-        params={"k": k, "nprobe": nprobe},
-        coarse=CoarseStep(centroid_d, probed, centroid_d[probed]),
-        fine=FineStep(cand_ids, cand_lists, cand_rows, cand_d, best),
-        coarse_graph=graph,
-    )
+    return cand_d
 
 
 def trace_ivf_hnsw_flat(index: IVFHNSWFlatIndex, query: Any, k: int = 5, nprobe: int = 1,
