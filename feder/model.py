@@ -118,6 +118,111 @@ class _Arena:
         return out
 
 
+MAPPED_SPAN_ROWS = 4096
+"""Most rows one pread(2) reads when gathering scattered rows of a mapped file (rows less
+than 64 apart share a read, up to this many)."""
+
+
+def file_guard(owner: Any, vectors: np.ndarray) -> Any:
+    """The memory-map guard (the parsers' ``FileGuard``) ``vectors`` view, if ``owner`` is
+    one with the file open for pread(2) and ``vectors`` ``(n, d)`` lie inside its map;
+    else ``None`` (bytes read into memory, decoded codes, …)."""
+    mm = getattr(owner, "mm", None)
+    if mm is None or getattr(owner, "fd", None) is None or not callable(
+            getattr(owner, "copy", None)) or vectors.ndim != 2 or not vectors.shape[0]:
+        return None
+    start = vectors.ctypes.data - int(owner.base)
+    stop = start + (vectors.shape[0] - 1) * vectors.strides[0] + vectors.shape[1] * \
+        vectors.itemsize
+    return owner if vectors.strides[0] > 0 and start >= 0 and stop <= len(mm) else None
+
+
+def read_row_range(vectors: np.ndarray, guard: Any, start: int, stop: int,
+                   out: np.ndarray, raw: np.ndarray | None = None) -> np.ndarray:
+    """``(stop − start, d)`` rows ``start:stop`` of ``vectors`` (``(n, d)`` float32, a view
+    into ``guard``'s map: C-contiguous rows, or records of a larger stride such as hnswlib's)
+    read with pread(2) into ``out`` (C-contiguous, at least that many rows; the result is
+    its first rows): no page of the map is faulted in. Strided records are read whole into
+    ``raw`` (a uint8 buffer, grown when too small) and their vectors copied out. The file is
+    not checked here (the caller checks it once)."""
+    m = stop - start
+    rows = out[:m]
+    if not m:
+        return rows
+    stride, width = vectors.strides[0], vectors.shape[1] * vectors.itemsize
+    nbytes = (m - 1) * stride + width
+    offset = vectors.ctypes.data - int(guard.base) + start * stride
+    span = np.ndarray((nbytes,), np.uint8, buffer=guard.mm, offset=offset)  # touches nothing
+    if stride == width:
+        guard.copy(span, rows, check=False)
+        return rows
+    if raw is None or raw.size < nbytes:
+        raw = np.empty(nbytes, np.uint8)
+    got = guard.copy(span, raw, check=False)
+    records = np.ndarray((m, vectors.shape[1]), vectors.dtype, buffer=got,
+                         strides=(stride, vectors.itemsize))
+    np.copyto(rows, records)
+    return rows
+
+
+def read_rows_at(vectors: np.ndarray, guard: Any, rows: np.ndarray) -> np.ndarray:
+    """``(len(rows), d)`` rows ``rows`` (``(m,) int64``, valid, any order, repeats allowed)
+    of ``vectors`` (``(n, d)`` float32 vectors or int64 ids, a view into ``guard``'s map, see
+    :func:`read_row_range`), in its dtype, read with pread(2): rows less than 64 apart share
+    one read of at most :data:`MAPPED_SPAN_ROWS` rows."""
+    d = vectors.shape[1]
+    out = np.empty((rows.shape[0], d), vectors.dtype)
+    if not rows.size:
+        return out
+    guard.check()
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order].astype(np.int64, copy=False)
+    run = np.concatenate([[0], np.cumsum(np.diff(ordered) > 64)])
+    first = ordered[np.searchsorted(run, run)]  # each gap-free run's first row
+    key = run * (ordered[-1] // MAPPED_SPAN_ROWS + 2) + (ordered - first) // MAPPED_SPAN_ROWS
+    starts = np.flatnonzero(np.diff(key, prepend=-1)).tolist()
+    buf = np.empty((0, d), vectors.dtype)
+    raw: np.ndarray | None = None
+    for a, b in zip(starts, [*starts[1:], ordered.size], strict=True):
+        lo, hi = int(ordered[a]), int(ordered[b - 1]) + 1
+        if buf.shape[0] < hi - lo:
+            buf = np.empty((hi - lo, d), vectors.dtype)
+        block = read_row_range(vectors, guard, lo, hi, buf, raw)
+        out[order[a:b]] = block[ordered[a:b] - lo]
+    return out
+
+
+def row_blocks(vectors: np.ndarray, owner: Any, size: int, views: bool = False,
+               ) -> Iterator[tuple[int, np.ndarray]]:
+    """``(start, (m, d) float32 block)`` of at most ``size`` rows covering ``vectors``
+    (``(n, d)`` float32 rows, possibly records of a larger stride) in order.
+
+    Rows in a memory-mapped file (``owner`` its guard, see :func:`file_guard`) are read with
+    pread(2) into one reused aligned buffer, each block valid until the next: resident
+    memory stays one block whatever the file's size (reading through the map would leave
+    every page of it resident, 5 GB for 10M×128). Otherwise the blocks are views when
+    ``views`` (rows BLAS reads in place), else copies into a reused aligned buffer."""
+    n = vectors.shape[0]
+    guard = file_guard(owner, vectors)
+    if guard is None and views:
+        for start in range(0, n, size):
+            yield start, vectors[start: start + size]
+        return
+    buf = np.empty((min(size, max(n, 1)), vectors.shape[1]), np.float32)
+    raw: np.ndarray | None = None
+    if guard is not None:
+        guard.check()
+        if vectors.strides[0] != vectors.shape[1] * vectors.itemsize:
+            raw = np.empty((buf.shape[0] - 1) * vectors.strides[0] + buf[0].nbytes, np.uint8)
+    for start in range(0, n, size):
+        stop = min(start + size, n)
+        if guard is not None:
+            yield start, read_row_range(vectors, guard, start, stop, buf, raw)
+        else:
+            np.copyto(buf[: stop - start], vectors[start:stop])
+            yield start, buf[: stop - start]
+
+
 def _as_id(ident: Any) -> int:
     if isinstance(ident, bool) or not isinstance(ident, (int, np.integer)):
         raise UnknownIdError(f"ids are integers, got {ident!r}")
@@ -311,6 +416,81 @@ class IVFFlatIndex:
         if read is not None and read_ids is not None:
             return read(list_no, count), read_ids(list_no, count)
         return codes[list_no][:count], ids[list_no][:count]
+
+    def row_blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
+        """``(start, (m, dim) float32 block)`` of at most ``size`` rows covering every row in
+        inverted-list order, in one reused aligned buffer (each block valid until the next;
+        what a brute force scans). A mapped file's rows are read with pread(2) straight into
+        it, so resident memory stays one block whatever the file's size (through the map,
+        a scan of 10M×128 left all 5 GB resident); lists in memory are copied into it (a
+        cache-sized block BLAS reads aligned)."""
+        codes = self._codes
+        guard = getattr(codes, "guard", None)
+        lists = codes.checked() if guard is not None else list(codes)  # type: ignore[attr-defined]
+        n = sum(int(a.shape[0]) for a in lists)
+        buf = np.empty((min(size, max(n, 1)), self.dim), np.float32)
+        parts: list[np.ndarray] = []
+        filled = start = 0
+        for rows in lists:
+            count, at = int(rows.shape[0]), 0
+            while at < count:
+                take = min(count - at, size - filled)
+                if guard is not None:
+                    guard.copy(rows[at: at + take], buf[filled: filled + take], check=False)
+                else:
+                    parts.append(rows[at: at + take])
+                filled += take
+                at += take
+                if filled == size:
+                    if parts:
+                        np.concatenate(parts, out=buf[:filled])
+                    yield start, buf[:filled]
+                    start += filled
+                    parts, filled = [], 0
+        if filled:
+            if parts:
+                np.concatenate(parts, out=buf[:filled])
+            yield start, buf[:filled]
+
+    def rows_at(self, rows: np.ndarray) -> np.ndarray:
+        """``(m, dim) float32`` a copy of rows ``rows`` (``(m,) int64`` valid rows in
+        inverted-list order, any order): a mapped file's read with pread(2) (no page of the
+        map faulted in), see :func:`read_rows_at`."""
+        codes = self._codes
+        guard = getattr(codes, "guard", None)
+        lists = codes.checked() if guard is not None else codes  # type: ignore[attr-defined]
+        out = np.empty((rows.shape[0], self.dim), np.float32)
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        in_list = np.searchsorted(self.list_offsets, ordered, side="right") - 1
+        within = ordered - self.list_offsets[in_list]
+        starts = np.flatnonzero(np.diff(in_list, prepend=-1))  # one run per list
+        ends = np.append(starts[1:], rows.shape[0])
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            view = lists[int(in_list[a])]
+            out[order[a:b]] = read_rows_at(view, guard, within[a:b]) if guard is not None \
+                else view[within[a:b]]
+        return out
+
+    def ids_at(self, rows: np.ndarray) -> np.ndarray:
+        """``(m,) int64`` the ids of rows ``rows`` (``(m,) int64`` valid rows in
+        inverted-list order), without concatenating every list's ids (80 MB at 10M, read
+        through the map) unless ``ids`` already did; a mapped file's read with pread(2)."""
+        if "ids" in self.__dict__:
+            return np.asarray(self.__dict__["ids"][rows], np.int64)
+        ids = self._ids
+        guard = getattr(ids, "guard", None)
+        lists = ids.checked() if guard is not None else ids  # type: ignore[attr-defined]
+        out = np.empty(rows.shape[0], np.int64)
+        in_list = np.searchsorted(self.list_offsets, rows, side="right") - 1
+        within = rows - self.list_offsets[in_list]
+        for lst in np.unique(in_list).tolist():
+            at = in_list == lst
+            view = lists[lst]
+            # a mapped file's ids with pread: a fault would map 64 KiB around each one
+            out[at] = read_rows_at(view.reshape(-1, 1), guard, within[at])[:, 0] \
+                if guard is not None else view[within[at]]
+        return out
 
     def row_of(self, ident: Any) -> int:
         """Row (in inverted-list order) holding external id ``ident``.

@@ -9,6 +9,10 @@ still be in a query's top ``k`` are kept. Those few are then recomputed with the
 arithmetic (:func:`~feder.trace.distances.faiss_distances` / ``hnswlib_distances``), so a
 truth distance equals the replay's distance for the same vector bit for bit, and ties are
 decided on exact values. Squared norms of the rows are kept per model after the first scan.
+A memory-mapped file's rows are read with pread(2) into the block and the kept rows likewise
+(:meth:`~feder.model.IVFFlatIndex.row_blocks`, :func:`~feder.model.row_blocks`), never
+through the map: resident memory stays about one block whatever the file's size (through
+the map, one scan of 10M×128 left all 5 GB of it resident).
 
 Which rows a kind has is a table (:data:`STORES`, keyed like
 :data:`~feder.diagnose.kinds.KINDS`): raw float32 IVF lists, lossy IVF lists decoded list by
@@ -27,7 +31,7 @@ import numpy as np
 
 from ..errors import ParameterError, QueryError, UnsupportedIndexError
 from ..index import as_model
-from ..model import IndexModel, IVFFlatIndex
+from ..model import IndexModel, IVFFlatIndex, file_guard, read_rows_at, row_blocks
 from ..trace.distances import hnswlib_normalize
 from ..trace.float32 import dot_rows, squared_l2_rows
 from .checks import as_queries, diagnosable_kind, positive_k
@@ -173,14 +177,32 @@ class _IVFStore(_Store):
         self.offsets = index.list_offsets
         self.sizes = index.list_sizes
 
-    def list_rows(self, list_no: int, start: int, stop: int) -> np.ndarray:
-        """``(stop − start, d) float32`` rows ``start:stop`` of list ``list_no`` (a view)."""
-        return self.lists[list_no][start:stop]
+    def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
+        # a mapped file's lists are read with pread (IVFFlatIndex.row_blocks): resident
+        # memory stays one block, never the file
+        return self.index.row_blocks(size)
 
-    @cached_property
-    def lists(self) -> list[np.ndarray]:
-        # One file check for all lists (the model's GuardedList checks on iteration).
-        return list(self.index._codes)
+    def gather(self, rows: np.ndarray) -> np.ndarray:
+        return self.index.rows_at(rows)
+
+    def user_ids(self, rows: np.ndarray) -> np.ndarray:
+        return self.index.ids_at(np.asarray(rows, np.int64))
+
+
+class _IVFCodesStore(_IVFStore):
+    """An IVF's lossy lists (``IwSq``, ``IwPQ``) decoded block by block (never all at once):
+    faiss's reconstructions (decoded codes, plus the list's centroid when ``by_residual``)."""
+
+    space = "decoded"
+
+    def list_rows(self, list_no: int, start: int, stop: int) -> np.ndarray:
+        """``(stop − start, d) float32`` the reconstructions of rows ``start:stop`` of list
+        ``list_no`` (codes are in memory even for a mapped file: the parser copies them)."""
+        index: Any = self.index
+        values = index.codec.decode(index.list_codes(list_no)[start:stop])
+        if index.by_residual:
+            return np.asarray(values + index.centroids[list_no], dtype=np.float32)
+        return np.asarray(values, dtype=np.float32)
 
     def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
         buf = np.empty((min(size, max(self.n, 1)), self.dim), np.float32)
@@ -216,30 +238,14 @@ class _IVFStore(_Store):
             out[order[a:b]] = self.list_rows(list_no, lo, hi)[within[a:b] - lo]
         return out
 
-    def user_ids(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(self.index.ids[rows], dtype=np.int64)
-
-
-class _IVFCodesStore(_IVFStore):
-    """An IVF's lossy lists (``IwSq``, ``IwPQ``) decoded block by block (never all at once):
-    faiss's reconstructions (decoded codes, plus the list's centroid when ``by_residual``)."""
-
-    space = "decoded"
-
-    def list_rows(self, list_no: int, start: int, stop: int) -> np.ndarray:
-        index: Any = self.index
-        values = index.codec.decode(index.list_codes(list_no)[start:stop])
-        if index.by_residual:
-            return np.asarray(values + index.centroids[list_no], dtype=np.float32)
-        return np.asarray(values, dtype=np.float32)
-
 
 class _RowsStore(_Store):
     """Vectors stored row by row: hnswlib records, faiss HNSW / flat storage (for codes, the
-    parser's decoded reconstructions)."""
+    parser's decoded reconstructions). ``pread``: rows in a memory-mapped file are read with
+    pread(2) (:func:`~feder.model.row_blocks`), never through the map."""
 
     def __init__(self, index: Any, vectors: np.ndarray, ids: np.ndarray, faiss: bool,
-                 space: str):
+                 space: str, pread: bool = True):
         if index.metric not in (("l2", "ip") if faiss else ("l2", "ip", "cosine")):
             raise UnsupportedIndexError(
                 f"exact search of a {index.metric} {index.kind} index is not supported: feder "
@@ -254,25 +260,23 @@ class _RowsStore(_Store):
         self.larger_is_closer = faiss and index.metric == "ip"
         self.vectors = vectors  # one file check
         self.ids = ids
+        self.guard = file_guard(getattr(index, "_owner", None), vectors) if pread else None
+        """A memory-mapped file's guard: its rows are then read with pread (blocks into a
+        reused buffer), never through the map, so resident memory stays one block."""
         # Rows at float32-aligned addresses and strides go to BLAS as they are (lda = the
         # record size); a buffer read into memory at an odd offset is copied block by block.
-        self.copies = not (vectors.dtype == np.float32 and vectors.flags.aligned
-                           and vectors.strides[1] == 4 and vectors.strides[0] % 4 == 0)
+        self.copies = self.guard is not None or not (
+            vectors.dtype == np.float32 and vectors.flags.aligned
+            and vectors.strides[1] == 4 and vectors.strides[0] % 4 == 0)
         deleted = getattr(index, "deleted", None)
         self.deleted = deleted if getattr(index, "num_deleted", 0) else None
 
     def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
-        if not self.copies:
-            for start in range(0, self.n, size):
-                yield start, self.vectors[start: start + size]
-            return
-        buf = np.empty((min(size, max(self.n, 1)), self.dim), np.float32)
-        for start in range(0, self.n, size):
-            stop = min(start + size, self.n)
-            np.copyto(buf[: stop - start], self.vectors[start:stop])
-            yield start, buf[: stop - start]
+        return row_blocks(self.vectors[: self.n], self.guard, size, views=not self.copies)
 
     def gather(self, rows: np.ndarray) -> np.ndarray:
+        if self.guard is not None:
+            return read_rows_at(self.vectors, self.guard, rows)
         return np.ascontiguousarray(self.vectors[rows], dtype=np.float32)
 
     def user_ids(self, rows: np.ndarray) -> np.ndarray:
@@ -359,7 +363,10 @@ def _ivf_codes_store(model: Any) -> _Store:
 
 
 def _hnswlib_store(model: Any) -> _Store:
-    return _RowsStore(model, model.vectors, model.labels, faiss=False, space="exact")
+    # A mapped hnswlib file is read in place: its parse already made every page resident
+    # (level-0 links sit between the vectors), so a pread copy would only cost time.
+    return _RowsStore(model, model.vectors, model.labels, faiss=False, space="exact",
+                      pread=False)
 
 
 def _faiss_rows_store(model: Any) -> _Store:
