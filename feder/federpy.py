@@ -28,9 +28,15 @@ from .params import default_search_params, resolve_search_params, resolve_view_p
 from .serialize import Payload
 from .serialize import compare as compare_payload
 from .serialize import sweep as sweep_payload
-from .session import ViewSession
+from .session import ViewSession, model_lock
 from .trace import SearchTrace
 from .widget import FederWidget, SearchRunner, Shown
+
+BACKGROUND_DIAGNOSIS_FLOATS = 64 << 20
+"""A search widget diagnoses in a background thread when the exact truth would read more
+than this many floats (``ntotal · d``; 64M floats = 256 MB of vectors, ≈ 0.1–0.3 s of
+brute force): the search shows at once with "checking recall…", and its diagnosis follows
+(:meth:`feder.widget.FederWidget.wait_diagnosis`). 10M×128 takes ≈ 0.8 s of brute force."""
 
 
 class FederPy:
@@ -285,6 +291,7 @@ class FederPy:
             if not w.search:
                 raise ParameterError("compare needs two search widgets (searchById / "
                                      "searchByVec), got an overview")
+            w.wait_diagnosis()  # each one's recall (a big index diagnoses in the background)
         names = titles or (_describe(left.search), _describe(right.search))
         payload = compare_payload(left.search, right.search, names)
         return FederWidget(self.session, view="compare", diagnostics={"compare": payload})
@@ -303,13 +310,13 @@ class FederPy:
                           title or self.session.params.title or "feder report",
                           remote_media=remote_media)
 
-    def _run(self, query: Any, params: Mapping[str, int],
+    def _run(self, query: Any, params: Mapping[str, int], diagnose: bool = True,
              ) -> tuple[SearchTrace, Explanation | None]:
         """One search with ``params`` (k, nprobe / ef_search), explained against the exact
-        top-k unless the view parameter ``diagnose`` is off."""
+        top-k unless the view parameter ``diagnose`` (or ``diagnose``) is off."""
         rest = dict(params)
         k = rest.pop("k")
-        if not self.session.params.diagnose or not diagnosable(self.index):
+        if not (diagnose and self.session.params.diagnose and diagnosable(self.index)):
             return tracer.search(self.index, query, k, **rest), None
         vectors, vector_ids = self.truth_vectors
         explanation = explain(self.index, query, k, vectors=vectors, vector_ids=vector_ids,
@@ -357,9 +364,11 @@ class FederPy:
 
     def _search_payload(self, query: Any, target_id: int | None, target_media: Any,
                         params: Mapping[str, int], engine_params: Mapping[str, int] | None = None,
+                        diagnose: bool = True,
                         ) -> tuple[SearchTrace, Payload, Explanation | None]:
-        """One search's trace, payload and explanation; for a live source the engine is
-        asked too (replay: compared; otherwise: its answer is what is shown)."""
+        """One search's trace, payload and explanation (none when ``diagnose`` is false);
+        for a live source the engine is asked too (replay: compared; otherwise: its answer
+        is what is shown)."""
         engine = self.engine
         if engine is not None and not engine.replay:
             eparams = dict(self.engine_search_params if engine_params is None else engine_params)
@@ -370,8 +379,9 @@ class FederPy:
             payload["params"] = dict(trace.params)
             payload["engine"] = self._engine_facts(engine.last, None)
             return trace, payload, None
-        trace, explanation = self._run(query, params)
-        payload = self.session.search_payload(trace, target_id, target_media, explanation)
+        with model_lock(self.index):  # a background diagnosis may be replaying meanwhile
+            trace, explanation = self._run(query, params, diagnose)
+            payload = self.session.search_payload(trace, target_id, target_media, explanation)
         if engine is not None:
             check = engine.check(np.asarray(query, np.float32), int(params["k"]),
                                  dict(params), trace.ids)
@@ -389,15 +399,41 @@ class FederPy:
                 "same_as_replay": same,
                 "error": "" if check is None else check.error}
 
+    def background_diagnosis(self) -> bool:
+        """Whether a search widget diagnoses in a background thread: diagnosis on, and the
+        exact truth would read more than :data:`BACKGROUND_DIAGNOSIS_FLOATS` floats (a
+        live engine's own diagnosis is never deferred)."""
+        index = self.index
+        return (self.engine is None and self.session.params.diagnose and diagnosable(index)
+                and index.ntotal * index.dim > BACKGROUND_DIAGNOSIS_FLOATS)
+
     def _show(self, query: Any, target_id: int | None, target_media: Any,
               widget: FederWidget | None) -> FederWidget:
         query = np.asarray(query)
 
         def run(params: Mapping[str, int]) -> Shown:
-            trace, payload, explanation = self._search_payload(query, target_id, target_media,
-                                                               params)
-            payload["control"] = self.session.search_control(params)
-            return Shown(trace, payload, explanation)
+            session = self.session
+            if not self.background_diagnosis():
+                trace, payload, explanation = self._search_payload(
+                    query, target_id, target_media, params)
+                payload["control"] = session.search_control(params)
+                return Shown(trace, payload, explanation)
+            # A big index: the search now, its diagnosis later (FederWidget runs `diagnose`
+            # in a background thread; a report calls it before writing).
+            trace, payload, _ = self._search_payload(query, target_id, target_media, params,
+                                                     diagnose=False)
+            payload["control"] = control = session.search_control(params)
+            payload["diagnosis_pending"] = True
+
+            def diagnose() -> Shown:
+                explanation = session.explain(query, params)
+                with model_lock(self.index):
+                    diagnosed = session.search_payload(explanation.trace, target_id,
+                                                       target_media, explanation)
+                diagnosed["control"] = control
+                return Shown(explanation.trace, diagnosed, explanation)
+
+            return Shown(trace, payload, None, diagnose)
 
         runner = SearchRunner(self.session.index.kind, dict(self.search_params), run)
         shown = runner.run(runner.params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import pathlib
+import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -33,11 +34,18 @@ most of the index, and one such search can weigh tens of MB in a report."""
 
 class Shown(NamedTuple):
     """One search ready to show: its trace, its payload and, when diagnosed, its
-    :class:`~feder.diagnose.Explanation` against the exact top-k."""
+    :class:`~feder.diagnose.Explanation` against the exact top-k. ``diagnose``: set when
+    the diagnosis is still to come (a big index; the payload then says
+    ``"diagnosis_pending": True``) — it computes it and returns this search diagnosed."""
 
     trace: SearchTrace
     payload: Payload
     explanation: Explanation | None
+    diagnose: Callable[[], Shown] | None = None
+
+    def diagnosed(self) -> Shown:
+        """This search with its diagnosis (computed now if it was still to come)."""
+        return self if self.diagnose is None else self.diagnose()
 
 
 class SearchRunner:
@@ -79,11 +87,12 @@ class SearchRunner:
             others = [v for v in values if v != current]
             pick = np.unique(np.linspace(0, len(others) - 1, limit - 1).round().astype(int))
             values = sorted({others[i] for i in pick.tolist()} | {current})
+        # a report has no kernel to send a diagnosis later: each is computed now
         kept: dict[int, Payload] = {current: self._run({**self.params, control["name"]:
-                                                          current}).payload}
+                                                          current}).diagnosed().payload}
         spent = payload_nbytes(kept[current])
         for v in sorted(set(values) - {current}):  # cheap (small) values first
-            payload = self._run({**self.params, control["name"]: v}).payload
+            payload = self._run({**self.params, control["name"]: v}).diagnosed().payload
             spent += payload_nbytes(payload)
             if spent > budget:
                 break
@@ -109,7 +118,14 @@ def payload_nbytes(payload: Any) -> int:
 
 class FederWidget(anywidget.AnyWidget):
     """Shows an index overview, or one search through it. ``trace`` is the search's
-    :class:`~feder.trace.SearchTrace`; ``selected_ids`` / ``selected_list`` follow clicks."""
+    :class:`~feder.trace.SearchTrace`; ``selected_ids`` / ``selected_list`` follow clicks.
+
+    On a big index (:data:`feder.federpy.BACKGROUND_DIAGNOSIS_FLOATS`) a search shows at
+    once and its diagnosis is computed in a background thread, then sent (the ``search``
+    trait is replaced; until then it says ``"diagnosis_pending": True`` and the header
+    says "checking recall…"). A newer search supersedes a pending diagnosis: only the
+    newest is computed next and an older one is never shown. :attr:`explanation` waits for
+    it; :meth:`wait_diagnosis` waits with a timeout."""
 
     _esm = STATIC / "widget.js"
     _css = STATIC / "widget.css"
@@ -130,6 +146,14 @@ class FederWidget(anywidget.AnyWidget):
         self._trace = shown.trace if shown else None
         self._explanation = shown.explanation if shown else None
         self._runner = runner
+        self._diagnosis = threading.Condition(threading.RLock())
+        """Guards the search shown, its explanation and the pending diagnosis; notified
+        when a diagnosis arrives or fails."""
+        self._generation = 0  # the search shown (show_search counts them)
+        self._awaiting: int | None = None  # the search whose diagnosis is still to come
+        self._job: tuple[int, Callable[[], Shown]] | None = None  # for the worker
+        self._worker: threading.Thread | None = None
+        self._diagnosis_error: BaseException | None = None
         search = shown.payload if shown else None
         trace = self._trace
         family = session.family
@@ -148,20 +172,98 @@ class FederWidget(anywidget.AnyWidget):
             diagnostics=diagnostics or {},
         )
         self.on_msg(self._on_message)
+        if shown is not None and shown.diagnose is not None:
+            with self._diagnosis:
+                self._expect(shown.diagnose)
 
     def show_search(self, shown: Shown, runner: SearchRunner | None = None) -> FederWidget:
         """Replace the search shown, in place: only the new trace's payload (and the media
-        it needs) is sent; the overview stays where it is."""
-        self._trace = shown.trace
-        self._explanation = shown.explanation
-        if runner is not None:
-            self._runner = runner
-        media = self._session.initial_media(shown.trace, INITIAL_MEDIA, shown.explanation)
-        self.media = self._media_state({**self.media.get("items", {}), **media})
-        self.search = shown.payload
-        if self.view == "overview":
-            self.view = self._session.family.search_view
+        it needs) is sent; the overview stays where it is. A diagnosis still to come
+        (``shown.diagnose``) follows from the background thread; a pending one of the
+        search replaced is dropped."""
+        with self._diagnosis:
+            self._generation += 1
+            self._awaiting = self._job = None
+            self._diagnosis_error = None
+            self._trace = shown.trace
+            self._explanation = shown.explanation
+            if runner is not None:
+                self._runner = runner
+            media = self._session.initial_media(shown.trace, INITIAL_MEDIA,
+                                                shown.explanation)
+            self.media = self._media_state({**self.media.get("items", {}), **media})
+            self.search = shown.payload
+            if self.view == "overview":
+                self.view = self._session.family.search_view
+            if shown.diagnose is not None:
+                self._expect(shown.diagnose)
+            self._diagnosis.notify_all()
         return self
+
+    # ---- diagnosis in the background (a big index)
+
+    def _expect(self, diagnose: Callable[[], Shown]) -> None:
+        """Queue the diagnosis of the search shown now (the caller holds the lock); one
+        worker thread per widget computes the newest queued one."""
+        self._awaiting = self._generation
+        self._job = (self._generation, diagnose)
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._diagnose_loop, daemon=True,
+                                            name="feder-diagnosis")
+            self._worker.start()
+        self._diagnosis.notify_all()
+
+    def _diagnose_loop(self) -> None:
+        """The worker: compute the queued diagnosis, deliver it if its search is still the
+        one shown; exit when nothing is queued."""
+        while True:
+            with self._diagnosis:
+                if self._job is None:
+                    self._worker = None
+                    return
+                generation, diagnose = self._job
+                self._job = None
+            try:
+                shown: Shown | None = diagnose()
+                error: BaseException | None = None
+            except BaseException as exc:  # shown as a message, never a silent hang
+                shown, error = None, exc
+            self._deliver(generation, shown, error)
+
+    def _deliver(self, generation: int, shown: Shown | None, error: BaseException | None,
+                 ) -> None:
+        """Show the diagnosis of search ``generation`` (or say why it failed) — unless a
+        newer search replaced it meanwhile."""
+        with self._diagnosis:
+            if generation != self._generation:
+                return  # superseded: never show a diagnosis of another search
+            self._awaiting = None
+            if shown is None:
+                self._diagnosis_error = error
+                message = f"{type(error).__name__}: {error}"
+                self.search = {**self.search, "diagnosis_pending": False,
+                               "diagnosis_error": message}
+            else:
+                self._trace = shown.trace
+                self._explanation = shown.explanation
+                media = self._session.initial_media(shown.trace, INITIAL_MEDIA,
+                                                    shown.explanation)
+                if media:
+                    self.media = self._media_state({**self.media.get("items", {}), **media})
+                self.search = shown.payload
+            self._diagnosis.notify_all()
+
+    @property
+    def diagnosis_pending(self) -> bool:
+        """The diagnosis of the search shown is still being computed (in the background)."""
+        with self._diagnosis:
+            return self._awaiting is not None
+
+    def wait_diagnosis(self, timeout: float | None = None) -> bool:
+        """Wait until the search shown has its diagnosis (or it failed, or there is none to
+        wait for); ``False`` if ``timeout`` seconds passed first."""
+        with self._diagnosis:
+            return self._diagnosis.wait_for(lambda: self._awaiting is None, timeout)
 
     def _media_state(self, items: dict[str, MediaItem]) -> dict[str, Any]:
         """``media_type`` is ``None`` when there is no media at all: the front end then
@@ -178,8 +280,16 @@ class FederWidget(anywidget.AnyWidget):
     @property
     def explanation(self) -> Explanation | None:
         """The search checked against the exact top-k: ``recall``, ``missed`` (with their
-        reasons). ``None`` for an overview or with ``diagnose=False``."""
-        return self._explanation
+        reasons). ``None`` for an overview or with ``diagnose=False``.
+
+        On a big index the diagnosis is computed in the background: reading this waits for
+        it (about a second at 10M vectors; :meth:`wait_diagnosis` waits with a timeout and
+        :attr:`diagnosis_pending` does not wait), and raises the error it failed with."""
+        with self._diagnosis:
+            self._diagnosis.wait_for(lambda: self._awaiting is None)
+            if self._diagnosis_error is not None:
+                raise self._diagnosis_error
+            return self._explanation
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Messages from the page: ``{"type": "search", "params": {...}}`` re-runs the
@@ -253,7 +363,8 @@ class FederWidget(anywidget.AnyWidget):
     def export_state(self) -> dict[str, Any]:
         """Trait values for :mod:`feder.export`, with more thumbnails embedded and, for a
         search, the searches at other nprobe / ef values precomputed (``steps``): a report
-        has no kernel to ask."""
+        has no kernel to ask, so a diagnosis still being computed is waited for first."""
+        self.wait_diagnosis()
         state = {
             "overview": self._session.overview_for_report(),
             "search": self.search,

@@ -11,6 +11,7 @@ map threshold (``feder.parsers._reader.MAP_THRESHOLD``) and the background thres
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,151 @@ def test_mapped_file_changed_during_truth(files: dict[str, Path], tmp_path: Path
     os.utime(path, ns=(1, 1))
     with pytest.raises(feder.FederError, match="changed since it was loaded"):
         exact_search(mapped, np.zeros(DIM, np.float32), K)
+
+
+# ---- the widget diagnoses a big index in the background
+
+
+@pytest.fixture
+def big(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every index counts as big: searches defer their diagnosis to the widget's thread."""
+    import feder.federpy
+
+    monkeypatch.setattr(feder.federpy, "BACKGROUND_DIAGNOSIS_FLOATS", 0)
+    return feder.federpy
+
+
+def _same(a: Any, b: Any, where: str = "payload") -> None:
+    """Payloads (nested dicts / lists / arrays) equal."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b), f"{where}: {sorted(a)} ≠ {sorted(b)}"
+        for key in a:
+            _same(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple)) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same(x, y, f"{where}[{i}]")
+    elif isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        np.testing.assert_array_equal(a, b, err_msg=where)
+    elif isinstance(a, float) and isinstance(b, float) and np.isnan(a):
+        assert np.isnan(b), where
+    else:
+        assert a == b, f"{where}: {a!r} ≠ {b!r}"
+
+
+class _Gate:
+    """Replaces the brute force the background diagnosis runs (``feder.session.truth_of``):
+    each call waits until released, or raises ``fail`` when set."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        import feder.session
+
+        self.real = feder.session.truth_of
+        self.open = threading.Event()
+        self.entered = threading.Event()
+        self.calls: list[str] = []
+        self.fail: Exception | None = None
+        monkeypatch.setattr(feder.session, "truth_of", self)
+
+    def __call__(self, *args: Any) -> Any:
+        self.calls.append(threading.current_thread().name)
+        self.entered.set()
+        assert self.open.wait(20), "the test never released the gate"
+        if self.fail is not None:
+            raise self.fail
+        return self.real(*args)
+
+
+def test_big_index_search_shows_first_then_its_diagnosis(files: dict[str, Path], big: Any,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         ) -> None:
+    path = files["ivf_l2"]
+    gate = _Gate(monkeypatch)
+    f = feder.FederPy(str(path), "faiss").setSearchParams(k=K, nprobe=2)
+    assert f.background_diagnosis()
+    seen: list[dict[str, Any]] = []
+    w = f.searchById(40)
+    w.observe(lambda change: seen.append(change["new"]), names="search")
+    # shown at once, without a diagnosis, saying one is coming
+    assert w.search["diagnosis_pending"] is True and "diagnosis" not in w.search
+    assert w.diagnosis_pending and not w.wait_diagnosis(timeout=0.05)
+    assert gate.entered.wait(10) and gate.calls == ["feder-diagnosis"]
+    gate.open.set()
+    assert w.wait_diagnosis(timeout=20)
+    assert not w.diagnosis_pending
+    assert len(seen) == 1 and "diagnosis_pending" not in w.search
+    model = f.index
+    want = feder.explain(model, model.vector(40), K, nprobe=2)
+    got = w.explanation
+    assert got is not None
+    assert got.recall == want.recall
+    np.testing.assert_array_equal(got.truth_ids, want.truth_ids)
+    np.testing.assert_array_equal(got.truth_distances, want.truth_distances)
+    assert got.missed == want.missed
+    # the payload is the one a synchronous diagnosis draws
+    monkeypatch.setattr(big, "BACKGROUND_DIAGNOSIS_FLOATS", 1 << 62)
+    sync = feder.FederPy(str(path), "faiss").setSearchParams(k=K, nprobe=2).searchById(40)
+    assert "diagnosis" in sync.search
+    _same(w.search, sync.search)
+
+
+def test_newer_search_supersedes_pending_diagnosis(files: dict[str, Path], big: Any,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = _Gate(monkeypatch)
+    f = feder.FederPy(str(files["ivf_l2"]), "faiss").setSearchParams(k=K, nprobe=1)
+    w = f.searchById(40)
+    seen: list[dict[str, Any]] = []
+    w.observe(lambda change: seen.append(change["new"]), names="search")
+    assert gate.entered.wait(10)  # the first diagnosis is under way (held at the gate)
+    f.searchById(777, widget=w)  # a second search while the first is computed
+    w._on_message(w, {"type": "search", "params": {"nprobe": 4}}, [])  # and a third
+    assert w.search["params"]["nprobe"] == 4 and w.search["diagnosis_pending"]
+    gate.open.set()
+    assert w.wait_diagnosis(timeout=20)
+    diagnosed = [s for s in seen if "diagnosis" in s]
+    assert len(diagnosed) == 1, "only the newest search gets a diagnosis"
+    assert diagnosed[0]["target"]["id"] == 777 and diagnosed[0]["params"]["nprobe"] == 4
+    assert w.search is diagnosed[0] or w.search == diagnosed[0]
+    # the middle search's diagnosis was never computed: the worker took the newest only
+    assert len(gate.calls) == 2
+    want = feder.explain(f.index, f.index.vector(777), K, nprobe=4)
+    assert w.explanation is not None and w.explanation.recall == want.recall
+    np.testing.assert_array_equal(w.explanation.truth_ids, want.truth_ids)
+    np.testing.assert_array_equal(w.trace.query, want.trace.query)  # type: ignore[union-attr]
+
+
+def test_failed_diagnosis_becomes_a_message(files: dict[str, Path], big: Any,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = _Gate(monkeypatch)
+    gate.fail = feder.errors.IndexChangedError("the index file changed: reload it")
+    gate.open.set()
+    w = feder.FederPy(str(files["ivf_l2"]), "faiss").searchById(40)
+    assert w.wait_diagnosis(timeout=20)
+    assert w.search["diagnosis_pending"] is False
+    assert "IndexChangedError: the index file changed" in w.search["diagnosis_error"]
+    with pytest.raises(feder.errors.IndexChangedError, match="reload it"):
+        _ = w.explanation
+
+
+def test_explanation_waits_for_the_background_diagnosis(files: dict[str, Path], big: Any,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        ) -> None:
+    gate = _Gate(monkeypatch)
+    w = feder.FederPy(str(files["ivf_l2"]), "faiss").searchById(40)
+    timer = threading.Timer(0.2, gate.open.set)
+    timer.start()
+    explanation = w.explanation  # blocks until the diagnosis arrives
+    timer.join()
+    assert explanation is not None and "diagnosis" in w.search
+
+
+def test_report_of_a_big_index_is_diagnosed(files: dict[str, Path], big: Any) -> None:
+    """A report has no kernel: its search and its precomputed nprobe steps carry their
+    diagnosis."""
+    f = feder.FederPy(str(files["ivf_l2"]), "faiss").setSearchParams(k=K, nprobe=2)
+    w = f.searchById(40)
+    state = w.export_state()
+    assert "diagnosis" in state["search"] and not state["search"].get("diagnosis_pending")
+    assert state["steps"]["searches"]
+    assert all("diagnosis" in s and "diagnosis_pending" not in s
+               for s in state["steps"]["searches"])

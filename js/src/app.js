@@ -433,6 +433,10 @@ export class App {
       if (names && typeof names === 'object') for (const [k, v] of Object.entries(names)) this.names.set(k, String(v));
     }
     this.root.dataset.federKind = this.ov ? this.ov.kind : 'none';
+    // A big index's diagnosis arrives later (the kernel replaces `search`): say so meanwhile.
+    const raw = this.model.get('search') || {};
+    const diagState = { pending: raw.diagnosis_pending === true, error: typeof raw.diagnosis_error === 'string' ? raw.diagnosis_error : '' };
+    this.root.dataset.federDiagnosis = diagState.error ? 'failed' : diagState.pending ? 'pending' : this.search?.diag ? 'ready' : 'none';
     this.bar = searchBar(this.search, {
       steps: () => {
         const steps = this.model.get('steps');
@@ -440,7 +444,7 @@ export class App {
       },
       showSearch: (payload) => this.model.set('search', payload),
       send: (content) => this.send(content),
-    });
+    }, diagState);
     this.barEl.replaceChildren(...(this.bar ? [this.bar.el] : []));
     this.buildTabs();
     this.view = null;

@@ -25,11 +25,14 @@ import { h } from './dom.js';
 
 /**
  * The header's search bar: "nprobe ─●── 8 · recall@5 0.80", or nothing without a search.
+ * `state`: the diagnosis still being computed in the kernel ("checking recall…") or why
+ * it failed (then also said in the bar's error line).
  * @param {Search | null} search
  * @param {ControlHost} host
+ * @param {import('./diagnosis.js').DiagnosisState} [state]
  * @returns {{el: HTMLElement, error: (message: string) => void} | null}
  */
-export function searchBar(search, host) {
+export function searchBar(search, host, state = {}) {
   if (!search) return null;
   const el = h('div', 'feder-searchbar');
   const control = search.control;
@@ -67,7 +70,12 @@ export function searchBar(search, host) {
     label.append(slider, value);
     el.appendChild(label);
   }
-  if (search.diag) el.appendChild(recallChip(search.diag));
+  const chip = recallChip(search.diag, state);
+  if (chip) el.appendChild(chip);
+  if (!search.diag && state.error) {
+    error.textContent = `diagnosis failed: ${state.error}`;
+    error.hidden = false;
+  }
   el.appendChild(error);
   return {
     el,

@@ -74,14 +74,49 @@ export function reasonShort(d, j) {
 }
 
 /**
- * "recall@5 0.80" for the header.
- * @param {Diagnosis} d
- * @returns {HTMLElement}
+ * @typedef {object} DiagnosisState
+ * @property {boolean} [pending] the kernel is still computing the exact top-k (a big index)
+ * @property {string} [error] why the diagnosis failed
  */
-export function recallChip(d) {
-  const chip = h('span', `feder-recall ${d.recall >= 1 ? 'feder-recall-ok' : 'feder-recall-low'}`);
-  chip.textContent = `recall@${d.k} ${d.recall.toFixed(2)}`;
-  chip.title = `${d.found} of the ${d.k} exact nearest neighbours were returned`;
+
+/**
+ * What the header's recall chip says: the recall, "checking recall…" while the kernel
+ * computes it in the background, why it failed, or nothing (diagnosis off).
+ * @param {Diagnosis | null} d
+ * @param {DiagnosisState} [state]
+ * @returns {{text: string, cls: string, title: string} | null}
+ */
+export function recallChipText(d, state = {}) {
+  if (d) {
+    return {
+      text: `recall@${d.k} ${d.recall.toFixed(2)}`,
+      cls: d.recall >= 1 ? 'feder-recall-ok' : 'feder-recall-low',
+      title: `${d.found} of the ${d.k} exact nearest neighbours were returned`,
+    };
+  }
+  if (state.error) return { text: 'recall unavailable', cls: 'feder-recall-failed', title: `The diagnosis failed: ${state.error}` };
+  if (state.pending) {
+    return {
+      text: 'checking recall…',
+      cls: 'feder-recall-pending',
+      title: 'The kernel is computing the exact nearest neighbours of this search (a big index: the search is shown first); recall and missed neighbours appear when it is done.',
+    };
+  }
+  return null;
+}
+
+/**
+ * "recall@5 0.80" (or "checking recall…", see {@link recallChipText}) for the header.
+ * @param {Diagnosis | null} d
+ * @param {DiagnosisState} [state]
+ * @returns {HTMLElement | null}
+ */
+export function recallChip(d, state = {}) {
+  const said = recallChipText(d, state);
+  if (!said) return null;
+  const chip = h('span', `feder-recall ${said.cls}`);
+  chip.textContent = said.text;
+  chip.title = said.title;
   return chip;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { reasonShort, reasonText } from '../src/diagnosis.js';
+import { reasonShort, reasonText, recallChipText } from '../src/diagnosis.js';
 
 /**
  * A decoded diagnosis with one missed neighbour per reason (payload.js `decodeDiagnosis`).
@@ -41,4 +41,19 @@ test('an HNSW coarse quantizer gives no nprobe to reach a list', () => {
   assert.match(reasonText(d, 2), /list 2 was not probed \(the HNSW coarse search did not return it\)/);
   assert.equal(reasonShort(d, 2), 'list not probed');
   assert.equal(reasonShort(d, 0), 'nprobe ≥ 5');
+});
+
+test('the recall chip says "checking recall…" until the diagnosis arrives, then the recall', () => {
+  assert.equal(recallChipText(null), null); // diagnosis off: no chip
+  const pending = recallChipText(null, { pending: true });
+  assert.equal(pending?.text, 'checking recall…');
+  assert.equal(pending?.cls, 'feder-recall-pending');
+  const d = diagnosis([3], [5]);
+  const ready = recallChipText(d, { pending: true }); // a diagnosis present wins
+  assert.equal(ready?.text, 'recall@10 0.50');
+  assert.equal(ready?.cls, 'feder-recall-low');
+  assert.match(ready?.title ?? '', /^5 of the 10 exact nearest neighbours were returned$/);
+  const failed = recallChipText(null, { pending: false, error: 'IndexChangedError: reload it' });
+  assert.equal(failed?.text, 'recall unavailable');
+  assert.match(failed?.title ?? '', /IndexChangedError: reload it/);
 });
