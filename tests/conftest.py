@@ -7,6 +7,7 @@ needs; everything is small (≤ a few thousand vectors of dimension ≤ 16) and 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,11 @@ import pytest
 
 if importlib.util.find_spec("feder") is None:  # a plain checkout: test the sources in place
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# numba's disk cache (feder's kernels, umap's) for the tests: kept between runs (compiling costs
+# tens of seconds) and never the user's own ~/.cache/feder/numba. Set before numba's import.
+os.environ.setdefault("NUMBA_CACHE_DIR",
+                      str(Path(__file__).resolve().parents[1] / ".pytest_cache" / "numba"))
 
 import faiss
 import hnswlib
