@@ -19,6 +19,7 @@ import faiss
 import hnswlib
 import numpy as np
 import pytest
+from browser_util import chromium_available, launch_chromium, open_report
 from conftest import clustered
 
 import feder
@@ -310,3 +311,48 @@ def test_report_of_a_big_index_is_diagnosed(files: dict[str, Path], big: Any) ->
     assert state["steps"]["searches"]
     assert all("diagnosis" in s and "diagnosis_pending" not in s
                for s in state["steps"]["searches"])
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not chromium_available(), reason="needs playwright and /usr/bin/chromium")
+def test_chip_checks_recall_then_shows_it(files: dict[str, Path], big: Any,
+                                          monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:
+    """In chromium: a search whose diagnosis is pending says "checking recall…"; when the
+    kernel replaces its ``search`` with the diagnosed one the chip shows the recall; a
+    failed diagnosis says so."""
+    from feder.export import write_html
+
+    gate = _Gate(monkeypatch)
+    w = feder.FederPy(str(files["ivf_l2"]), "faiss").setSearchParams(k=K, nprobe=1) \
+        .searchById(40)
+    pending = dict(w.search)
+    gate.open.set()
+    assert w.wait_diagnosis(timeout=20) and "diagnosis" in w.search
+    diagnosed = w.export_state()
+    diagnosed.pop("steps", None)
+    waiting = {**diagnosed, "search": pending}
+    failed = {**diagnosed, "search": {**pending, "diagnosis_pending": False,
+                                      "diagnosis_error": "IndexChangedError: reload it"}}
+    report = write_html(tmp_path / "pending.html", [waiting, diagnosed, failed])
+    recall = f"recall@{K} {w.explanation.recall:.2f}"  # type: ignore[union-attr]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        context, page, log = open_report(browser, report)
+        roots = page.locator(".feder-root")
+        chip = roots.nth(0).locator(".feder-recall")
+        assert chip.text_content() == "checking recall…"
+        assert roots.nth(0).get_attribute("data-feder-diagnosis") == "pending"
+        assert roots.nth(1).locator(".feder-recall").text_content() == recall
+        assert roots.nth(2).locator(".feder-recall").text_content() == "recall unavailable"
+        assert "reload it" in roots.nth(2).locator(".feder-search-error").text_content()
+        # the kernel's update: the diagnosed search replaces the pending one
+        page.evaluate("() => { const m = window.__federModels;"
+                      " m[0].set('search', m[1].get('search')); }")
+        assert chip.text_content() == recall
+        assert roots.nth(0).get_attribute("data-feder-diagnosis") == "ready"
+        assert log.external == []
+        context.close()
+        browser.close()
