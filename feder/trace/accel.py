@@ -20,6 +20,10 @@ fresh process's first search on numpy takes 10–55 ms, while even a filled cach
 The kernels take over from the first search after the warm-up. :func:`wait_ready` blocks
 (tests, benchmarks).
 
+The warm-up works from types alone (``Dispatcher.compile(signature)``): it touches no model,
+so nothing it does is shared with a search in progress (per-model caches such as IVF_PQ's
+list tables, the ``walkable`` flags, the thread-local visited tables stay the searches' own).
+
 After the warm-up a call whose argument types match no prepared specialization (an array
 layout no file format produces today) is converted by numba to a compatible one or, failing
 that, raises a ``TypeError`` that :func:`guarded` turns into a numpy replay (counted in
