@@ -263,3 +263,35 @@ def test_unprepared_argument_types_fall_back_to_numpy(files: list[Any]) -> None:
     for a, b in zip(fast.levels, slow.levels, strict=True):
         np.testing.assert_array_equal(a.edge_dst, b.edge_dst)
         np.testing.assert_array_equal(a.edge_distances, b.edge_distances)
+
+
+FORK = r"""
+import json, os, sys, time
+import numpy as np
+import feder
+from feder.trace import accel
+index = feder.load_index(sys.argv[1], space="l2")
+index.search(np.ones(12, np.float32), k=3, ef=10)  # starts the warm-up (empty cache: compiles)
+pid = os.fork()
+if pid == 0:  # the child: no warm-up thread here, whatever state the parent's was in
+    t0 = time.perf_counter()
+    ids = index.search(np.ones(12, np.float32), k=3, ef=10).ids.tolist()
+    ok = (not accel.start_warm_up() and accel.wait_ready(60) == accel.ready()
+          and len(ids) == 3 and time.perf_counter() - t0 < 30)
+    os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"child": os.waitstatus_to_exitcode(status), "warming": not accel.ready(),
+                  "parent_ready": accel.wait_ready(240)}))
+"""
+
+
+def test_a_fork_during_the_warm_up_neither_waits_nor_deadlocks(files: list[Any],
+                                                              tmp_path: Path) -> None:
+    """A child forked while the parent compiles (``multiprocessing`` with fork, the
+    hardening tests' isolation) gets no warm-up thread: it searches with what is warm and
+    never waits on the parent's locks; the parent's warm-up goes on."""
+    done = child(FORK, files[0][1], NUMBA_CACHE_DIR=str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout)
+    assert got["child"] == 0 and got["parent_ready"], got
+    assert got["warming"], "the fork came after the warm-up: nothing was tested"

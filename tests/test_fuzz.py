@@ -26,6 +26,20 @@ PEAK_LIMIT = 64 * 2**20
 FUZZ = settings(max_examples=80, deadline=2000, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kernels_warm() -> None:
+    """The numba kernels warmed before any fuzzing: the hostile files then reach the kernels
+    as well as the numpy replay, and no warm-up thread allocates (and compiles) while
+    ``tracemalloc`` measures — its start/stop racing another thread's allocations can crash
+    Python 3.11."""
+    from feder.trace import accel
+
+    if accel.enabled():
+        assert accel.wait_ready(timeout=300), "the numba warm-up did not finish"
+
+
 EXTREMES_U64 = [0, 1, 2, 3, 7, 255, 2**16 - 1, 2**16, 2**31 - 1, 2**31, 2**32 - 1, 2**32,
                 2**40, 2**62, 2**63 - 1, 2**63, 2**64 - 2, 2**64 - 1]
 

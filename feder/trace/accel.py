@@ -181,6 +181,22 @@ def _warm_up(order: Sequence[str]) -> None:
         _settled.set()
 
 
+def _after_fork_in_child() -> None:
+    """A forked child holds only the thread that forked: a warm-up still running in the
+    parent does not run here, and the locks it held stay held. The child then starts and
+    waits for no warm-up and uses only the kernel modules already warm (numpy otherwise)."""
+    global _lock, _settled
+    _lock = threading.Lock()
+    if not _settled.is_set():
+        _state["thread"] = False
+        _settled = threading.Event()
+        _settled.set()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def numba_cache_dir() -> str | None:
     """Give numba a writable on-disk cache before it is first imported: when
     ``NUMBA_CACHE_DIR`` is unset, ``$XDG_CACHE_HOME/feder/numba`` (``~/.cache/feder/numba``).

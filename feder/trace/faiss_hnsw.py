@@ -156,7 +156,9 @@ def _replay_numba(kernels: ModuleType, index: FaissHNSWIndex, q: np.ndarray, k: 
     graph = graphs[0]
     ef = max(ef_search, k)
     slots = min(ef, n)
-    cap = max(4096, 32 * ef)
+    # every level-0 link is examined at most once: a huge ef (a hostile file's efSearch)
+    # must not size the buffers beyond the graph
+    cap = min(max(4096, 32 * ef), graph.neighbors.size + 1)
     fresh = 256
     while True:
         visited = scratch_visited(n)

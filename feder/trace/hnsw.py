@@ -143,7 +143,10 @@ def _replay_numba(kernels: ModuleType, index: HNSWIndex, q: np.ndarray, ef: int,
         current, current_d = int(path[steps - 1]), float(path_d[steps - 1])
 
     graph = graphs[0]
-    cap = max(4096, 32 * ef)
+    # every level-0 link is examined at most once: a huge ef (a hostile file's efSearch)
+    # must not size the buffers beyond the graph
+    cap = min(max(4096, 32 * ef), graph.neighbors.size + 1)
+    slots = min(ef, n)  # a beam wider than the graph never fills: the same search
     fresh = max(64, 2 * index.max_M0)
     while True:
         visited = scratch_visited(n)
@@ -153,11 +156,11 @@ def _replay_numba(kernels: ModuleType, index: HNSWIndex, q: np.ndarray, ef: int,
         e_dist = np.empty(cap, np.float32)
         e_out = np.empty(cap, np.uint8)
         e_evict = np.empty(cap, np.int64)
-        beam = np.empty(ef, np.int64)
-        beam_d = np.empty(ef, np.float32)
+        beam = np.empty(slots, np.int64)
+        beam_d = np.empty(slots, np.float32)
         n_x, n_e, size, nan = kernels.hnswlib_beam(
             flat, stride, q, ip, graph.offsets, graph.neighbors, index.deleted,
-            index.num_deleted > 0, visited, current, current_d, ef, expanded, e_src, e_dst,
+            index.num_deleted > 0, visited, current, current_d, slots, expanded, e_src, e_dst,
             e_dist, e_out, e_evict, beam, beam_d, np.empty(fresh, np.int64))
         if n_e >= 0:
             visited[e_dst[:n_e]] = False
