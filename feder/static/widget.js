@@ -309,10 +309,30 @@ function reasonShort(d, j) {
   if (reason === "not_reached") return d.missHops[j] > 0 ? `${d.missHops[j]} hops away` : "not reached";
   return reason || "";
 }
-function recallChip(d) {
-  const chip = h("span", `feder-recall ${d.recall >= 1 ? "feder-recall-ok" : "feder-recall-low"}`);
-  chip.textContent = `recall@${d.k} ${d.recall.toFixed(2)}`;
-  chip.title = `${d.found} of the ${d.k} exact nearest neighbours were returned`;
+function recallChipText(d, state = {}) {
+  if (d) {
+    return {
+      text: `recall@${d.k} ${d.recall.toFixed(2)}`,
+      cls: d.recall >= 1 ? "feder-recall-ok" : "feder-recall-low",
+      title: `${d.found} of the ${d.k} exact nearest neighbours were returned`
+    };
+  }
+  if (state.error) return { text: "recall unavailable", cls: "feder-recall-failed", title: `The diagnosis failed: ${state.error}` };
+  if (state.pending) {
+    return {
+      text: "checking recall…",
+      cls: "feder-recall-pending",
+      title: "The kernel is computing the exact nearest neighbours of this search (a big index: the search is shown first); recall and missed neighbours appear when it is done."
+    };
+  }
+  return null;
+}
+function recallChip(d, state = {}) {
+  const said = recallChipText(d, state);
+  if (!said) return null;
+  const chip = h("span", `feder-recall ${said.cls}`);
+  chip.textContent = said.text;
+  chip.title = said.title;
   return chip;
 }
 function recallSection(app, d, nonNeg) {
@@ -383,7 +403,7 @@ function missTooltip(app, d, j, nonNeg) {
 }
 
 // src/control.js
-function searchBar(search, host) {
+function searchBar(search, host, state = {}) {
   if (!search) return null;
   const el = h("div", "feder-searchbar");
   const control = search.control;
@@ -421,7 +441,12 @@ function searchBar(search, host) {
     label.append(slider, value);
     el.appendChild(label);
   }
-  if (search.diag) el.appendChild(recallChip(search.diag));
+  const chip = recallChip(search.diag, state);
+  if (chip) el.appendChild(chip);
+  if (!search.diag && state.error) {
+    error.textContent = `diagnosis failed: ${state.error}`;
+    error.hidden = false;
+  }
   el.appendChild(error);
   return {
     el,
@@ -5821,6 +5846,9 @@ var App = class {
       if (names && typeof names === "object") for (const [k, v] of Object.entries(names)) this.names.set(k, String(v));
     }
     this.root.dataset.federKind = this.ov ? this.ov.kind : "none";
+    const raw = this.model.get("search") || {};
+    const diagState = { pending: raw.diagnosis_pending === true, error: typeof raw.diagnosis_error === "string" ? raw.diagnosis_error : "" };
+    this.root.dataset.federDiagnosis = diagState.error ? "failed" : diagState.pending ? "pending" : this.search?.diag ? "ready" : "none";
     this.bar = searchBar(this.search, {
       steps: () => {
         const steps = this.model.get("steps");
@@ -5828,7 +5856,7 @@ var App = class {
       },
       showSearch: (payload) => this.model.set("search", payload),
       send: (content) => this.send(content)
-    });
+    }, diagState);
     this.barEl.replaceChildren(...this.bar ? [this.bar.el] : []);
     this.buildTabs();
     this.view = null;
