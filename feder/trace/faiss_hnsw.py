@@ -30,6 +30,7 @@ from .accel import flat_rows, graph_kernels, guarded, scratch_visited, walkable
 from .flat import check_metric
 from .ivf import PAD_LIMIT
 from .ivf_codes import code_distances, pq_code_sums, pq_query_table
+from .kernel_levels import greedy_levels
 from .query import as_query, positive_int
 from .types import ADMITTED, REJECTED, BeamLevel, GreedyLevel, HNSWTrace
 
@@ -128,30 +129,15 @@ def _replay_numba(kernels: ModuleType, index: FaissHNSWIndex, q: np.ndarray, k: 
     nearest = index.entry_point
     d_nearest = float(kernels.faiss_rows(flat, stride, np.array([nearest], np.int64), q,
                                          larger)[0])
-    levels: list[GreedyLevel | BeamLevel] = []
-    for level in range(index.max_level, 0, -1):
-        graph = graphs[level]
-        cap = 256
-        while True:
-            src = np.empty(cap, np.int64)
-            dst = np.empty(cap, np.int64)
-            dis = np.empty(cap, np.float32)
-            imp = np.empty(cap, bool)
-            path = np.empty(cap, np.int64)
-            path_d = np.empty(cap, np.float32)
-            edges, steps = kernels.faiss_greedy(
-                flat, stride, n, q, larger, graph.nodes, graph.offsets, graph.neighbors,
-                nearest, d_nearest, src, dst, dis, imp, path, path_d)
-            if edges != -1:
-                break
-            cap *= 4
-        if edges == -2:
-            return None
-        levels.append(GreedyLevel(level=level, entry=nearest, path=path[:steps],
-                                  path_distances=path_d[:steps], edge_src=src[:edges],
-                                  edge_dst=dst[:edges], edge_distances=dis[:edges],
-                                  edge_improved=imp[:edges]))
-        nearest, d_nearest = int(path[steps - 1]), float(path_d[steps - 1])
+    walked = greedy_levels(
+        graphs, index.max_level, nearest, d_nearest,
+        lambda graph, entry, entry_d, *out: kernels.faiss_greedy(
+            flat, stride, n, q, larger, graph.nodes, graph.offsets, graph.neighbors, entry,
+            entry_d, *out))
+    if walked is None:
+        return None
+    greedy, nearest, d_nearest = walked
+    levels: list[GreedyLevel | BeamLevel] = list(greedy)
 
     graph = graphs[0]
     ef = max(ef_search, k)

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import QueryError
 from .accel import flat_rows, graph_kernels, guarded, scratch_visited, walkable
 from .distances import hnswlib_distances, hnswlib_normalize
+from .kernel_levels import greedy_levels
 from .query import as_query, positive_int
 from .types import ADMITTED, CANDIDATE_ONLY, REJECTED, BeamLevel, GreedyLevel, HNSWTrace
 
@@ -117,30 +118,15 @@ def _replay_numba(kernels: ModuleType, index: HNSWIndex, q: np.ndarray, ef: int,
                                            ip)[0])
     if current_d != current_d:
         return None
-    levels: list[GreedyLevel | BeamLevel] = []
-    for level in range(index.max_level, 0, -1):
-        graph = graphs[level]
-        cap = 256
-        while True:
-            src = np.empty(cap, np.int64)
-            dst = np.empty(cap, np.int64)
-            dis = np.empty(cap, np.float32)
-            imp = np.empty(cap, bool)
-            path = np.empty(cap, np.int64)
-            path_d = np.empty(cap, np.float32)
-            edges, steps, _ = kernels.hnswlib_greedy(
-                flat, stride, n, q, ip, graph.nodes, graph.offsets, graph.neighbors, False, current,
-                current_d, src, dst, dis, imp, path, path_d)
-            if edges != -1:
-                break
-            cap *= 4
-        if edges == -2:
-            return None
-        levels.append(GreedyLevel(level=level, entry=current, path=path[:steps],
-                                  path_distances=path_d[:steps], edge_src=src[:edges],
-                                  edge_dst=dst[:edges], edge_distances=dis[:edges],
-                                  edge_improved=imp[:edges]))
-        current, current_d = int(path[steps - 1]), float(path_d[steps - 1])
+    walked = greedy_levels(
+        graphs, index.max_level, current, current_d,
+        lambda graph, entry, entry_d, *out: kernels.hnswlib_greedy(
+            flat, stride, n, q, ip, graph.nodes, graph.offsets, graph.neighbors, False, entry,
+            entry_d, *out)[:2])
+    if walked is None:
+        return None
+    greedy, current, current_d = walked
+    levels: list[GreedyLevel | BeamLevel] = list(greedy)
 
     graph = graphs[0]
     # every level-0 link is examined at most once: a huge ef (a hostile file's efSearch)
