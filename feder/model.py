@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeVar, overload
 
 import numpy as np
 
-from .arrays import squared_norms
+from .arrays import rows_by_list, squared_norms
 from .errors import UnknownIdError
 
 FAISS_METRICS = {
@@ -460,16 +460,10 @@ class IVFFlatIndex:
         guard = getattr(codes, "guard", None)
         lists = codes.checked() if guard is not None else codes  # type: ignore[attr-defined]
         out = np.empty((rows.shape[0], self.dim), np.float32)
-        order = np.argsort(rows, kind="stable")
-        ordered = rows[order]
-        in_list = np.searchsorted(self.list_offsets, ordered, side="right") - 1
-        within = ordered - self.list_offsets[in_list]
-        starts = np.flatnonzero(np.diff(in_list, prepend=-1))  # one run per list
-        ends = np.append(starts[1:], rows.shape[0])
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            view = lists[int(in_list[a])]
-            out[order[a:b]] = read_rows_at(view, guard, within[a:b]) if guard is not None \
-                else view[within[a:b]]
+        for list_no, where, within in rows_by_list(self.list_offsets, rows):
+            view = lists[list_no]
+            out[where] = read_rows_at(view, guard, within) if guard is not None \
+                else view[within]
         return out
 
     def ids_at(self, rows: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arrays import rows_by_list
 from ..errors import ParameterError, QueryError, UnsupportedIndexError
 from ..index import as_model
 from ..model import IndexModel, IVFFlatIndex, file_guard, read_rows_at, row_blocks
@@ -226,16 +227,9 @@ class _IVFCodesStore(_IVFStore):
 
     def gather(self, rows: np.ndarray) -> np.ndarray:
         out = np.empty((rows.shape[0], self.dim), np.float32)
-        order = np.argsort(rows, kind="stable")
-        ordered = rows[order]
-        lists = np.searchsorted(self.offsets, ordered, side="right") - 1
-        within = ordered - self.offsets[lists]
-        starts = np.flatnonzero(np.diff(lists, prepend=-1))  # one run per list
-        ends = np.append(starts[1:], rows.shape[0])
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            list_no = int(lists[a])
-            lo, hi = int(within[a]), int(within[b - 1]) + 1
-            out[order[a:b]] = self.list_rows(list_no, lo, hi)[within[a:b] - lo]
+        for list_no, where, within in rows_by_list(self.offsets, rows):
+            lo, hi = int(within[0]), int(within[-1]) + 1
+            out[where] = self.list_rows(list_no, lo, hi)[within - lo]
         return out
 
 
