@@ -111,5 +111,8 @@ def family_of(kind: str) -> Family:
     return FAMILIES[FAMILY_OF_KIND[kind]]
 
 
-def view_ids(kind: str) -> tuple[str, ...]:
-    return tuple(view for view, _ in family_of(kind).views)
+def views_with(family: Family, diagnostics: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``family``'s views with the diagnostic views ``diagnostics`` added in their usual
+    place (a live engine sweeps its own search parameter, whatever its local model)."""
+    own = tuple(view for view in family.views if view not in DIAGNOSTIC_VIEWS)
+    return own + _diagnostic_views(*family.diagnostics, *diagnostics)

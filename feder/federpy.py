@@ -106,8 +106,7 @@ class FederPy:
                 viewParams["title"] = f"{docs.origin} · {self.index.ntotal} vectors"
         params = resolve_view_params(viewParams)
         self.media = MediaStore(mediaUrls, mediaType, params.thumbSize)
-        self.session = ViewSession(self.index, self.media, params, self._names(),
-                                   vectors=vectors, vector_ids=vector_ids)
+        self.session = self._new_session(params)
         self.search_params: dict[str, int] = default_search_params(self.session.index.kind,
                                                                    self.session.index)
         if self.engine is not None:
@@ -165,10 +164,17 @@ class FederPy:
         """Change view parameters (a new layout is computed when the box size changes)."""
         params = resolve_view_params(viewParams, self.session.params)
         self.media.thumb_size = params.thumbSize
-        self.session = ViewSession(self.index, self.media, params, self._names(),
-                                   vectors=self.truth_vectors[0],
-                                   vector_ids=self.truth_vectors[1])
+        self.session = self._new_session(params)
         return self
+
+    def _new_session(self, params: Any) -> ViewSession:
+        """The views' session with these view parameters; a live engine that takes a search
+        parameter also has the sweep view (it sweeps the engine, whatever its local model)."""
+        source = self.source
+        engine_sweeps = source is not None and getattr(source, "param_name", None) is not None
+        return ViewSession(self.index, self.media, params, self._names(),
+                           vectors=self.truth_vectors[0], vector_ids=self.truth_vectors[1],
+                           diagnostics=("sweep",) if engine_sweeps else ())
 
     def overview(self) -> FederWidget:
         """The index at a glance: IVF cluster map or HNSW upper levels."""
@@ -356,8 +362,8 @@ class FederPy:
         if not result.work_known:  # say so where the axis is read
             title = f"{session.params.title or src.engine} · sweep x axis: {name} values " \
                     f"({src.engine} reports no distance computations)"
-            session = ViewSession(self.index, self.media,
-                                  resolve_view_params({"title": title}, session.params))
+            session = self._new_session(resolve_view_params({"title": title},
+                                                            session.params))
         widget = FederWidget(session, view="sweep", diagnostics={"sweep": payload})
         widget.engine_sweep = result
         return widget

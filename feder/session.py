@@ -24,7 +24,7 @@ from .diagnose.exact import truth_of, truth_store
 from .diagnose.health import health as index_health
 from .diagnose.kinds import KINDS, unwrap
 from .errors import ParameterError, UnknownIdError
-from .families import FAMILY_OF_KIND, family_of, unwrapped, view_note
+from .families import FAMILY_OF_KIND, family_of, unwrapped, view_note, views_with
 from .layouts.cluster_map import ClusterMap, cluster_map, nearest_members, query_position
 from .layouts.geometry import fit_to_box, pca_2d
 from .layouts.hnsw_graph import layered_overview, node_path, search_geometry, with_paths
@@ -71,7 +71,7 @@ class ViewSession:
 
     def __init__(self, index: IndexModel, media: MediaStore, params: ViewParams,
                  names: Callable[[int], str] | None = None, *, vectors: Any = None,
-                 vector_ids: Any = None):
+                 vector_ids: Any = None, diagnostics: tuple[str, ...] = ()):
         self.model = index
         """The model searches run on (a wrapper such as a faiss pre-transform, or the
         model the views draw)."""
@@ -81,6 +81,9 @@ class ViewSession:
         self.media = media
         self.params = params
         self.family = family_of(self.index.kind)
+        self.views = views_with(self.family, diagnostics)
+        """``(id, label)`` of the views this session shows: its family's, plus the
+        diagnostic views ``diagnostics`` (a live engine's sweep)."""
         self.names = names
         """id → the name users know it by (a live engine's own ids, e.g. ``"img_0042"``);
         sent as ``payload["names"]`` for the ids a view shows."""
@@ -109,7 +112,7 @@ class ViewSession:
                 "panel_width": PANEL_WIDTH, "header_height": HEADER_HEIGHT,
                 "min_drawing_width": MIN_DRAWING_WIDTH, "box": list(self.box),
                 "family": self.family.name, "note": view_note(self.model),
-                "views": [{"id": view, "label": label} for view, label in self.family.views]}
+                "views": [{"id": view, "label": label} for view, label in self.views]}
 
     @cached_property
     def cluster_map(self) -> ClusterMap:

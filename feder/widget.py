@@ -14,7 +14,6 @@ import numpy as np
 import traitlets
 
 from .errors import FederError, ParameterError
-from .families import view_ids
 from .media import MediaItem
 from .params import resolve_search_params
 from .serialize import Payload
@@ -159,7 +158,7 @@ class FederWidget(anywidget.AnyWidget):
         family = session.family
         if view is None:
             view = "overview" if search is None else family.search_view
-        valid = view_ids(session.index.kind)
+        valid = tuple(view for view, _ in session.views)
         if view not in valid:
             raise ValueError(f"view must be one of {valid}, got {view!r}")
         super().__init__(
