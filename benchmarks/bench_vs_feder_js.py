@@ -204,6 +204,10 @@ def main() -> int:
     args = parser.parse_args()
     global LIMIT_BLAS
     LIMIT_BLAS = args.limit_blas
+    from feder.trace import accel
+
+    if accel.enabled():  # the numba kernels warm, so no warm-up thread shares the timings
+        accel.wait_ready(600)
 
     root = peer_root(args.peer_root)
     manifest_path = Path(args.manifest) if args.manifest else root / "data" / "manifest.json"

@@ -21,7 +21,6 @@ RANDOM_NODES = 256
 MARGIN = 0.05  # agreement gap that decides (fractions of random nodes beaten)
 CONFIDENT = 0.85  # the winner's links must beat this share of random nodes
 LINKS_PER_NODE = 64  # level-0 links read per sampled node (hnswlib's default maxM0 is 32)
-PAIR_CHUNK = 4096  # (node, link) pairs compared with the random nodes at a time
 
 
 def link_agreement(index: HNSWIndex, seed: int = 0) -> dict[str, float] | None:
@@ -60,11 +59,7 @@ def link_agreement(index: HNSWIndex, seed: int = 0) -> dict[str, float] | None:
             ("l2", v_norms[:, None] + np.einsum("ij,ij->i", other, other)[None, :] - 2 * dots,
              v_norms[pair_node] + np.einsum("ij,ij->i", linked, linked) - 2 * linked_dots),
             ("ip", 1.0 - dots, 1.0 - linked_dots)):
-        below = np.empty(near.size, np.int64)
-        for i in range(0, near.size, PAIR_CHUNK):  # bounds the (pairs, others) comparison
-            part = slice(i, i + PAIR_CHUNK)
-            below[part] = (baseline[pair_node[part]] < near[part, None]).sum(axis=1)
-        beaten = 1.0 - below / baseline.shape[1]
+        beaten = 1.0 - _count_below(baseline, pair_node, near) / baseline.shape[1]
         per_node = np.bincount(pair_node, beaten, nodes.size)
         has = np.bincount(pair_node, minlength=nodes.size)
         out[space] = float(np.mean(per_node[has > 0] / has[has > 0]))
@@ -99,3 +94,14 @@ def check_space_against_graph(index: HNSWIndex, given: bool) -> HNSWIndex:
                   FederWarning, stacklevel=4)
     index.metric = inferred
     return index
+
+
+def _count_below(rows: np.ndarray, row_of: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``(p,) int64``: for each ``values[i]``, how many entries of ``rows[row_of[i]]`` are
+    smaller (``rows`` ``(r, m) float64``). One search over every row sorted at once: complex
+    numbers order by real part (the row), then imaginary part (the value)."""
+    m = rows.shape[1]
+    keys = (np.repeat(np.arange(rows.shape[0], dtype=np.float64), m)
+            + 1j * np.sort(rows, axis=1).ravel())
+    found = np.searchsorted(keys, row_of + 1j * values, side="left")
+    return np.asarray(found - row_of * m, np.int64)
