@@ -8,13 +8,12 @@ then ids.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import cast
 
 import numpy as np
 
 from ..errors import TruncatedIndexError, UnsupportedIndexError
-from ..model import FAISS_METRICS, IVFFlatIndex, LazyLists
+from ..model import FAISS_METRICS, IVFFlatIndex
 from ._reader import Buffer, Cursor, GuardedList
 
 FAISS_FOURCCS = {
@@ -179,17 +178,13 @@ def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
 
     offsets = np.zeros(nlist + 1, np.int64)
     np.cumsum(sizes, out=offsets[1:])
-    lists: tuple[Sequence[np.ndarray], Sequence[np.ndarray]]
-    if buf.guard is None:  # in memory: each list's views made when first asked for
-        lists = _lazy_lists(buf, lists_at, offsets, d)
-    else:
+    codes, ids = _list_views(buf, lists_at, offsets, d)
+    if buf.guard is not None:
         # A memory-mapped file: the small centroids are copied, list codes and ids are
         # reached through lists that check the file first (see _reader.FileGuard).
         centroids = np.array(centroids)
-        eager_codes, eager_ids = _eager_lists(c, sizes, d)
-        lists = GuardedList(eager_codes, buf.guard), GuardedList(eager_ids, buf.guard)
-    codes = cast(list[np.ndarray], lists[0])  # sequences the model reads like lists
-    ids = cast(list[np.ndarray], lists[1])
+        codes = cast(list[np.ndarray], GuardedList(codes, buf.guard))
+        ids = cast(list[np.ndarray], GuardedList(ids, buf.guard))
     return IVFFlatIndex(
         dim=d,
         metric=FAISS_METRICS[metric_type],
@@ -209,41 +204,28 @@ def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
 
 
 
-def _eager_lists(c: Cursor, sizes: np.ndarray, d: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Every list's ``(size, d) float32`` codes and ``(size,) int64`` ids, read in order."""
+
+def _list_views(buf: Buffer, lists_at: int, offsets: np.ndarray, d: int,
+                ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Every list's ``(size, d) float32`` codes and ``(size,) int64`` ids: views of list
+    ``i``'s ``(4·d + 8)·size`` bytes from ``lists_at + (4·d + 8)·offsets[i]`` (codes, then
+    ids). The caller checked that they all fit, so each view is made unchecked."""
+    data = buf.data
     codes: list[np.ndarray] = []
     ids: list[np.ndarray] = []
     empty_codes = np.empty((0, d), np.float32)
     empty_ids = np.empty(0, np.int64)
-    for size in sizes.tolist():
+    at = lists_at
+    for size in np.diff(offsets).tolist():
         if size == 0:
             codes.append(empty_codes)
             ids.append(empty_ids)
             continue
-        codes.append(c.array("<f4", size * d, "list codes").reshape(size, d))
-        ids.append(c.array("<i8", size, "list ids"))
+        codes.append(np.frombuffer(data, "<f4", size * d, at).reshape(size, d))
+        at += 4 * d * size
+        ids.append(np.frombuffer(data, "<i8", size, at))
+        at += 8 * size
     return codes, ids
-
-
-def _lazy_lists(buf: Buffer, lists_at: int, offsets: np.ndarray, d: int,
-                ) -> tuple[LazyLists[np.ndarray], LazyLists[np.ndarray]]:
-    """The lists as :class:`~feder.model.LazyLists` of views (list ``i``: its codes, then its
-    ids, ``(4·d + 8)·size`` bytes from ``lists_at + (4·d + 8)·offsets[i]``; the caller checked
-    that they all fit)."""
-    row_bytes = 4 * d + 8
-
-    def list_codes(i: int) -> np.ndarray:
-        size = int(offsets[i + 1] - offsets[i])
-        at = lists_at + row_bytes * int(offsets[i])
-        return buf.array("<f4", size * d, at, "list codes").reshape(size, d)
-
-    def list_ids(i: int) -> np.ndarray:
-        size = int(offsets[i + 1] - offsets[i])
-        at = lists_at + row_bytes * int(offsets[i]) + 4 * d * size
-        return buf.array("<i8", size, at, "list ids")
-
-    n = offsets.shape[0] - 1
-    return LazyLists(n, list_codes), LazyLists(n, list_ids)
 
 def _read_list_sizes(c: Cursor, nlist: int) -> np.ndarray:
     """``(nlist,) uint64`` list sizes from a ``full`` or ``sprs`` record."""
