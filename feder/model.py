@@ -6,6 +6,7 @@ allows; anything derived (concatenations, lookups) is computed lazily and cached
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -99,23 +100,28 @@ class _Arena:
 
     CHUNK = 32 << 20
 
-    __slots__ = ("_chunk", "_pos")
+    __slots__ = ("_chunk", "_lock", "_pos")
 
     def __init__(self) -> None:
         self._chunk = np.empty(0, np.uint8)
         self._pos = 0
+        self._lock = threading.Lock()
 
     def take(self, shape: tuple[int, ...]) -> np.ndarray:
-        """A fresh ``shape`` float32 array (uninitialised, 64-byte aligned)."""
+        """A fresh ``shape`` float32 array (uninitialised, 64-byte aligned). Thread-safe: a
+        background diagnosis and the notebook's own calls may carve blocks at once, and two
+        blocks must never share memory."""
         nbytes = 4 * int(np.prod(shape))
         if nbytes > self.CHUNK // 4:
             return np.empty(shape, np.float32)
-        if self._pos + nbytes > self._chunk.size:
-            self._chunk = np.empty(self.CHUNK, np.uint8)
-            self._pos = -self._chunk.ctypes.data % 64
-        out = self._chunk[self._pos: self._pos + nbytes].view(np.float32).reshape(shape)
-        self._pos += -(-nbytes // 64) * 64
-        return out
+        with self._lock:
+            if self._pos + nbytes > self._chunk.size:
+                self._chunk = np.empty(self.CHUNK, np.uint8)
+                self._pos = -self._chunk.ctypes.data % 64
+            start = self._pos
+            self._pos += -(-nbytes // 64) * 64
+            chunk = self._chunk
+        return chunk[start: start + nbytes].view(np.float32).reshape(shape)
 
 
 MAPPED_SPAN_ROWS = 4096

@@ -356,3 +356,36 @@ def test_chip_checks_recall_then_shows_it(files: dict[str, Path], big: Any,
         assert log.external == []
         context.close()
         browser.close()
+
+
+def test_list_copies_carved_by_several_threads_never_share_memory() -> None:
+    """A background diagnosis and the notebook's own calls may copy lists of one mapped
+    index at once: the arena they are carved from hands each block its own memory."""
+    import itertools
+    import sys
+    import threading
+
+    from feder.model import _Arena
+
+    arena = _Arena()
+    spans: list[list[tuple[int, int]]] = [[] for _ in range(8)]
+
+    def carve(i: int) -> None:
+        rng = np.random.default_rng(i)
+        for _ in range(3000):
+            block = arena.take((int(rng.integers(1, 40)), 16))
+            spans[i].append((block.ctypes.data, block.ctypes.data + block.nbytes))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch between almost every bytecode
+    try:
+        threads = [threading.Thread(target=carve, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    ordered = sorted(span for per_thread in spans for span in per_thread)
+    assert len(ordered) == 8 * 3000
+    assert all(b[0] >= a[1] for a, b in itertools.pairwise(ordered))
