@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import float32
-from .accel import flat_rows, graph_kernels, guarded, scratch_visited, walkable
+from .accel import flat_rows, graph_kernels, guarded, walkable
 from .flat import check_metric
 from .ivf import PAD_LIMIT
 from .ivf_codes import code_distances, pq_code_sums, pq_query_table
-from .kernel_levels import greedy_levels
+from .kernel_levels import greedy_levels, level0_beam
 from .query import as_query, positive_int
 from .types import ADMITTED, REJECTED, BeamLevel, GreedyLevel, HNSWTrace
 
@@ -142,35 +142,22 @@ def _replay_numba(kernels: ModuleType, index: FaissHNSWIndex, q: np.ndarray, k: 
     graph = graphs[0]
     ef = max(ef_search, k)
     slots = min(ef, n)
-    # every level-0 link is examined at most once: a huge ef (a hostile file's efSearch)
-    # must not size the buffers beyond the graph
-    cap = min(max(4096, 32 * ef), graph.neighbors.size + 1)
-    fresh = 256
-    while True:
-        visited = scratch_visited(n)
-        expanded = np.empty(cap + 1, np.int64)
-        e_src = np.empty(cap, np.int64)
-        e_dst = np.empty(cap, np.int64)
-        e_dist = np.empty(cap, np.float32)
-        e_out = np.empty(cap, np.uint8)
-        e_evict = np.empty(cap, np.int64)
-        held_d = np.empty(slots, np.float64)
-        held_node = np.empty(slots, np.int64)
-        res_d = np.empty(k, np.float64)
-        res_i = np.empty(k, np.int64)
-        n_x, n_e, held = kernels.faiss_level0(
+    held_d = np.empty(slots, np.float64)
+    held_node = np.empty(slots, np.int64)
+    res_d = np.empty(k, np.float64)
+    res_i = np.empty(k, np.int64)
+    ran = level0_beam(
+        graph, n, ef, nearest, 256,
+        lambda visited, b, fresh: kernels.faiss_level0(
             flat, stride, q, larger, graph.offsets, graph.neighbors, visited, nearest,
-            d_nearest, k, ef_search, expanded, e_src, e_dst, e_dist, e_out, e_evict, held_d,
-            held_node, res_d, res_i, np.empty(fresh, np.int64))
-        if n_e >= 0:
-            visited[e_dst[:n_e]] = False
-            visited[nearest] = False
-            break
-        visited[:] = False
-        if n_e == -2:
-            return None
-        cap *= 4
-        fresh *= 4
+            d_nearest, k, ef_search, b.expanded, b.src, b.dst, b.dist, b.outcome, b.evicted,
+            held_d, held_node, res_d, res_i, fresh))
+    if ran is None:
+        return None
+    buffers, (n_x, n_e, held) = ran
+    expanded, e_src, e_dst, e_dist, e_out, e_evict = (
+        buffers.expanded, buffers.src, buffers.dst, buffers.dist, buffers.outcome,
+        buffers.evicted)
     kept = list(zip(held_d[:held].tolist(), held_node[:held].tolist(), strict=True))
     kept.sort(key=lambda item: (-item[0], item[1]) if larger else item)
     levels.append(BeamLevel(

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import QueryError
-from .accel import flat_rows, graph_kernels, guarded, scratch_visited, walkable
+from .accel import flat_rows, graph_kernels, guarded, walkable
 from .distances import hnswlib_distances, hnswlib_normalize
-from .kernel_levels import greedy_levels
+from .kernel_levels import greedy_levels, level0_beam
 from .query import as_query, positive_int
 from .types import ADMITTED, CANDIDATE_ONLY, REJECTED, BeamLevel, GreedyLevel, HNSWTrace
 
@@ -129,34 +129,21 @@ def _replay_numba(kernels: ModuleType, index: HNSWIndex, q: np.ndarray, ef: int,
     levels: list[GreedyLevel | BeamLevel] = list(greedy)
 
     graph = graphs[0]
-    # every level-0 link is examined at most once: a huge ef (a hostile file's efSearch)
-    # must not size the buffers beyond the graph
-    cap = min(max(4096, 32 * ef), graph.neighbors.size + 1)
     slots = min(ef, n)  # a beam wider than the graph never fills: the same search
-    fresh = max(64, 2 * index.max_M0)
-    while True:
-        visited = scratch_visited(n)
-        expanded = np.empty(cap + 1, np.int64)
-        e_src = np.empty(cap, np.int64)
-        e_dst = np.empty(cap, np.int64)
-        e_dist = np.empty(cap, np.float32)
-        e_out = np.empty(cap, np.uint8)
-        e_evict = np.empty(cap, np.int64)
-        beam = np.empty(slots, np.int64)
-        beam_d = np.empty(slots, np.float32)
-        n_x, n_e, size, nan = kernels.hnswlib_beam(
+    beam = np.empty(slots, np.int64)
+    beam_d = np.empty(slots, np.float32)
+    ran = level0_beam(
+        graph, n, ef, current, max(64, 2 * index.max_M0),
+        lambda visited, b, fresh: kernels.hnswlib_beam(
             flat, stride, q, ip, graph.offsets, graph.neighbors, index.deleted,
-            index.num_deleted > 0, visited, current, current_d, slots, expanded, e_src, e_dst,
-            e_dist, e_out, e_evict, beam, beam_d, np.empty(fresh, np.int64))
-        if n_e >= 0:
-            visited[e_dst[:n_e]] = False
-            visited[current] = False
-            break
-        visited[:] = False
-        if n_e == -2:
-            return None
-        cap *= 4
-        fresh *= 4
+            index.num_deleted > 0, visited, current, current_d, slots, b.expanded, b.src,
+            b.dst, b.dist, b.outcome, b.evicted, beam, beam_d, fresh))
+    if ran is None:
+        return None
+    buffers, (n_x, n_e, size, nan) = ran
+    expanded, e_src, e_dst, e_dist, e_out, e_evict = (
+        buffers.expanded, buffers.src, buffers.dst, buffers.dist, buffers.outcome,
+        buffers.evicted)
     if nan:
         return None
     levels.append(BeamLevel(level=0, entry=current, ef=ef, expanded=expanded[:n_x],

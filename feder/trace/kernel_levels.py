@@ -1,14 +1,18 @@
-"""The upper levels of an HNSW replay through a numba greedy kernel: hnswlib's and faiss's
-kernels share one calling convention (output buffers in, ``(edges, steps)`` out, ``-1`` when
-the buffers are too small, ``-2`` when the numpy replay must decide)."""
+"""An HNSW replay's levels through the numba kernels: hnswlib's and faiss's kernels share
+one calling convention (output buffers in, the counts written out, ``-1`` when the buffers
+are too small, ``-2`` when the numpy replay must decide), so the buffers and their growth
+live here once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..model import LevelGraph
+from .accel import scratch_visited
 from .types import GreedyLevel
 
 GreedyWalk = Callable[..., tuple[int, int]]
@@ -45,3 +49,51 @@ def greedy_levels(graphs: Sequence[LevelGraph], top: int, entry: int, entry_dist
                                   edge_improved=improved[:edges]))
         entry, entry_distance = int(path[steps - 1]), float(path_d[steps - 1])
     return levels, entry, entry_distance
+
+
+@dataclass(frozen=True)
+class Level0Buffers:
+    """What a level-0 beam kernel writes: ``expanded`` ``(cap + 1,) int64`` nodes in the
+    order expanded, and per examined edge ``src`` / ``dst`` ``int64``, ``dist`` ``float32``,
+    ``outcome`` ``uint8`` and ``evicted`` ``int64`` (``(cap,)`` each)."""
+
+    expanded: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    dist: np.ndarray
+    outcome: np.ndarray
+    evicted: np.ndarray
+
+    @classmethod
+    def of(cls, cap: int) -> Level0Buffers:
+        return cls(np.empty(cap + 1, np.int64), np.empty(cap, np.int64),
+                   np.empty(cap, np.int64), np.empty(cap, np.float32),
+                   np.empty(cap, np.uint8), np.empty(cap, np.int64))
+
+
+Level0Walk = Callable[[np.ndarray, Level0Buffers, np.ndarray], tuple[Any, ...]]
+"""``walk(visited, buffers, fresh)`` → the kernel's outputs, ``outputs[1]`` the edges
+written (``-1``: the buffers are too small, ``-2``: the numpy replay must decide)."""
+
+
+def level0_beam(graph: LevelGraph, n: int, ef: int, entry: int, fresh: int,
+                walk: Level0Walk) -> tuple[Level0Buffers, tuple[Any, ...]] | None:
+    """Run a level-0 beam kernel from ``entry`` with buffers grown until its walk fits,
+    on this thread's visited table (left all False again); ``None`` if it gave up."""
+    # every level-0 link is examined at most once: a huge ef (a hostile file's efSearch)
+    # must not size the buffers beyond the graph
+    cap = min(max(4096, 32 * ef), graph.neighbors.size + 1)
+    while True:
+        visited = scratch_visited(n)
+        buffers = Level0Buffers.of(cap)
+        out = walk(visited, buffers, np.empty(fresh, np.int64))
+        edges = out[1]
+        if edges >= 0:
+            visited[buffers.dst[:edges]] = False
+            visited[entry] = False
+            return buffers, out
+        visited[:] = False
+        if edges == -2:
+            return None
+        cap *= 4
+        fresh *= 4
