@@ -137,7 +137,7 @@ class ViewSession:
         in a background thread: the replay and the explanation hold :func:`model_lock`,
         the brute force (what takes long on a big index) does not, so a new search in the
         meantime never waits for it."""
-        from .diagnose.explain import EXPLAINERS, _outer, _row
+        from .diagnose.explain import explain_replayed
 
         rest = dict(params)
         k = positive_k(rest.pop("k"))
@@ -149,8 +149,7 @@ class ViewSession:
             result = tracing.search(seen.inner, seen.queries(qs)[0], k, **rest)
         truth = truth_of(seen, qs, k, *self.truth_vectors)
         with lock:
-            e = EXPLAINERS[seen.family](seen.inner, result, _row(truth, 0), seen.codes)
-            return _outer(seen, e, qs[0], k, rest) if seen.chain else e
+            return explain_replayed(seen, result, truth, 0, qs[0], k, rest)
 
     def search_payload(self, trace: SearchTrace, target_id: int | None = None,
                        target_media: Any = None, explanation: Explanation | None = None,

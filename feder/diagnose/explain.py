@@ -172,14 +172,21 @@ def explain_many(index: Any, queries: Any, k: int = 10, *, vectors: Any = None,
     seen = unwrap(model)
     qs = as_queries(queries, model.dim)
     inner_qs = seen.queries(qs)
-    explain_one = EXPLAINERS[seen.family]
     results = [tracing.search(seen.inner, q, k, **params) for q in inner_qs]
     truth = truth_of(seen, qs, k, vectors, vector_ids)
     out = []
     for i, result in enumerate(results):
-        e = explain_one(seen.inner, result, _row(truth, i), seen.codes)
-        out.append(_outer(seen, e, qs[i], k, params) if seen.chain else e)
+        out.append(explain_replayed(seen, result, truth, i, qs[i], k, params))
     return out
+
+
+def explain_replayed(seen: Unwrapped, result: SearchTrace, truth: Truth, i: int,
+                     query: np.ndarray, k: int, params: dict[str, Any]) -> Explanation:
+    """The explanation of ``result``, the replay by ``seen.inner`` of query ``i`` of
+    ``truth`` (``query`` ``(d,) float32`` as the outer model was given it), as the outer
+    model reports it: its ids and its trace."""
+    e = EXPLAINERS[seen.family](seen.inner, result, _row(truth, i), seen.codes)
+    return _outer(seen, e, query, k, params) if seen.chain else e
 
 
 def _row(truth: Truth, i: int) -> Truth:
