@@ -367,8 +367,13 @@ class IVFFlatIndex:
 
     @cached_property
     def row_lists(self) -> np.ndarray:
-        """``(ntotal,) int64`` the inverted list each row belongs to."""
+        """``(ntotal,) int64`` the inverted list each row belongs to (for a few rows,
+        :meth:`lists_of` builds nothing of size ``ntotal``)."""
         return np.repeat(np.arange(self.nlist, dtype=np.int64), self.list_sizes)
+
+    def lists_of(self, rows: np.ndarray) -> np.ndarray:
+        """``(m,) int64`` the inverted list of each of ``rows`` (``(m,)`` valid rows)."""
+        return np.searchsorted(self.list_offsets, rows, side="right").astype(np.int64) - 1
 
     @cached_property
     def _lookup(self) -> _LazyLookup:

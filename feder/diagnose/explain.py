@@ -288,7 +288,7 @@ def _explain_ivf(model: Any, result: SearchTrace, truth: Truth, codes: bool) -> 
         # centroid rank says which nprobe would reach a list.
         ranks = list_ranks(model, result.query) if model.coarse_graph is None else None
         probed = set(result.coarse.probed_lists.tolist())
-        lists = model.row_lists[rows[missed_at]]
+        lists = model.lists_of(rows[missed_at])
         for pos, lst in zip(missed_at, lists.tolist(), strict=True):
             reason = _reason_scanned(codes, float(code_d[pos]), kth) if lst in probed \
                 else LIST_NOT_PROBED

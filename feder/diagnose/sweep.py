@@ -222,7 +222,7 @@ def _sweep_ivf(model: IVFFlatIndex, truth: Truth, k: int, values: np.ndarray,
     top = int(values[-1])
     valid = truth.rows >= 0
     truth_lists = np.full(truth.rows.shape, nlist, np.int64)  # nlist: padding (no list)
-    truth_lists[valid] = model.row_lists[truth.rows[valid]]
+    truth_lists[valid] = model.lists_of(truth.rows[valid])
     ranks = np.zeros((nq, k), np.int64)  # 0: its list is not among the first `top`
     work = np.empty((values.size, nq), np.int64)
     replay: list[int] = []
