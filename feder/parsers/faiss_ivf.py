@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import TruncatedIndexError, UnsupportedIndexError
 from ..model import FAISS_METRICS, IVFFlatIndex
 from ._reader import Buffer, Cursor, GuardedList
+from .faiss_common import read_count, read_header
 
 FAISS_FOURCCS = {
     "IwFl": "IVF_FLAT (IndexIVFFlat)",
@@ -49,7 +50,6 @@ FAISS_FOURCCS = {
 """Top-level fourccs faiss writes, with the index type each stands for."""
 
 _FLAT_QUANTIZERS = ("IxF2", "IxFI", "IxFl")
-_MAX_DIM = 1 << 24
 
 
 def looks_like_faiss(buf: Buffer) -> bool:
@@ -59,39 +59,6 @@ def looks_like_faiss(buf: Buffer) -> bool:
 
 def describe_fourcc(fourcc: str) -> str:
     return FAISS_FOURCCS.get(fourcc, f"unknown index type {fourcc!r}")
-
-
-def _read_header(c: Cursor, what: str) -> tuple[int, int, int, float]:
-    """faiss ``write_index_header``: d, ntotal, two dummies, is_trained, metric (+ arg)."""
-    start = c.pos
-    d = c.scalar("i32", f"{what} dimension d")
-    ntotal = c.scalar("i64", f"{what} ntotal")
-    c.skip(16, f"{what} reserved fields")
-    c.scalar("u8", f"{what} is_trained")
-    metric_type = c.scalar("i32", f"{what} metric_type")
-    metric_arg = c.scalar("f32", f"{what} metric_arg") if metric_type > 1 else 0.0
-    if not 0 < d <= _MAX_DIM:
-        raise c.buf.fail(f"{what}: dimension d = {d}, expected 1 … {_MAX_DIM}", start)
-    if ntotal < 0:
-        raise c.buf.fail(f"{what}: ntotal = {ntotal}, expected ≥ 0", start + 4)
-    if metric_type not in FAISS_METRICS:
-        raise c.buf.fail(
-            f"{what}: metric_type = {metric_type}, expected one of {sorted(FAISS_METRICS)}",
-            start + 29,
-        )
-    return d, ntotal, metric_type, metric_arg
-
-
-def _read_count(c: Cursor, what: str, item_size: int) -> int:
-    """A u64 element count, checked against the bytes left so it cannot over-allocate."""
-    at = c.pos
-    n = c.scalar("u64", what)
-    left = c.buf.size - c.pos
-    if n * item_size > left:
-        raise c.buf.fail(
-            f"{what} = {n} items of {item_size} bytes, but only {left} bytes are left", at
-        )
-    return int(n)
 
 
 def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
@@ -105,7 +72,9 @@ def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
                 f"IwFl = IVF_FLAT (and hnswlib indexes) (in {buf.name})"
             )
         raise buf.fail(f"expected a faiss IVF_FLAT fourcc 'IwFl', found {fourcc!r}", 0)
-    d, ntotal, metric_type, metric_arg = _read_header(c, "IVF header")
+    header = read_header(c, "IVF header")
+    d, ntotal, metric_type, metric_arg = (header.d, header.ntotal, header.metric_type,
+                                          header.metric_arg)
     nlist_at = c.pos
     nlist = c.scalar("u64", "nlist")
     nprobe = c.scalar("u64", "nprobe")
@@ -119,13 +88,14 @@ def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
             f"the coarse quantizer is {q_fourcc} = {describe_fourcc(q_fourcc)}: feder reads "
             f"IVF_FLAT with a flat quantizer (IxF2/IxFI/IxFl) (in {buf.name}, byte offset {q_at})"
         )
-    qd, q_ntotal, _, _ = _read_header(c, "quantizer header")
+    quantizer = read_header(c, "quantizer header")
+    qd, q_ntotal = quantizer.d, quantizer.ntotal
     if qd != d or q_ntotal != nlist:
         raise buf.fail(
             f"quantizer holds {q_ntotal} centroids of dimension {qd}, expected {nlist} of {d}", q_at
         )
     n_floats_at = c.pos
-    n_floats = _read_count(c, "quantizer float count", 4)
+    n_floats = read_count(c, "quantizer float count", 4)
     if n_floats != nlist * d:
         raise buf.fail(f"quantizer has {n_floats} floats, expected nlist·d = {nlist * d}",
                        n_floats_at)
@@ -135,10 +105,10 @@ def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
     direct_map_type = c.scalar("u8", "direct map type")
     if direct_map_type not in (0, 1, 2):
         raise buf.fail(f"direct map type = {direct_map_type}, expected 0, 1 or 2", dm_at)
-    dm_array = c.array("<i8", _read_count(c, "direct map size", 8), "direct map array")
+    dm_array = c.array("<i8", read_count(c, "direct map size", 8), "direct map array")
     direct_map: np.ndarray | None = dm_array if direct_map_type == 1 else None
     if direct_map_type == 2:
-        direct_map = c.array("<i8", 2 * _read_count(c, "direct map hashtable size", 16),
+        direct_map = c.array("<i8", 2 * read_count(c, "direct map hashtable size", 16),
                              "direct map pairs").reshape(-1, 2)
 
     il_at = c.pos
@@ -231,7 +201,7 @@ def _read_list_sizes(c: Cursor, nlist: int) -> np.ndarray:
     """``(nlist,) uint64`` list sizes from a ``full`` or ``sprs`` record."""
     at = c.pos
     kind = c.fourcc("list sizes kind")
-    n = _read_count(c, "list sizes count", 8)
+    n = read_count(c, "list sizes count", 8)
     raw = c.array("<u8", n, "list sizes")
     if kind == "full":
         if n != nlist:
