@@ -12,10 +12,10 @@ from typing import cast
 
 import numpy as np
 
-from ..errors import TruncatedIndexError, UnsupportedIndexError
+from ..errors import UnsupportedIndexError
 from ..model import FAISS_METRICS, IVFFlatIndex
 from ._reader import Buffer, Cursor, GuardedList
-from .faiss_common import read_count, read_header
+from .faiss_common import checked_list_sizes, read_count, read_header, read_list_sizes
 
 FAISS_FOURCCS = {
     "IwFl": "IVF_FLAT (IndexIVFFlat)",
@@ -131,20 +131,8 @@ def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
             f"inverted lists declare nlist = {il_nlist}, code_size = {code_size}; "
             f"expected {nlist} and 4·d = {4 * d}", il_at + 4)
 
-    sizes = _read_list_sizes(c, nlist)
+    sizes = checked_list_sizes(c, read_list_sizes(c, nlist), code_size + 8, ntotal, "vectors")
     lists_at = c.pos
-    row_bytes = code_size + 8
-    left = buf.size - lists_at
-    if int(sizes.max(initial=0)) > left // row_bytes or int(sizes.sum()) * row_bytes > left:
-        total = sizes.sum(dtype=np.float64)
-        raise TruncatedIndexError(
-            f"inverted lists announce {total:.0f} vectors of {row_bytes} bytes: expected "
-            f"{total * row_bytes:.0f} bytes, found only {left} left", offset=lists_at,
-            source=buf.name)
-    sizes = sizes.astype(np.int64)
-    if int(sizes.sum()) != ntotal:
-        raise buf.fail(f"inverted lists hold {int(sizes.sum())} vectors, header says ntotal = "
-                       f"{ntotal}", lists_at)
 
     offsets = np.zeros(nlist + 1, np.int64)
     np.cumsum(sizes, out=offsets[1:])
@@ -173,8 +161,6 @@ def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
     )
 
 
-
-
 def _list_views(buf: Buffer, lists_at: int, offsets: np.ndarray, d: int,
                 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Every list's ``(size, d) float32`` codes and ``(size,) int64`` ids: views of list
@@ -196,28 +182,3 @@ def _list_views(buf: Buffer, lists_at: int, offsets: np.ndarray, d: int,
         ids.append(np.frombuffer(data, "<i8", size, at))
         at += 8 * size
     return codes, ids
-
-def _read_list_sizes(c: Cursor, nlist: int) -> np.ndarray:
-    """``(nlist,) uint64`` list sizes from a ``full`` or ``sprs`` record."""
-    at = c.pos
-    kind = c.fourcc("list sizes kind")
-    n = read_count(c, "list sizes count", 8)
-    raw = c.array("<u8", n, "list sizes")
-    if kind == "full":
-        if n != nlist:
-            raise c.buf.fail(f"'full' list sizes has {n} entries, expected nlist = {nlist}", at)
-        return raw
-    if kind != "sprs":
-        raise c.buf.fail(f"list sizes kind {kind!r}, expected 'full' or 'sprs'", at)
-    if n % 2:
-        raise c.buf.fail(f"'sprs' list sizes has an odd count {n}, expected (list, size) pairs",
-                         at)
-    pairs = raw.reshape(-1, 2)
-    list_nos = pairs[:, 0]
-    if list_nos.size and (int(list_nos.max()) >= nlist or np.any(np.diff(list_nos) == 0)
-                          or np.any(list_nos[1:] < list_nos[:-1])):
-        raise c.buf.fail(
-            f"'sprs' list numbers must be increasing and below nlist = {nlist}", at + 12)
-    sizes = np.zeros(nlist, np.uint64)
-    sizes[list_nos.astype(np.int64)] = pairs[:, 1]
-    return sizes

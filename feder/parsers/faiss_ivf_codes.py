@@ -15,7 +15,7 @@ from typing import cast
 
 import numpy as np
 
-from ..errors import TruncatedIndexError, UnsupportedIndexError
+from ..errors import UnsupportedIndexError
 from ..model import (
     FaissHNSWIndex,
     FlatIndex,
@@ -25,7 +25,13 @@ from ..model import (
     LazyLists,
 )
 from ._reader import Cursor
-from .faiss_common import IndexHeader, read_count, read_header
+from .faiss_common import (
+    IndexHeader,
+    checked_list_sizes,
+    read_count,
+    read_header,
+    read_list_sizes,
+)
 from .faiss_sq import read_sq
 
 
@@ -129,40 +135,8 @@ def read_invlists(c: Cursor, end: int, nlist: int, code_size: int, ntotal: int,
     if il_nlist != nlist or il_code_size != code_size:
         raise buf.fail(f"inverted lists declare nlist = {il_nlist}, code_size = "
                        f"{il_code_size}; expected {nlist} and {code_size}", il_at + 4)
-    sizes_at = c.pos
-    kind = c.fourcc("list sizes kind")
-    raw = c.array("<u8", read_count(c, "list sizes count", 8, end), "list sizes")
-    if kind == "full":
-        if raw.size != nlist:
-            raise buf.fail(f"'full' list sizes has {raw.size} entries, expected nlist = "
-                           f"{nlist}", sizes_at)
-        sizes = raw
-    elif kind == "sprs":
-        if raw.size % 2:
-            raise buf.fail(f"'sprs' list sizes has an odd count {raw.size}, expected (list, "
-                           "size) pairs", sizes_at)
-        pairs = raw.reshape(-1, 2)
-        nos = pairs[:, 0]
-        if nos.size and (int(nos.max()) >= nlist or np.any(nos[1:] <= nos[:-1])):
-            raise buf.fail(f"'sprs' list numbers must be increasing and below nlist = "
-                           f"{nlist}", sizes_at + 12)
-        sizes = np.zeros(nlist, np.uint64)
-        sizes[nos.astype(np.int64)] = pairs[:, 1]
-    else:
-        raise buf.fail(f"list sizes kind {kind!r}, expected 'full' or 'sprs'", sizes_at)
-    lists_at = c.pos
-    row = code_size + 8
-    left = end - lists_at
-    if int(sizes.max(initial=0)) > left // row or int(sizes.sum()) * row > left:
-        total = sizes.sum(dtype=np.float64)
-        raise TruncatedIndexError(
-            f"inverted lists announce {total:.0f} codes of {row} bytes: expected "
-            f"{total * row:.0f} bytes, found only {left} left", offset=lists_at,
-            source=buf.name)
-    sizes = sizes.astype(np.int64)
-    if int(sizes.sum()) != ntotal:
-        raise buf.fail(f"inverted lists hold {int(sizes.sum())} codes, header says ntotal = "
-                       f"{ntotal}", lists_at)
+    sizes = checked_list_sizes(c, read_list_sizes(c, nlist, end), code_size + 8, ntotal,
+                               "codes", end)
     codes: list[np.ndarray] = []
     ids: list[np.ndarray] = []
     empty_codes = np.empty((0, code_size), np.uint8)
