@@ -137,24 +137,34 @@ def trace_ivf_flat(index: IVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1)
                                          index.metric, nprobe)
     probed = best_positions(centroid_d, nprobe, larger)
 
-    lists = probed.tolist()
-    cand_vectors, cand_norms, cand_ids = index.probe_lists(lists)
-    sizes = index.list_sizes[probed]
-    # row r of the concatenation: its list's offset in the index + its place in the list
-    shift = index.list_offsets[probed]
-    shift[1:] -= np.cumsum(sizes[:-1])
-    cand_lists = np.repeat(probed, sizes)
-    cand_rows = np.repeat(shift, sizes)
-    cand_rows += np.arange(cand_ids.size, dtype=np.int64)
+    cand_vectors, cand_norms, cand_ids = index.probe_lists(probed.tolist())
     cand_d = screened_list_distances(cand_vectors, cand_norms, q, index.metric, k)
-    best = best_positions(cand_d, k, larger, cand_ids)
+    return probed_trace(index, q, k, nprobe, centroid_d, probed, cand_ids, cand_d,
+                        kind="ivf_flat")
 
+
+def probed_trace(index: IVFFlatIndex, q: np.ndarray, k: int, nprobe: int,
+                 centroid_d: np.ndarray, probed: np.ndarray, cand_ids: np.ndarray,
+                 cand_d: np.ndarray, kind: str | None = None, coarse_graph: Any = None,
+                 ) -> IVFTrace:
+    """The :class:`IVFTrace` of an IVF search that probed the lists ``probed`` (``(p,)
+    int64``, scan order; ``centroid_d`` ``(nlist,) float32`` the coarse distances) and
+    computed ``cand_d`` ``(m,) float32`` for their rows in that order (``cand_ids`` ``(m,)
+    int64``): the top ``k`` as faiss keeps them (ties by id), padded with −1 / ±FLT_MAX like
+    faiss. ``kind`` defaults to the index's."""
+    larger = index.metric in LARGER_IS_CLOSER
+    sizes = index.list_sizes[probed]
+    cand_lists = np.repeat(probed, sizes)
+    # row r of the concatenation: its list's offset in the index + its place in the list
+    cand_rows = np.repeat(index.list_offsets[probed] - (np.cumsum(sizes) - sizes), sizes)
+    cand_rows += np.arange(cand_ids.size, dtype=np.int64)
+    best = best_positions(cand_d, k, larger, cand_ids)
     ids = np.full(k, -1, np.int64)
     distances = np.full(k, -_FLT_MAX if larger else _FLT_MAX, np.float32)
     ids[: best.size] = cand_ids[best]
     distances[: best.size] = cand_d[best]
     return IVFTrace(
-        kind="ivf_flat",
+        kind=index.kind if kind is None else kind,
         metric=index.metric,
         query=q,
         k=k,
@@ -163,4 +173,5 @@ def trace_ivf_flat(index: IVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1)
         params={"k": k, "nprobe": nprobe},
         coarse=CoarseStep(centroid_d, probed, centroid_d[probed]),
         fine=FineStep(cand_ids, cand_lists, cand_rows, cand_d, best),
+        coarse_graph=coarse_graph,
     )

@@ -21,14 +21,12 @@ from . import float32
 from .accel import code_kernels, flat_rows, graph_kernels, guarded
 from .distances import LARGER_IS_CLOSER, screened_faiss_distances
 from .flat import check_metric
-from .ivf import PAD_LIMIT, best_positions
+from .ivf import PAD_LIMIT, best_positions, probed_trace
 from .query import as_query, positive_int
-from .types import CoarseStep, FineStep, HNSWTrace, IVFTrace
+from .types import HNSWTrace, IVFTrace
 
 if TYPE_CHECKING:
     from ..model import IVFFlatIndex, IVFHNSWFlatIndex, IVFPQIndex, IVFSQIndex
-
-_FLT_MAX = np.float32(np.finfo(np.float32).max)
 
 
 def code_distances(decoded: np.ndarray, query: np.ndarray, metric: str) -> np.ndarray:
@@ -49,7 +47,6 @@ def trace_ivf_sq(index: IVFSQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
     q = as_query(query, index.dim)
     k = min(positive_int(k, "k"), max(index.ntotal, PAD_LIMIT))
     nprobe = min(positive_int(nprobe, "nprobe"), index.nlist)
-    larger = index.metric in LARGER_IS_CLOSER
 
     centroid_d, probed, graph = coarse_step(index, q, nprobe)
 
@@ -65,32 +62,11 @@ def trace_ivf_sq(index: IVFSQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
                 else q
             d = code_distances(decoded, target, "l2")
         parts.append(d)
-    sizes = index.list_sizes[probed]
     cand_d = np.concatenate(parts) if parts else np.empty(0, np.float32)
     cand_ids = np.concatenate([index.list_ids(lst) for lst in probed.tolist()]).astype(
         np.int64, copy=False)
-    cand_lists = np.repeat(probed, sizes)
-    starts = index.list_offsets[probed]
-    cand_rows = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + \
-        np.arange(cand_ids.size, dtype=np.int64)
-    best = best_positions(cand_d, k, larger, cand_ids)
-
-    ids = np.full(k, -1, np.int64)
-    distances = np.full(k, -_FLT_MAX if larger else _FLT_MAX, np.float32)
-    ids[: best.size] = cand_ids[best]
-    distances[: best.size] = cand_d[best]
-    return IVFTrace(
-        kind=index.kind,
-        metric=index.metric,
-        query=q,
-        k=k,
-        ids=ids,
-        distances=distances,
-        params={"k": k, "nprobe": nprobe},
-        coarse=CoarseStep(centroid_d, probed, centroid_d[probed]),
-        fine=FineStep(cand_ids, cand_lists, cand_rows, cand_d, best),
-        coarse_graph=graph,
-    )
+    return probed_trace(index, q, k, nprobe, centroid_d, probed, cand_ids, cand_d,
+                        coarse_graph=graph)
 
 
 _codebook_norms: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
@@ -326,7 +302,6 @@ def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
     q = as_query(query, index.dim)
     k = min(positive_int(k, "k"), max(index.ntotal, PAD_LIMIT))
     nprobe = min(positive_int(nprobe, "nprobe"), index.nlist)
-    larger = index.metric in LARGER_IS_CLOSER
     kernels = code_kernels()  # (asked first: a fresh process warms these up first)
 
     centroid_d, probed, graph = coarse_step(index, q, nprobe)
@@ -335,31 +310,10 @@ def trace_ivf_pq(index: IVFPQIndex, query: Any, k: int = 5, nprobe: int = 1) -> 
                                            probed, centroid_d)) if kernels is not None else None
     if cand_d is None:
         cand_d = _pq_distances(None, index, q, probed, centroid_d)
-    sizes = index.list_sizes[probed]
     cand_ids = np.concatenate([index.list_ids(lst) for lst in probed.tolist()]).astype(
         np.int64, copy=False)
-    cand_lists = np.repeat(probed, sizes)
-    starts = index.list_offsets[probed]
-    cand_rows = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + \
-        np.arange(cand_ids.size, dtype=np.int64)
-    best = best_positions(cand_d, k, larger, cand_ids)
-
-    ids = np.full(k, -1, np.int64)
-    distances = np.full(k, -_FLT_MAX if larger else _FLT_MAX, np.float32)
-    ids[: best.size] = cand_ids[best]
-    distances[: best.size] = cand_d[best]
-    return IVFTrace(
-        kind=index.kind,
-        metric=index.metric,
-        query=q,
-        k=k,
-        ids=ids,
-        distances=distances,
-        params={"k": k, "nprobe": nprobe},
-        coarse=CoarseStep(centroid_d, probed, centroid_d[probed]),
-        fine=FineStep(cand_ids, cand_lists, cand_rows, cand_d, best),
-        coarse_graph=graph,
-    )
+    return probed_trace(index, q, k, nprobe, centroid_d, probed, cand_ids, cand_d,
+                        coarse_graph=graph)
 
 
 def _pq_distances(kernels: ModuleType | None, index: IVFPQIndex, q: np.ndarray,
@@ -435,9 +389,7 @@ def trace_ivf_hnsw_flat(index: IVFHNSWFlatIndex, query: Any, k: int = 5, nprobe:
     q = as_query(query, index.dim)
     k = min(positive_int(k, "k"), max(index.ntotal, PAD_LIMIT))
     nprobe = min(positive_int(nprobe, "nprobe"), index.nlist)
-    larger = index.metric in LARGER_IS_CLOSER
     centroid_d, probed, graph = coarse_step(index, q, nprobe)
-    sizes = index.list_sizes[probed]
     blocks = [index.list_block(lst) for lst in probed.tolist()]
     cand_ids = np.concatenate([index.list_ids(lst) for lst in probed.tolist()]).astype(
         np.int64, copy=False) if blocks else np.empty(0, np.int64)
@@ -447,24 +399,5 @@ def trace_ivf_hnsw_flat(index: IVFHNSWFlatIndex, query: Any, k: int = 5, nprobe:
                                           index.metric, k)
     else:
         cand_d = np.empty(0, np.float32)
-    cand_lists = np.repeat(probed, sizes)
-    starts = index.list_offsets[probed]
-    cand_rows = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + \
-        np.arange(cand_ids.size, dtype=np.int64)
-    best = best_positions(cand_d, k, larger, cand_ids)
-    ids = np.full(k, -1, np.int64)
-    distances = np.full(k, -_FLT_MAX if larger else _FLT_MAX, np.float32)
-    ids[: best.size] = cand_ids[best]
-    distances[: best.size] = cand_d[best]
-    return IVFTrace(
-        kind=index.kind,
-        metric=index.metric,
-        query=q,
-        k=k,
-        ids=ids,
-        distances=distances,
-        params={"k": k, "nprobe": nprobe},
-        coarse=CoarseStep(centroid_d, probed, centroid_d[probed]),
-        fine=FineStep(cand_ids, cand_lists, cand_rows, cand_d, best),
-        coarse_graph=graph,
-    )
+    return probed_trace(index, q, k, nprobe, centroid_d, probed, cand_ids, cand_d,
+                        coarse_graph=graph)
