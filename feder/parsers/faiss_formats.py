@@ -9,11 +9,12 @@ real faiss file: a kind feder does not read is refused with its name
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..errors import IndexFormatError, TruncatedIndexError, UnsupportedIndexError
-from ..model import FaissHNSWIndex, FlatIndex, IndexModel, IVFFlatIndex
+from ..model import IndexModel, IVFFlatIndex
 from ._reader import Buffer, Cursor
 
 
@@ -283,69 +284,34 @@ def _shifted(exc: IndexFormatError, start: int) -> IndexFormatError:
     return type(exc)(message, offset=offset, source=exc.source)
 
 
-def _read_flat(c: Cursor, end: int) -> FlatIndex:
-    from .faiss_flat import read_flat
-
-    return read_flat(c, end)
-
-
-def _read_flat_sq(c: Cursor, end: int) -> FlatIndex:
-    from .faiss_flat import read_flat_sq
-
-    return read_flat_sq(c, end)
+def _deferred(module: str, name: str) -> Reader:
+    """The reader ``name`` of the sibling module ``module``, imported on first use (those
+    modules import this table's module, so they cannot be imported at its top)."""
+    def read(c: Cursor, end: int) -> IndexModel:
+        reader: Reader = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+        return reader(c, end)
+    return read
 
 
-def _read_flat_pq(c: Cursor, end: int) -> FlatIndex:
-    from .faiss_flat import read_flat_pq
-
-    return read_flat_pq(c, end)
-
-
-def _read_hnsw(c: Cursor, end: int) -> FaissHNSWIndex:
-    from .faiss_hnsw import read_faiss_hnsw
-
-    return read_faiss_hnsw(c, end)
-
-
-def _read_ivf_sq(c: Cursor, end: int) -> IndexModel:
-    from .faiss_ivf_codes import read_ivf_sq
-
-    return read_ivf_sq(c, end)
-
-
-def _read_ivf_pq(c: Cursor, end: int) -> IndexModel:
-    from .faiss_ivf_codes import read_ivf_pq
-
-    return read_ivf_pq(c, end)
-
-
-def _read_idmap(c: Cursor, end: int) -> IndexModel:
-    from .faiss_idmap import read_idmap
-
-    return read_idmap(c, end)
-
-
-def _read_pretransform(c: Cursor, end: int) -> IndexModel:
-    from .faiss_transform import read_pretransform
-
-    return read_pretransform(c, end)
-
+_read_flat = _deferred("faiss_flat", "read_flat")
+_read_hnsw = _deferred("faiss_hnsw", "read_faiss_hnsw")
+_read_idmap = _deferred("faiss_idmap", "read_idmap")
 
 _READERS: dict[str, Reader] = {
     "IwFl": _read_ivf_flat,
-    "IwSq": _read_ivf_sq,
-    "IwPQ": _read_ivf_pq,
+    "IwSq": _deferred("faiss_ivf_codes", "read_ivf_sq"),
+    "IwPQ": _deferred("faiss_ivf_codes", "read_ivf_pq"),
     "IxF2": _read_flat,
     "IxFI": _read_flat,
     "IxFl": _read_flat,
-    "IxSQ": _read_flat_sq,
-    "IxPq": _read_flat_pq,
+    "IxSQ": _deferred("faiss_flat", "read_flat_sq"),
+    "IxPq": _deferred("faiss_flat", "read_flat_pq"),
     "IHNf": _read_hnsw,
     "IHNs": _read_hnsw,
     "IHNp": _read_hnsw,
     "IxMp": _read_idmap,
     "IxM2": _read_idmap,
-    "IxPT": _read_pretransform,
+    "IxPT": _deferred("faiss_transform", "read_pretransform"),
 }
 """fourcc → reader: the one dispatch for the faiss formats feder reads."""
 
