@@ -1618,6 +1618,27 @@ var PointGrid = class {
     return best;
   }
 };
+function polygonBounds(xy, offsets, out = new Float64Array(4 * (offsets.length - 1))) {
+  for (let i = 0; i < offsets.length - 1; i++) {
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (let k = offsets[i]; k < offsets[i + 1]; k++) {
+      const x = xy[2 * k];
+      const y = xy[2 * k + 1];
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+    out[4 * i] = x0;
+    out[4 * i + 1] = y0;
+    out[4 * i + 2] = x1;
+    out[4 * i + 3] = y1;
+  }
+  return out;
+}
 var PolygonGrid = class {
   /**
    * @param {Numbers} xy vertices (x0, y0, x1, y1, …)
@@ -1625,8 +1646,9 @@ var PolygonGrid = class {
    * @param {number} width
    * @param {number} height
    * @param {number} [cell]
+   * @param {Float64Array} [bounds] the polygons' {@link polygonBounds}, when already known
    */
-  constructor(xy, offsets, width, height, cell = 32) {
+  constructor(xy, offsets, width, height, cell = 32, bounds = polygonBounds(xy, offsets)) {
     this.xy = xy;
     this.offsets = offsets;
     this.cell = cell;
@@ -1638,18 +1660,10 @@ var PolygonGrid = class {
       const a = offsets[i];
       const b = offsets[i + 1];
       if (b - a < 3) continue;
-      let x0 = Infinity;
-      let y0 = Infinity;
-      let x1 = -Infinity;
-      let y1 = -Infinity;
-      for (let k = a; k < b; k++) {
-        const x = xy[2 * k];
-        const y = xy[2 * k + 1];
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
+      const x0 = bounds[4 * i];
+      const y0 = bounds[4 * i + 1];
+      const x1 = bounds[4 * i + 2];
+      const y1 = bounds[4 * i + 3];
       if (x1 < 0 || y1 < 0 || x0 > width || y0 > height) continue;
       const bx0 = clamp(Math.floor(x0 / cell), 0, this.gx - 1);
       const bx1 = clamp(Math.floor(x1 / cell), 0, this.gx - 1);
@@ -2357,7 +2371,7 @@ var IVFMapScene = class extends Scene {
     this.scale = 1;
     this.grid = new PolygonGrid(this.xy, ov.cellOff, 1, 1);
     this.thumbBoxes = [];
-    this.bounds = new Float32Array(4 * ov.nlist);
+    this.bounds = new Float64Array(4 * ov.nlist);
     this.colors = [];
     this.colorsFor = null;
   }
@@ -2396,28 +2410,8 @@ var IVFMapScene = class extends Scene {
       this.cy[i] = vp.y(this.bcy[i]);
     }
     this.area = polygonAreas(this.xy, this.ov.cellOff);
-    this.grid = new PolygonGrid(this.xy, this.ov.cellOff, this.W, this.H);
-    const off = this.ov.cellOff;
-    const xy = this.xy;
-    const b = this.bounds;
-    for (let i = 0; i < this.ov.nlist; i++) {
-      let x0 = Infinity;
-      let y0 = Infinity;
-      let x1 = -Infinity;
-      let y1 = -Infinity;
-      for (let k = off[i]; k < off[i + 1]; k++) {
-        const x = xy[2 * k];
-        const y = xy[2 * k + 1];
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
-      b[4 * i] = x0;
-      b[4 * i + 1] = y0;
-      b[4 * i + 2] = x1;
-      b[4 * i + 3] = y1;
-    }
+    polygonBounds(this.xy, this.ov.cellOff, this.bounds);
+    this.grid = new PolygonGrid(this.xy, this.ov.cellOff, this.W, this.H, void 0, this.bounds);
   }
   /**
    * A point of the layout box (the query's position) on screen.

@@ -81,6 +81,36 @@ export class PointGrid {
   }
 }
 
+/**
+ * Each polygon's bounding box, `x0, y0, x1, y1` at `4·i` (±Infinity for one without
+ * vertices), written into `out` when given.
+ * @param {Numbers} xy vertices (x0, y0, x1, y1, …)
+ * @param {Numbers} offsets (p+1) polygon i has vertices offsets[i] … offsets[i+1]−1
+ * @param {Float64Array} [out]
+ * @returns {Float64Array}
+ */
+export function polygonBounds(xy, offsets, out = new Float64Array(4 * (offsets.length - 1))) {
+  for (let i = 0; i < offsets.length - 1; i++) {
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (let k = offsets[i]; k < offsets[i + 1]; k++) {
+      const x = xy[2 * k];
+      const y = xy[2 * k + 1];
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+    out[4 * i] = x0;
+    out[4 * i + 1] = y0;
+    out[4 * i + 2] = x1;
+    out[4 * i + 3] = y1;
+  }
+  return out;
+}
+
 /** Polygon bounding boxes bucketed in a grid; candidates tested exactly (even–odd rule). */
 export class PolygonGrid {
   /**
@@ -89,8 +119,9 @@ export class PolygonGrid {
    * @param {number} width
    * @param {number} height
    * @param {number} [cell]
+   * @param {Float64Array} [bounds] the polygons' {@link polygonBounds}, when already known
    */
-  constructor(xy, offsets, width, height, cell = 32) {
+  constructor(xy, offsets, width, height, cell = 32, bounds = polygonBounds(xy, offsets)) {
     this.xy = xy;
     this.offsets = offsets;
     this.cell = cell;
@@ -103,18 +134,10 @@ export class PolygonGrid {
       const a = offsets[i];
       const b = offsets[i + 1];
       if (b - a < 3) continue;
-      let x0 = Infinity;
-      let y0 = Infinity;
-      let x1 = -Infinity;
-      let y1 = -Infinity;
-      for (let k = a; k < b; k++) {
-        const x = xy[2 * k];
-        const y = xy[2 * k + 1];
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
+      const x0 = bounds[4 * i];
+      const y0 = bounds[4 * i + 1];
+      const x1 = bounds[4 * i + 2];
+      const y1 = bounds[4 * i + 3];
       if (x1 < 0 || y1 < 0 || x0 > width || y0 > height) continue; // off screen (zoomed)
       const bx0 = clamp(Math.floor(x0 / cell), 0, this.gx - 1);
       const bx1 = clamp(Math.floor(x1 / cell), 0, this.gx - 1);

@@ -4,7 +4,7 @@
 
 import { card, factsTable, h, section } from '../dom.js';
 import { fmtInt, plural } from '../format.js';
-import { PolygonGrid, polygonAreas } from '../hit.js';
+import { PolygonGrid, polygonAreas, polygonBounds } from '../hit.js';
 import { luminance, ramp, rgba } from '../theme.js';
 import { Scene } from './scene.js';
 import { idCard } from './strip.js';
@@ -55,7 +55,7 @@ export class IVFMapScene extends Scene {
     /** @type {Array<Box & {id: number}>} member thumbnails drawn by the last base drawing */
     this.thumbBoxes = [];
     /** screen bounding box of each cell (x0, y0, x1, y1), set by `place` */
-    this.bounds = new Float32Array(4 * ov.nlist);
+    this.bounds = new Float64Array(4 * ov.nlist);
     /** @type {string[]} fill colour of each cell by size, for `colorsFor`'s palette */
     this.colors = [];
     /** @type {object | null} */
@@ -98,28 +98,8 @@ export class IVFMapScene extends Scene {
       this.cy[i] = vp.y(this.bcy[i]);
     }
     this.area = polygonAreas(this.xy, this.ov.cellOff);
-    this.grid = new PolygonGrid(this.xy, this.ov.cellOff, this.W, this.H);
-    const off = this.ov.cellOff;
-    const xy = this.xy;
-    const b = this.bounds;
-    for (let i = 0; i < this.ov.nlist; i++) {
-      let x0 = Infinity;
-      let y0 = Infinity;
-      let x1 = -Infinity;
-      let y1 = -Infinity;
-      for (let k = off[i]; k < off[i + 1]; k++) {
-        const x = xy[2 * k];
-        const y = xy[2 * k + 1];
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
-      b[4 * i] = x0;
-      b[4 * i + 1] = y0;
-      b[4 * i + 2] = x1;
-      b[4 * i + 3] = y1;
-    }
+    polygonBounds(this.xy, this.ov.cellOff, this.bounds);
+    this.grid = new PolygonGrid(this.xy, this.ov.cellOff, this.W, this.H, undefined, this.bounds);
   }
 
   /**
