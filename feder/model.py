@@ -6,6 +6,7 @@ allows; anything derived (concatenations, lookups) is computed lazily and cached
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -111,7 +112,7 @@ class _Arena:
         """A fresh ``shape`` float32 array (uninitialised, 64-byte aligned). Thread-safe: a
         background diagnosis and the notebook's own calls may carve blocks at once, and two
         blocks must never share memory."""
-        nbytes = 4 * int(np.prod(shape))
+        nbytes = 4 * math.prod(shape)
         if nbytes > self.CHUNK // 4:
             return np.empty(shape, np.float32)
         with self._lock:
@@ -123,6 +124,8 @@ class _Arena:
             chunk = self._chunk
         return chunk[start: start + nbytes].view(np.float32).reshape(shape)
 
+
+_NO_OFFSETS = np.empty(0, np.int64)
 
 MAPPED_SPAN_ROWS = 4096
 """Most rows one pread(2) reads when gathering scattered rows of a mapped file (rows less
@@ -258,7 +261,10 @@ class IVFFlatIndex:
     _codes: list[np.ndarray] = field(repr=False)  # per list (size, dim) float32 views
     _ids: list[np.ndarray] = field(repr=False)  # per list (size,) int64 views
     _owner: Any = field(default=None, repr=False)  # keeps a memory map alive
-    _blocks: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    _blocks: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    """list → its aligned ``(size, dim) float32`` vectors (:meth:`aligned_list`)"""
+    _norms: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    """list → its ``(size,) float32`` squared norms (:meth:`list_block`)"""
     coarse_graph: Any = field(default=None, repr=False)
     """faiss's ``IVF…_HNSW…``: the coarse quantizer is an HNSW over the centroids (a
     :class:`FaissHNSWIndex` whose vectors are ``centroids``); ``None`` for a flat one."""
@@ -287,19 +293,28 @@ class IVFFlatIndex:
         return self._ids[self._check_list(list_no)]
 
     def list_block(self, list_no: int) -> tuple[np.ndarray, np.ndarray]:
-        """``((size, dim) float32, (size,) float32)``: list ``list_no``'s vectors, aligned,
-        and their squared norms, made on the list's first search and cached.
+        """``((size, dim) float32, (size,) float32)``: list ``list_no``'s vectors, aligned
+        (:meth:`aligned_list`), and their squared norms, made on first use and cached."""
+        vectors = self.aligned_list(list_no)
+        norms = self._norms.get(list_no)
+        if norms is None:
+            norms = self._norms.setdefault(list_no, squared_norms(vectors))
+        return vectors, norms
+
+    def aligned_list(self, list_no: int) -> np.ndarray:
+        """``(size, dim) float32`` list ``list_no``'s vectors, aligned and C-contiguous, made
+        on the list's first search and cached.
 
         numpy hands only aligned arrays to BLAS: a file read into memory is placed so its
         lists are aligned (``parsers._reader.ALIGN_PHASES``) and they are used in place; a
         view at an unaligned offset (a memory-mapped file) is read once into an aligned copy.
         """
-        block = self._blocks.get(list_no)
-        if block is None:
-            block = self._make_block(self._check_list(list_no))
-        return block
+        vectors = self._blocks.get(list_no)
+        if vectors is None:
+            vectors = self._make_block(self._check_list(list_no))
+        return vectors
 
-    def _make_block(self, list_no: int) -> tuple[np.ndarray, np.ndarray]:
+    def _make_block(self, list_no: int) -> np.ndarray:
         codes = self._codes
         read = getattr(codes, "read", None)  # a mapped file's GuardedList: pread(2)
         if read is not None:
@@ -310,27 +325,77 @@ class IVFFlatIndex:
         flags = vectors.flags
         if not (flags.aligned and flags.c_contiguous and vectors.dtype == np.float32):
             vectors = np.array(vectors, dtype=np.float32, order="C")
-        block = self._blocks[list_no] = (vectors, squared_norms(vectors))
-        return block
+        # two threads may make the same list: the first block stored is the one both use,
+        # and the one whose address is recorded
+        vectors = self._blocks.setdefault(list_no, vectors)
+        self._list_addresses[list_no] = vectors.ctypes.data
+        return vectors
+
+    @cached_property
+    def _list_addresses(self) -> np.ndarray:
+        """``(nlist,) int64`` the address of each list's block in ``_blocks`` (0: not made)."""
+        return np.zeros(self.nlist, np.int64)
 
     @cached_property
     def _arena(self) -> _Arena:
         return _Arena()
+
+    def scan_sources(self, lists: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+        """``(sources, fd, id_sources)`` for the IVF scan kernel (``lists`` ``(p,) int64``
+        valid list numbers).
+
+        For a memory-mapped file: an open descriptor of it and the ``(p,) int64`` byte
+        offsets of the lists' vectors (and of their ids when the ids are the file's), which
+        the kernel reads with pread(2) one list at a time — a search allocates nothing and
+        never reads through the map, so a file cut short meanwhile ends the read, never
+        raises SIGBUS. Otherwise ``fd = -1``, the address of each list's aligned ``(size,
+        dim) float32`` vectors in memory (made on first use and kept alive by this model),
+        and no id sources."""
+        file_offsets = getattr(self._codes, "file_offsets", None)  # a mapped GuardedList
+        if file_offsets is not None:
+            found: tuple[np.ndarray, int] | None = file_offsets(lists)
+            if found is not None:
+                id_offsets = getattr(self._ids, "file_offsets", None)
+                ids = id_offsets(lists) if id_offsets is not None else None
+                if ids is None or ids[1] != found[1]:
+                    return found[0], found[1], _NO_OFFSETS
+                return found[0], found[1], ids[0]
+        addresses = self._list_addresses[lists]
+        for at in np.flatnonzero(addresses == 0).tolist():
+            addresses[at] = self.aligned_list(int(lists[at])).ctypes.data
+        return addresses, -1, _NO_OFFSETS
+
+    def check_file(self) -> None:
+        """Raise :class:`~feder.errors.IndexChangedError` if this model's memory-mapped file
+        changed since it was loaded (nothing for a file read into memory)."""
+        guard = getattr(self._codes, "guard", None)
+        if guard is not None:
+            guard.check()
+
+    def probed_ids(self, lists: list[int]) -> np.ndarray:
+        """``(m,) int64`` the ids of the rows of ``lists`` (valid list numbers) in scan
+        order, concatenated."""
+        read_concatenated = getattr(self._ids, "read_concatenated", None)  # mapped: pread
+        if read_concatenated is not None and lists:
+            found: np.ndarray = read_concatenated(lists, np.int64)
+            return found
+        all_ids = self._ids
+        if len(lists) == 1:
+            return np.asarray(all_ids[lists[0]], np.int64)
+        if not lists:
+            return np.empty(0, np.int64)
+        return np.concatenate([all_ids[lst] for lst in lists]).astype(np.int64, copy=False)
 
     def probe_lists(self, lists: list[int]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
         """``(parts, norms, ids)`` of the lists ``lists`` (valid list numbers, in scan order):
         each list's aligned ``(size, dim) float32`` vectors, and the ``(m,) float32`` squared
         norms and ``(m,) int64`` ids of all their rows concatenated (``m = Σ size``) — what
         one search reads, in a few numpy calls."""
-        blocks = self._blocks
-        found = [blocks.get(lst) or self._make_block(lst) for lst in lists]
-        checked = getattr(self._ids, "checked", None)  # a mapped file's GuardedList
-        all_ids = checked() if checked is not None else self._ids
-        ids = [all_ids[lst] for lst in lists]
+        found = [self.list_block(lst) for lst in lists]
+        ids = self.probed_ids(lists)
         if len(found) == 1:
-            return [found[0][0]], found[0][1], np.asarray(ids[0], np.int64)
-        return ([b[0] for b in found], np.concatenate([b[1] for b in found]),
-                np.concatenate(ids).astype(np.int64, copy=False))
+            return [found[0][0]], found[0][1], ids
+        return [b[0] for b in found], np.concatenate([b[1] for b in found]), ids
 
     def list_norms(self, list_no: int) -> np.ndarray:
         """``(size,) float32`` squared norms of list ``list_no`` (see :meth:`list_block`)."""
@@ -340,6 +405,16 @@ class IVFFlatIndex:
     def aligned_centroids(self) -> np.ndarray:
         """``(nlist, dim) float32`` an aligned copy of ``centroids`` (BLAS wants alignment)."""
         return np.array(self.centroids, dtype=np.float32, order="C")
+
+    @cached_property
+    def centroid_address(self) -> np.ndarray:
+        """``(1,) int64`` the address of ``aligned_centroids`` (the IVF scan kernel's input)."""
+        return np.array([self.aligned_centroids.ctypes.data], np.int64)
+
+    @cached_property
+    def nlist_array(self) -> np.ndarray:
+        """``(1,) int64`` ``[nlist]``."""
+        return np.array([self.nlist], np.int64)
 
     @cached_property
     def centroid_norms(self) -> np.ndarray:

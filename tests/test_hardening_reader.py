@@ -78,8 +78,14 @@ CHANGES: dict[str, Callable[[Path, str], None]] = {
     "same-size": _same_size}
 
 
-def _load_change_search(path: Path, kind: str, change: str, threshold: int) -> list[int]:
+def _load_change_search(path: Path, kind: str, change: str, threshold: int,
+                        kernels: bool = False) -> list[int]:
     _reader.MAP_THRESHOLD = threshold
+    from feder.trace import accel
+
+    accel.set_enabled(kernels)
+    if kernels:  # the numba replays, warmed before the fork: the IVF scan preads the lists
+        assert accel.ready()
     index = feder.load_index(path)
     query = _data(5)[3]
     before = index.search(query, k=4).ids.tolist()
@@ -90,13 +96,18 @@ def _load_change_search(path: Path, kind: str, change: str, threshold: int) -> l
     return after
 
 
+@pytest.mark.parametrize("kernels", [False, True], ids=["numpy", "kernels"])
 @pytest.mark.parametrize("change", sorted(CHANGES))
 @pytest.mark.parametrize("kind", sorted(WRITERS))
 def test_a_mapped_file_changed_after_loading_raises(tmp_path: Path, kind: str,
-                                                     change: str) -> None:
+                                                     change: str, kernels: bool) -> None:
+    if kernels:
+        from feder.trace import accel
+
+        assert accel.wait_ready(300), accel._state["error"]
     path = tmp_path / f"{kind}.index"
     WRITERS[kind](path)
-    out = isolated(_load_change_search, path, kind, change, 0)  # 0: always map
+    out = isolated(_load_change_search, path, kind, change, 0, kernels)  # 0: always map
     assert out.signal is None and not out.timed_out, out
     assert out.error is IndexChangedError, (out.error, out.message)
     assert issubclass(out.error, FederError)

@@ -16,6 +16,7 @@ from feder import FederPy
 from feder import model as model_module
 from feder.errors import UnknownIdError
 from feder.parsers import _reader
+from feder.trace import accel
 
 N, DIM, NLIST = 20_000, 8, 64
 
@@ -139,13 +140,18 @@ def test_a_stale_direct_map_never_answers_wrongly(tmp_path: Path) -> None:
         index.row_of(N)
 
 
+@pytest.mark.parametrize("accelerated", [False, True], ids=["numpy", "kernel"])
 @pytest.mark.parametrize("mapped", [False, True], ids=["read", "mapped"])
 @pytest.mark.parametrize("metric", ["l2", "ip"])
 def test_lists_in_place_or_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                     mapped: bool, metric: str) -> None:
+                                     mapped: bool, metric: str, accelerated: bool) -> None:
     """A file read into memory is placed so its lists are aligned and searched in place (no
-    copies); a mapped file's lists are read once with pread into aligned copies. Either way
-    the replay equals faiss."""
+    copies). A mapped file's lists are read with pread: by numpy's replay once, into kept
+    aligned copies; by the scan kernel list by list into one scratch buffer, keeping
+    nothing. Either way the replay equals faiss."""
+    if accelerated:
+        assert accel.wait_ready(300), accel._state["error"]
+    monkeypatch.setattr(accel, "_state", {**accel._state, "enabled": accelerated})
     case = build_ivf(n=3000, dim=16, nlist=32, metric=metric)
     path = tmp_path / "ivf.index"
     faiss.write_index(case.index, str(path))
@@ -161,6 +167,15 @@ def test_lists_in_place_or_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert trace.ids.tolist() == want_i.tolist()
         np.testing.assert_array_equal(trace.distances, want_d)
     blocks = [lst for lst in range(index.nlist) if lst in index._blocks and index.list_sizes[lst]]
+    if mapped:  # the parser's file offsets of the lists (the reads' positions)
+        for items in (index._codes, index._ids):
+            guard, views = items.guard, items._items  # type: ignore[attr-defined]
+            for lst in np.flatnonzero(index.list_sizes).tolist():
+                assert items._offsets[lst] == views[lst].ctypes.data - guard.base
+    if mapped and accelerated:
+        assert not blocks  # nothing kept: a long session does not come to hold the file
+        assert int(np.count_nonzero(index._list_addresses)) == 0
+        return
     assert blocks
     for lst in blocks:
         vectors, norms = index.list_block(lst)

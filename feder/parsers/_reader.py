@@ -125,6 +125,27 @@ class FileGuard:
         flat.release()
         return out
 
+    def read_spans(self, offsets: list[int], sizes: list[int], out: np.ndarray,
+                   starts: list[int]) -> None:
+        """Read ``sizes[i]`` bytes of the file at ``offsets[i]`` into ``out`` (``uint8``,
+        C-contiguous) at ``starts[i]``, with pread(2), for each ``i``: the small reads of
+        one search, without a check or a temporary array each (the caller just checked). A
+        file cut short meanwhile raises :class:`IndexChangedError`, never SIGBUS."""
+        assert self.fd is not None
+        target = out.data
+        for offset, size, start in zip(offsets, sizes, starts, strict=True):
+            got = 0
+            while got < size:
+                n = os.preadv(self.fd, [target[start + got: start + size]], offset + got)
+                if n <= 0:
+                    self.check()
+                    raise IndexChangedError(
+                        f"the memory-mapped index file {self.path!r} ended at byte "
+                        f"{offset + got} while reading {size} bytes at {offset}: it "
+                        "changed since it was loaded; reload it with feder.load_index")
+                got += n
+        target.release()
+
     def __repr__(self) -> str:
         return f"FileGuard({self.path!r}, {self.stamp[2]} bytes)"
 
@@ -298,11 +319,14 @@ class GuardedList(Sequence[Any]):
     ``__getitem__``; a plain sequence is read through ``__iter__``/``__getitem__``.
     """
 
-    __slots__ = ("_items", "guard")
+    __slots__ = ("_items", "_offsets_found", "guard")
 
-    def __init__(self, items: list[Any], guard: FileGuard):
+    def __init__(self, items: list[Any], guard: FileGuard, offsets: np.ndarray | None = None):
         self._items = items
         self.guard = guard
+        self._offsets_found = None if offsets is None else np.array(offsets, np.int64)
+        """each item's byte offset in the file (``offsets``: known to the parser; else
+        found on first read, −1 until then)"""
 
     def __len__(self) -> int:
         return len(self._items)
@@ -341,3 +365,38 @@ class GuardedList(Sequence[Any]):
         """The items after one check of the file (a search reads many lists at once)."""
         self.guard.check()
         return self._items
+
+    def file_offsets(self, indices: np.ndarray) -> tuple[np.ndarray, int] | None:
+        """``(offsets, fd)`` after one check of the file: the ``(p,) int64`` byte offset in
+        the file of each of the items ``indices`` (C-contiguous views into the map) and the
+        guard's descriptor, for reading them with pread(2); ``None`` without a descriptor."""
+        self.guard.check()
+        if self.guard.fd is None:
+            return None
+        offsets = self._offsets
+        found = offsets[indices]
+        for at in np.flatnonzero(found < 0).tolist():
+            i = int(indices[at])
+            found[at] = offsets[i] = self._items[i].ctypes.data - self.guard.base
+        return found, self.guard.fd
+
+    def read_concatenated(self, indices: list[int], dtype: Any) -> np.ndarray:
+        """The items ``indices`` (1-D ``dtype`` views into the map) concatenated, read from
+        the file with pread(2) after one check of it: never through the map."""
+        found = self.file_offsets(np.asarray(indices, np.int64))
+        if found is None:
+            return np.concatenate([self[i] for i in indices]).astype(dtype, copy=False)
+        sizes = [self._items[i].nbytes for i in indices]
+        out = np.empty(sum(sizes) // np.dtype(dtype).itemsize, dtype)
+        starts = np.cumsum([0, *sizes[:-1]]).tolist()
+        self.guard.read_spans(found[0].tolist(), sizes, out.view(np.uint8), starts)
+        return out
+
+    @property
+    def _offsets(self) -> np.ndarray:
+        """``(len,) int64`` each item's byte offset in the file (−1: not found yet)."""
+        found = self._offsets_found
+        if found is None:
+            found = np.full(len(self._items), -1, np.int64)
+            self._offsets_found = found
+        return found

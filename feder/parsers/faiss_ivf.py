@@ -141,8 +141,9 @@ def parse_ivf_flat(buf: Buffer) -> IVFFlatIndex:
         # A memory-mapped file: the small centroids are copied, list codes and ids are
         # reached through lists that check the file first (see _reader.FileGuard).
         centroids = np.array(centroids)
-        codes = cast(list[np.ndarray], GuardedList(codes, buf.guard))
-        ids = cast(list[np.ndarray], GuardedList(ids, buf.guard))
+        starts = lists_at + (4 * d + 8) * offsets[:-1]  # each list: codes, then ids
+        codes = cast(list[np.ndarray], GuardedList(codes, buf.guard, starts))
+        ids = cast(list[np.ndarray], GuardedList(ids, buf.guard, starts + 4 * d * sizes))
     return IVFFlatIndex(
         dim=d,
         metric=FAISS_METRICS[metric_type],

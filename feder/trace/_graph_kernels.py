@@ -1,5 +1,5 @@
-"""numba kernels of the HNSW replays (optional accelerator, imported only through
-:func:`feder.trace.accel.graph_kernels`).
+"""numba kernels of the HNSW replays and of the IVF list scans (optional accelerator,
+imported only through :func:`feder.trace.accel.graph_kernels`).
 
 Each kernel performs the same decisions, in the same order, with bit-identical float32
 distances as the pure numpy/Python replay it accelerates (:mod:`.hnsw`, :mod:`.faiss_hnsw`):
@@ -11,7 +11,11 @@ distances as the pure numpy/Python replay it accelerates (:mod:`.hnsw`, :mod:`.f
   value the kernel computed against numpy (one batched call) and replays with numpy if one
   differs, so another numpy build can only make the kernel useless, never wrong;
 * faiss distances follow :mod:`.float32` (``fvec_L2sqr`` / ``fvec_inner_product`` order, a
-  fused multiply-add as a float64 addition rounded to float32).
+  fused multiply-add as a float64 addition rounded to float32);
+* the IVF scan (:func:`scan_lists`) computes faiss's exact value for every row that can
+  decide the top ``k``, as the numpy screen does; rows provably outside it keep a screening
+  value (within the proven bound of faiss's, not equal to numpy's screening value). It reads
+  the lists through their addresses: the caller passes only arrays it keeps alive.
 
 The kernels write into preallocated output arrays and return ``-1`` edges when one is too
 small (the caller retries with larger ones: the search is deterministic), ``-2`` when a link
@@ -30,6 +34,7 @@ import numpy as np
 from llvmlite import ir  # type: ignore[import-untyped]
 from numba.core import cgutils, types
 from numba.extending import intrinsic
+from numba.np.numpy_support import carray
 
 _Fn = TypeVar("_Fn", bound=Callable[..., Any])
 
@@ -224,6 +229,174 @@ def faiss_rows(flat: Any, stride: Any, rows: Any, q: Any, ip: bool) -> Any:
     for i in range(rows.shape[0]):
         out[i] = faiss_dist(flat, rows[i] * stride, q, ip)
     return out
+
+
+def _f32_pointer_intrinsic(typingctx: Any, address: Any) -> Any:
+    """The integer ``address`` as a ``float32*`` (for :func:`numba.carray`)."""
+    sig = cast(Any, types).CPointer(types.float32)(types.int64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
+
+    return sig, codegen
+
+
+_f32_pointer: Any = intrinsic(_f32_pointer_intrinsic)
+
+
+def _jit_reassociating(fn: _Fn) -> _Fn:
+    """:func:`_jit` allowed to reorder and fuse float operations (so sums vectorise): for
+    values that only screen, never for a value a replay reports."""
+    return cast(_Fn, numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})(fn))
+
+
+@_jit_reassociating
+def _screen_l2(row: Any, q: Any) -> Any:
+    """The squared L2 distance of ``row`` ``(d,) float32`` to ``q``, summed in any order
+    (vectorised): a screening value, within :func:`scan_lists`'s bound of faiss's."""
+    value = _F32(0.0)
+    for i in range(q.shape[0]):
+        x = row[i] - q[i]
+        value += x * x
+    return value
+
+
+@_jit_reassociating
+def _screen_ip(row: Any, q: Any) -> Any:
+    """``(Σ x_i q_i, Σ |x_i q_i|)`` of ``row`` ``(d,) float32`` and ``q``, summed in any
+    order: the inner product's screening value and the scale of its rounding error."""
+    value = _F32(0.0)
+    scale = _F32(0.0)
+    for i in range(q.shape[0]):
+        p = row[i] * q[i]
+        value += p
+        scale += abs(p)
+    return value, scale
+
+
+def _pread_intrinsic(typingctx: Any, fd: Any, buf: Any, start: Any, nbytes: Any,
+                     offset: Any) -> Any:
+    """libc's ``pread(fd, &buf_bytes[start], nbytes, offset)`` (``buf`` 1-D, C): the bytes
+    read, 0 at the end of the file, −1 on an error."""
+    sig = types.int64(types.int64, buf, types.int64, types.int64, types.int64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        data = context.make_array(signature.args[1])(context, builder, args[1]).data
+        byte = ir.IntType(8).as_pointer()
+        at = builder.gep(builder.bitcast(data, byte), [args[2]])
+        i64, i32 = ir.IntType(64), ir.IntType(32)
+        fn = cast(Any, cgutils).get_or_insert_function(
+            builder.module, ir.FunctionType(i64, [i32, byte, i64, i64]), "pread")
+        return builder.call(fn, [builder.trunc(args[0], i32), at, args[3], args[4]])
+
+    return sig, codegen
+
+
+_pread: Any = intrinsic(_pread_intrinsic)
+
+
+@_jit
+def _read_all(fd: int, buf: Any, start: int, nbytes: int, offset: int) -> bool:
+    """``nbytes`` of the file at ``offset`` into ``buf`` from its byte ``start``; False if
+    the file ends (or the read fails) first."""
+    got = 0
+    while got < nbytes:
+        n = _pread(fd, buf, start + got, nbytes - got, offset + got)
+        if n <= 0:
+            return False
+        got += n
+    return True
+
+
+@_jit
+def _replace_largest(heap: Any, value: float) -> None:
+    """Replace the largest value of the max-heap ``heap`` (its root) by ``value``."""
+    n = heap.shape[0]
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= n:
+            break
+        if child + 1 < n and heap[child + 1] > heap[child]:
+            child += 1
+        if heap[child] <= value:
+            break
+        heap[pos] = heap[child]
+        pos = child
+    heap[pos] = value
+
+
+@_jit
+def scan_lists(fd: int, sources: Any, sizes: Any, q: Any, ip: bool, count: int,
+               buf: Any, id_sources: Any, ids: Any) -> Any:
+    """``(distances, status)``: ``(m,) float32`` faiss's distances (:func:`faiss_dist`) of
+    the rows of ``p`` lists (``sizes`` ``(p,) int64`` rows each, ``m = Σ sizes``) to ``q``
+    ``(d,) float32``, exact wherever they can decide a top-``count`` selection
+    (:func:`feder.trace.ivf.screened_list_distances` in one streaming pass, without squared
+    norms); ``status`` 0, or −1 if the file ended or failed while reading.
+
+    ``fd < 0``: ``sources`` ``(p,) int64`` are the addresses of live C-contiguous ``(size, d)
+    float32`` arrays. Else each list's ``size·d`` float32 are read from the file ``fd`` at
+    byte offset ``sources[j]`` into ``buf`` (``float32``, as large as the largest list) with
+    pread(2): a memory-mapped file is never read through its map; with ``id_sources`` (one
+    byte offset per list, else empty) each list's ``size`` int64 ids are read from the file
+    into ``ids`` ``(m,) int64`` as well.
+
+    Each row is first summed in any order (:func:`_screen_l2`, :func:`_screen_ip`); that
+    value ``a`` differs from faiss's by at most ``b = 2.1(d + 2)·u·s + (4d + 8)·2⁻¹⁴⁹``
+    (``s`` the row's scale — ``a`` itself for L2, ``Σ|x_i q_i|`` for inner products: both
+    sums are within ``γ_{d+2}·s`` of the real one; the last term covers subnormal
+    rounding). A max-heap holds the ``count`` smallest exact keys so far (``key`` the
+    distance, or ``−`` the inner product), its root ``τ``. A row whose ``key_a − b > τ`` is
+    beaten by ``count`` rows already seen under every tie rule, and keeps ``a``; every other
+    row is computed exactly, while its list is at hand, and enters the heap. NaN and
+    overflowing rows are always computed exactly (faiss admits no NaN: nor does the heap)."""
+    d = q.shape[0]
+    m = 0
+    for j in range(sizes.shape[0]):
+        m += sizes[j]
+    out = np.empty(m, _F32)
+    unit = 2.0 ** -24
+    # the bound's derivation needs (d + 2)u ≤ 0.01; with m ≤ count every row is exact anyway
+    screen = m > count and (d + 2) * unit <= 0.01
+    beta = 2.1 * (d + 2) * unit
+    slack = (4 * d + 8) * 2.0 ** -149
+    heap = np.full(count if screen else 1, np.inf)
+    at = 0
+    for j in range(sizes.shape[0]):
+        size = sizes[j]
+        if fd >= 0:
+            if not _read_all(fd, buf, 0, 4 * d * size, sources[j]):
+                return out, -1
+            if id_sources.shape[0] and not _read_all(fd, ids, 8 * at, 8 * size,
+                                                     id_sources[j]):
+                return out, -1
+            rows = buf
+        else:
+            rows = carray(_f32_pointer(sources[j]), (size * d,))
+        for r in range(size):
+            if screen:
+                row = rows[r * d: r * d + d]
+                if ip:
+                    value, scale = _screen_ip(row, q)
+                    key = -_F64(value)
+                    bound = beta * _F64(scale) + slack
+                else:
+                    value = _screen_l2(row, q)
+                    key = _F64(value)
+                    bound = beta * key + slack
+                if key - bound > heap[0]:
+                    out[at] = value
+                    at += 1
+                    continue
+            exact = faiss_dist(rows, r * d, q, ip)
+            out[at] = exact
+            if screen:
+                key = -_F64(exact) if ip else _F64(exact)
+                if key < heap[0]:  # never NaN
+                    _replace_largest(heap, key)
+            at += 1
+    return out, 0
 
 
 @_jit
@@ -685,14 +858,16 @@ SIGNATURES: tuple[tuple[Any, tuple[Any, ...]], ...] = (
     (hnswlib_beam, (_TROWS, _i, _TF32, _b, _TI64, _TU32, _TBOOL, _b, _TBOOL, _i, _f, _i,
                     _TI64, _TI64, _TI64, _TF32, _TU8, _TI64, _TI64, _TF32, _TI64)),
     (faiss_rows, (_TROWS, _i, _TI64, _TF32, _b)),
+    (scan_lists, (_i, _TI64, _TI64, _TF32, _b, _i, _TF32, _TI64, _TI64)),
     (faiss_greedy, (_TROWS, _i, _i, _TF32, _b, _TI64, _TI64, _TU32, _i, _f,
                     _TI64, _TI64, _TF32, _TBOOL, _TI64, _TF32)),
     (faiss_level0, (_TROWS, _i, _TF32, _b, _TI64, _TU32, _TBOOL, _i, _f, _i, _i,
                     _TI64, _TI64, _TI64, _TF32, _TU8, _TI64, _TF64, _TI64, _TF64, _TI64, _TI64)),
 )
-"""Every (kernel, argument types) the replays of :mod:`.hnsw`, :mod:`.faiss_hnsw` and
-:mod:`.ivf_codes` call, as the parsers' models and the call sites make them: the stored rows
-through :func:`~feder.trace.accel.flat_rows` (read-only, C), the query a fresh ``(d,) float32``,
-``LevelGraph`` offsets / nodes ``int64`` and neighbors ``uint32``, Python ints (int64), floats
-(float64) and bools. :mod:`.accel` compiles (or loads) exactly these in its warm-up thread;
+"""Every (kernel, argument types) the replays of :mod:`.hnsw`, :mod:`.faiss_hnsw`,
+:mod:`.ivf` and :mod:`.ivf_codes` call, as the parsers' models and the call sites make them:
+the stored rows through :func:`~feder.trace.accel.flat_rows` (read-only, C), the query a fresh
+``(d,) float32``, list addresses and sizes ``int64``, ``LevelGraph`` offsets / nodes ``int64``
+and neighbors ``uint32``, Python ints (int64), floats (float64) and bools. :mod:`.accel`
+compiles (or loads) exactly these in its warm-up thread;
 ``tests/test_accel_warmup.py`` checks that real traces of parsed files need no other."""

@@ -54,8 +54,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 __all__ = ["code_kernels", "enabled", "flat_rows", "graph_kernels", "guarded",
-           "numba_cache_dir", "ready", "scratch_visited", "set_enabled", "start_warm_up",
-           "stats", "wait_ready", "walkable"]
+           "numba_cache_dir", "ready", "scratch_floats", "scratch_visited", "set_enabled",
+           "start_warm_up", "stats", "wait_ready", "walkable"]
 
 _R = TypeVar("_R")
 _local = threading.local()
@@ -249,6 +249,18 @@ def scratch_visited(n: int) -> np.ndarray:
         buf = np.zeros(max(n, 1024), bool)
         _local.visited = buf
     return buf[:n]
+
+
+def scratch_floats(count: int) -> np.ndarray:
+    """``(count,) float32``, 64-byte aligned: this thread's scratch buffer (the IVF scan
+    kernel reads a mapped file's lists into it), reused and grown from call to call; its
+    content is the caller's until the thread's next call."""
+    buf: np.ndarray | None = getattr(_local, "floats", None)
+    if buf is None or buf.size < count:
+        raw = np.empty(max(count, 1 << 16) + 16, np.float32)
+        buf = raw[(-raw.ctypes.data % 64) // 4:][: raw.size - 16]
+        _local.floats = buf
+    return buf[:count]
 
 
 def flat_rows(vectors: np.ndarray) -> tuple[np.ndarray, int] | None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import UnsupportedIndexError
+from . import accel
 from .distances import LARGER_IS_CLOSER, faiss_distances, screened_faiss_distances
 from .query import as_query, positive_int
 from .types import CoarseStep, FineStep, IVFTrace
@@ -133,14 +134,63 @@ def trace_ivf_flat(index: IVFFlatIndex, query: Any, k: int = 5, nprobe: int = 1)
     nprobe = min(positive_int(nprobe, "nprobe"), index.nlist)
     larger = index.metric in LARGER_IS_CLOSER
 
-    centroid_d = screened_list_distances([index.aligned_centroids], index.centroid_norms, q,
-                                         index.metric, nprobe)
+    centroid_d = kernel_scan(index.centroid_address, index.nlist_array, q, index.metric, nprobe)
+    if centroid_d is None:
+        centroid_d = screened_list_distances([index.aligned_centroids], index.centroid_norms,
+                                             q, index.metric, nprobe)
     probed = best_positions(centroid_d, nprobe, larger)
-
-    cand_vectors, cand_norms, cand_ids = index.probe_lists(probed.tolist())
-    cand_d = screened_list_distances(cand_vectors, cand_norms, q, index.metric, k)
+    cand_ids, cand_d = probed_distances(index, probed, q, k)
     return probed_trace(index, q, k, nprobe, centroid_d, probed, cand_ids, cand_d,
                         kind="ivf_flat")
+
+
+_NO_FLOATS = np.empty(0, np.float32)
+_NO_IDS = np.empty(0, np.int64)
+
+
+def kernel_scan(sources: np.ndarray, sizes: np.ndarray, query: np.ndarray, metric: str,
+                count: int, fd: int = -1, buf: np.ndarray = _NO_FLOATS,
+                id_sources: np.ndarray = _NO_IDS, ids: np.ndarray = _NO_IDS,
+                ) -> np.ndarray | None:
+    """:func:`screened_list_distances` of lists through the numba scan kernel
+    (``_graph_kernels.scan_lists``: ``sources`` addresses of live aligned ``(sizes[j], d)
+    float32`` arrays, or with ``fd ≥ 0`` byte offsets in that file, read into ``buf``, and
+    the lists' ids at ``id_sources`` into ``ids``), or ``None`` when the kernels are not
+    warm, refuse these arguments, or the file ended while read: the caller then uses
+    numpy."""
+    kernels = accel.graph_kernels()
+    if kernels is None:
+        return None
+    found = accel.guarded(lambda: kernels.scan_lists(
+        fd, sources, sizes, query, metric == "ip", count, buf, id_sources, ids))
+    if found is None or found[1] != 0:
+        return None
+    distances: np.ndarray = found[0]
+    return distances
+
+
+def probed_distances(index: IVFFlatIndex, probed: np.ndarray, query: np.ndarray,
+                     count: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids, distances)`` ``(m,) int64`` / ``(m,) float32`` of every row of the float32
+    lists ``probed`` (``(p,) int64``, scan order) to ``query``, exact wherever they decide a
+    top-``count`` selection: the scan kernel when it is warm, else numpy's screen (which
+    also reports a file changed under its map)."""
+    if not probed.size:
+        return np.empty(0, np.int64), np.empty(0, np.float32)
+    if accel.graph_kernels() is not None:
+        sizes = index.list_sizes[probed]
+        sources, fd, id_sources = index.scan_sources(probed)
+        buf = accel.scratch_floats(int(sizes.max()) * index.dim if fd >= 0 else 0)
+        ids = np.empty(int(sizes.sum()) if id_sources.size else 0, np.int64)
+        found = kernel_scan(sources, sizes, query, index.metric, count, fd, buf, id_sources,
+                            ids)
+        if found is not None:
+            if not id_sources.size:
+                return index.probed_ids(probed.tolist()), found
+            index.check_file()  # a file changed during the reads raises IndexChangedError
+            return ids, found
+    parts, norms, ids = index.probe_lists(probed.tolist())
+    return ids, screened_list_distances(parts, norms, query, index.metric, count)
 
 
 def probed_trace(index: IVFFlatIndex, q: np.ndarray, k: int, nprobe: int,

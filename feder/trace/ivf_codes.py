@@ -21,7 +21,7 @@ from . import float32
 from .accel import code_kernels, flat_rows, graph_kernels, guarded
 from .distances import LARGER_IS_CLOSER, screened_faiss_distances
 from .flat import check_metric
-from .ivf import PAD_LIMIT, best_positions, probed_trace
+from .ivf import PAD_LIMIT, best_positions, probed_distances, probed_trace
 from .query import as_query, positive_int
 from .types import HNSWTrace, IVFTrace
 
@@ -390,14 +390,6 @@ def trace_ivf_hnsw_flat(index: IVFHNSWFlatIndex, query: Any, k: int = 5, nprobe:
     k = min(positive_int(k, "k"), max(index.ntotal, PAD_LIMIT))
     nprobe = min(positive_int(nprobe, "nprobe"), index.nlist)
     centroid_d, probed, graph = coarse_step(index, q, nprobe)
-    blocks = [index.list_block(lst) for lst in probed.tolist()]
-    cand_ids = np.concatenate([index.list_ids(lst) for lst in probed.tolist()]).astype(
-        np.int64, copy=False) if blocks else np.empty(0, np.int64)
-    if blocks:
-        cand_d = screened_faiss_distances([v for v, _ in blocks],
-                                          np.concatenate([n for _, n in blocks]), q,
-                                          index.metric, k)
-    else:
-        cand_d = np.empty(0, np.float32)
+    cand_ids, cand_d = probed_distances(index, probed, q, k)
     return probed_trace(index, q, k, nprobe, centroid_d, probed, cand_ids, cand_d,
                         coarse_graph=graph)
