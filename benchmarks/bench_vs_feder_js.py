@@ -21,7 +21,9 @@ field of Feder JS's jsonl):
 - overview: ``ViewSession.overview`` (IVF: cluster map + members; HNSW: levels and entry
   paths) vs ``layout_overview_ms`` (unpaced: UMAP of the centroids + d3 for IVF);
 - search view: ``ViewSession.search_payload`` (IVF: query position, polar, PCA projection;
-  HNSW: replay geometry) vs ``layout_search_ms`` (unpaced: UMAP of the candidates + d3).
+  HNSW: replay geometry) vs ``layout_search_ms`` (unpaced: UMAP of the candidates + d3);
+- UMAP (IVF): feder's UMAP of the same points in a fresh process, first call and warm, vs
+  ``layout_search_projection_ms`` (umap-js).
 
 Times are medians over ``--runs`` (after one warm-up run that pays imports); ``warm
 search`` is the median of the other 16 queries on one model. The load average (1 min) is
@@ -135,6 +137,43 @@ def warm_search(entry: dict[str, Any], queries: np.ndarray) -> float:
         feder.trace.search(index.model, q, 10, **params)
         times.append(time.perf_counter() - t0)
     return statistics.median(times) * 1e3
+
+
+UMAP_CHILD = r"""
+import json, sys, time
+import numpy as np
+t0 = time.perf_counter()
+import feder, feder.trace
+from feder.layouts.projection import project
+entry = json.loads(sys.argv[1])
+model = feder.load_index(entry["path"]).model
+trace = feder.trace.search(model, np.load(entry["queries_npy"])[0], 10,
+                           nprobe=int(entry.get("nprobe", 8)))
+points = np.concatenate([model.list_vectors(int(lst)) for lst in trace.coarse.probed_lists])
+t1 = time.perf_counter()
+project(points, trace.query, "umap", seed=7)
+t2 = time.perf_counter()
+warm = []
+for _ in range(int(sys.argv[2])):
+    t3 = time.perf_counter()
+    project(points, trace.query, "umap", seed=7)
+    warm.append(time.perf_counter() - t3)
+print(json.dumps({"points": len(points), "first_ms": (t2 - t1) * 1e3,
+                  "process_ms": (t2 - t0) * 1e3, "warm_ms": float(np.median(warm)) * 1e3}))
+"""
+
+
+def umap_figures(entry: dict[str, Any], runs: int) -> dict[str, float]:
+    """feder's UMAP of the points Feder JS's search view gives umap-js (every vector of the
+    probed lists), in a fresh process: its first call (the process's imports and the
+    kernel's load from numba's disk cache included) and the median of ``runs`` more."""
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    done = subprocess.run([sys.executable, "-c", UMAP_CHILD, json.dumps(entry), str(runs)],
+                          capture_output=True, text=True, env=env, check=True)
+    found: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
 
 
 def measure(entry: dict[str, Any], runs: int) -> tuple[dict[str, list[float]], bool]:
@@ -265,6 +304,24 @@ def main() -> int:
     print("JS figures are its unpaced compute (layouts include UMAP for IVF: "
           "layout_*_projection_ms); feder's IVF search view uses its PCA projection "
           "(projectMethod='pca', the default).")
+
+    umap_rows = [(entry, js.get(entry["name"], {})) for entry, _, _, _ in rows
+                 if entry["source"] == "faiss"]
+    umap_rows = [(e, r) for e, r in umap_rows if r.get("layout_search_projection_ms")]
+    if umap_rows:
+        print("\nUMAP of the search view's points (feder's UMAP, 200 epochs, vs umap-js in "
+              "Feder JS's search; goal: warm ≥ 5×, first call in a fresh process ≤ 3 s)")
+        for entry, row in umap_rows:
+            got = umap_figures(entry, args.runs)
+            js_ms = float(row["layout_search_projection_ms"])
+            js_points = row.get("search_view_points")
+            same = js_points == int(got["points"])
+            print(f"{entry['name']:<24} {int(got['points']):>5} points: warm "
+                  f"{got['warm_ms']:.0f} ms vs umap-js {js_ms:.0f} ms = "
+                  f"{js_ms / got['warm_ms']:.1f}×"
+                  f"{'' if same else f' (not comparable: umap-js laid out {js_points} points)'}"
+                  f"; first call {got['first_ms']:.0f} ms (process start to layout "
+                  f"{got['process_ms']:.0f} ms)")
 
     if args.burn:
         print(f"\nwith {args.burn} busy process(es) beside feder: p95 / median over "

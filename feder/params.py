@@ -76,7 +76,7 @@ VIEW_PARAMS: dict[str, tuple[Callable[[str, Any], Any], str]] = {
     "height": (_int_range(240, 3000), "view height in CSS pixels"),
     "fineSearchWithProjection": (_flag, "add the projection tab to IVF searches"),
     "projectMethod": (_choice(*PROJECT_METHODS),
-                      "'pca' (instant) or 'umap' (≈ 2–3 s first call: JIT cached on disk)"),
+                      "'pca' (instant) or 'umap' (≈ 1 s first call in a process)"),
     "projectSeed": (_int_range(0, 2**31 - 1), "seed of the UMAP projection"),
     "numOfLevels": (_int_range(1, 16), "HNSW levels shown in the overview"),
     "membersPerList": (_int_range(0, 64), "thumbnails per IVF cluster, nearest first"),

@@ -22,7 +22,7 @@ from feder.trace.float32 import flat_distances
 
 accel.wait_ready()  # the kernels warm up in a background thread (tests/test_accel_warmup.py)
 kernels = accel.graph_kernels()
-if kernels is None:  # numba is a declared dependency of the dev environment (umap-learn)
+if kernels is None:  # numba is a declared dependency (feder[umap], in feder[all])
     pytest.fail("numba is not importable: the accelerated replay is untested")
 
 

@@ -18,10 +18,10 @@ def project(vectors: np.ndarray, query: np.ndarray, method: str = "pca", seed: i
     """``(m + 1, 2) float32`` positions in ``[0, 1]²``: rows ``0..m-1`` are ``vectors``
     ``(m, d) float32``, the last row is ``query`` ``(d,)``.
 
-    ``"pca"`` is instant; ``"umap"`` (umap-learn, seeded, on exact neighbours) shows local
-    structure better. Its numba kernels compile once (≈ 20 s, the first call ever) into
-    numba's on-disk cache (:func:`numba_cache_dir`); later processes load them. Fewer than 10
-    points fall back to PCA.
+    ``"pca"`` is instant; ``"umap"`` (feder's UMAP, :mod:`.umap_embed`: seeded, on exact
+    neighbours) shows local structure better. Its numba kernel compiles once (a few seconds,
+    the first call ever) into numba's on-disk cache (:func:`numba_cache_dir`); later
+    processes load it. Fewer than 10 points fall back to PCA.
     """
     if method not in PROJECT_METHODS:
         raise ParameterError(f"projectMethod must be one of {PROJECT_METHODS}, got {method!r}")
@@ -62,57 +62,24 @@ def exact_knn(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return indices, distances
 
 
-# umap-learn's own choice above 10,000 points (500 below): on 800 clustered points the
-# trustworthiness (15 neighbours) is 0.978 at 200 epochs vs 0.979 at 500, in 40 % of the time.
 UMAP_EPOCHS = 200
-
-# umap-learn's kernels on feder's path (exact neighbours given, one thread): compiled once,
-# then loaded from numba's on-disk cache in later processes (umap does not cache them).
-_CACHED_KERNELS = (("umap.umap_", "smooth_knn_dist"),
-                   ("umap.umap_", "compute_membership_strengths"),
-                   ("umap.layouts", "_nb_optimize_layout_euclidean_single_epoch"))
-
-
-def _cache_umap_kernels() -> None:
-    """Turn on numba's on-disk cache for the umap kernels feder's fit compiles."""
-    import importlib
-
-    try:
-        from numba.core.caching import NullCache
-        from numba.core.registry import CPUDispatcher
-    except ImportError:  # pragma: no cover - numba moved these
-        return
-    for module_name, name in _CACHED_KERNELS:
-        try:
-            kernel = getattr(importlib.import_module(module_name), name, None)
-        except ImportError:  # pragma: no cover
-            continue
-        if isinstance(kernel, CPUDispatcher) and isinstance(getattr(kernel, "_cache", None),
-                                                            NullCache):
-            kernel.enable_caching()
+"""umap-learn's own choice above 10,000 points (500 below): on 800 clustered points its
+trustworthiness (15 neighbours) is 0.978 at 200 epochs vs 0.979 at 500, in 40 % of the time."""
 
 
 def _umap(points: np.ndarray, seed: int, n_neighbors: int) -> np.ndarray:
-    numba_cache_dir()
+    numba_cache_dir()  # before numba's first import reads it
     try:
-        import umap
+        from . import _umap_kernels  # noqa: F401  (numba)
+        from .umap_embed import umap_layout
     except ImportError as exc:
-        raise ParameterError("projectMethod='umap' needs umap-learn: pip install "
-                             "'feder[umap]' (or use projectMethod='pca')") from exc
+        raise ParameterError("projectMethod='umap' needs numba: pip install 'feder[umap]' "
+                             "(or use projectMethod='pca')") from exc
     k = min(n_neighbors, points.shape[0] - 1)
-    # Exact neighbours from one BLAS product: umap's own small-data path calls a Python
-    # distance per pair (seconds for 1,000 points) and its large-data path pays NN-descent's JIT.
-    knn = exact_knn(points, k)
-    with warnings.catch_warnings():
-        # umap warns that a fixed random_state disables parallelism (the point here) and that
-        # a model fitted on precomputed neighbours cannot transform new points (not needed).
-        warnings.filterwarnings("ignore", category=UserWarning, module="umap")
-        warnings.filterwarnings("ignore", category=FutureWarning)
-        _cache_umap_kernels()
-        reducer = umap.UMAP(n_neighbors=k, n_components=2, random_state=seed,
-                            init="spectral" if points.shape[0] > 20 else "random",
-                            precomputed_knn=knn, n_epochs=UMAP_EPOCHS)
-        xy = np.asarray(reducer.fit_transform(points), dtype=np.float64)
+    # Exact neighbours from one BLAS product (UMAP's own approximate search is for data sets
+    # far larger than a search's candidates).
+    indices, distances = exact_knn(points, k)
+    xy = umap_layout(points, indices, distances, seed, UMAP_EPOCHS)
     if not np.isfinite(xy).all():
         warnings.warn("UMAP produced non-finite positions; falling back to PCA", FederWarning,
                       stacklevel=3)
