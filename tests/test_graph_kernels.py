@@ -16,7 +16,7 @@ from conftest import build_hnsw, clustered
 
 import feder
 from feder.parsers import _reader
-from feder.trace import accel, faiss_hnsw, hnsw
+from feder.trace import accel, faiss_hnsw, hnsw, ivf
 from feder.trace.distances import hnswlib_distances
 from feder.trace.float32 import flat_distances
 
@@ -174,9 +174,7 @@ def test_pq_kernels_replay_like_numpy(metric: str, m_count: int, nbits: int,
 
 
 def ivf_trace_pair(model: Any, q: np.ndarray, **params: Any) -> tuple[Any, Any]:
-    """The IVF trace with the scan kernel (counted: it must run) and with numpy only."""
-    from feder.trace import ivf
-
+    """The IVF trace with the scan kernel (warm: it runs) and with numpy only."""
     assert ivf.kernel_scan(model.centroid_address, model.nlist_array, q, model.metric,
                            1) is not None
     return both(model, q, **params)
@@ -217,6 +215,7 @@ def test_ivf_scan_kernel_answers_like_faiss(tmp_path, monkeypatch: pytest.Monkey
     faiss.write_index(index, str(path))
     if mapped:
         monkeypatch.setattr(_reader, "MAP_THRESHOLD", 0)
+        monkeypatch.setattr(ivf, "SCAN_BLOCK_FLOATS", 5 * dim)  # lists read 5 rows at a time
     model = feder.load_index(str(path)).model
     # a mapped IVF_FLAT's lists are read from the file; IVF over HNSW copies them at load
     assert (getattr(model._codes, "guard", None) is not None) == (mapped and "HNSW" not in
@@ -272,7 +271,10 @@ def test_ivf_scan_kernel_on_extreme_rows(tmp_path) -> None:
                 for got, status in (kernels.scan_lists(-1, addresses, sizes, q, ip, count,
                                                        buf[:0], no_ids, no_ids),
                                     kernels.scan_lists(fd, offsets, sizes, q, ip, count, buf,
-                                                       no_ids, no_ids)):
+                                                       no_ids, no_ids),
+                                    # a buffer of 7 rows: the lists read in blocks
+                                    kernels.scan_lists(fd, offsets, sizes, q, ip, count,
+                                                       buf[: 7 * dim], no_ids, no_ids)):
                     assert status == 0
                     np.testing.assert_array_equal(best_positions(got, count, ip), want)
                     np.testing.assert_array_equal(got[want], exact[want])

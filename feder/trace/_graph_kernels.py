@@ -337,8 +337,9 @@ def scan_lists(fd: int, sources: Any, sizes: Any, q: Any, ip: bool, count: int,
 
     ``fd < 0``: ``sources`` ``(p,) int64`` are the addresses of live C-contiguous ``(size, d)
     float32`` arrays. Else each list's ``size·d`` float32 are read from the file ``fd`` at
-    byte offset ``sources[j]`` into ``buf`` (``float32``, as large as the largest list) with
-    pread(2): a memory-mapped file is never read through its map; with ``id_sources`` (one
+    byte offset ``sources[j]`` into ``buf`` (``float32``, at least ``d``; a list larger than
+    it is read in blocks of rows) with pread(2): a memory-mapped file is never read through
+    its map; with ``id_sources`` (one
     byte offset per list, else empty) each list's ``size`` int64 ids are read from the file
     into ``ids`` ``(m,) int64`` as well.
 
@@ -365,37 +366,42 @@ def scan_lists(fd: int, sources: Any, sizes: Any, q: Any, ip: bool, count: int,
     at = 0
     for j in range(sizes.shape[0]):
         size = sizes[j]
-        if fd >= 0:
-            if not _read_all(fd, buf, 0, 4 * d * size, sources[j]):
-                return out, -1
-            if id_sources.shape[0] and not _read_all(fd, ids, 8 * at, 8 * size,
-                                                     id_sources[j]):
-                return out, -1
-            rows = buf
-        else:
-            rows = carray(_f32_pointer(sources[j]), (size * d,))
-        for r in range(size):
-            if screen:
-                row = rows[r * d: r * d + d]
-                if ip:
-                    value, scale = _screen_ip(row, q)
-                    key = -_F64(value)
-                    bound = beta * _F64(scale) + slack
-                else:
-                    value = _screen_l2(row, q)
-                    key = _F64(value)
-                    bound = beta * key + slack
-                if key - bound > heap[0]:
-                    out[at] = value
-                    at += 1
-                    continue
-            exact = faiss_dist(rows, r * d, q, ip)
-            out[at] = exact
-            if screen:
-                key = -_F64(exact) if ip else _F64(exact)
-                if key < heap[0]:  # never NaN
-                    _replace_largest(heap, key)
-            at += 1
+        if fd >= 0 and id_sources.shape[0] and not _read_all(fd, ids, 8 * at, 8 * size,
+                                                             id_sources[j]):
+            return out, -1
+        # a file's list is read a block of rows at a time (buf holds `block` rows): one
+        # block for any list of a balanced index
+        block = max(1, buf.shape[0] // d) if fd >= 0 else max(size, 1)
+        for first in range(0, size, block):
+            count_rows = min(block, size - first)
+            if fd >= 0:
+                if not _read_all(fd, buf, 0, 4 * d * count_rows, sources[j] + 4 * d * first):
+                    return out, -1
+                rows = buf
+            else:
+                rows = carray(_f32_pointer(sources[j] + 4 * d * first), (count_rows * d,))
+            for r in range(count_rows):
+                if screen:
+                    row = rows[r * d: r * d + d]
+                    if ip:
+                        value, scale = _screen_ip(row, q)
+                        key = -_F64(value)
+                        bound = beta * _F64(scale) + slack
+                    else:
+                        value = _screen_l2(row, q)
+                        key = _F64(value)
+                        bound = beta * key + slack
+                    if key - bound > heap[0]:
+                        out[at] = value
+                        at += 1
+                        continue
+                exact = faiss_dist(rows, r * d, q, ip)
+                out[at] = exact
+                if screen:
+                    key = -_F64(exact) if ip else _F64(exact)
+                    if key < heap[0]:  # never NaN
+                        _replace_largest(heap, key)
+                at += 1
     return out, 0
 
 

@@ -169,6 +169,11 @@ def kernel_scan(sources: np.ndarray, sizes: np.ndarray, query: np.ndarray, metri
     return distances
 
 
+SCAN_BLOCK_FLOATS = 1 << 22
+"""The scan kernel reads a mapped file's list into a scratch buffer of at most this many
+float32 (16 MiB; each thread keeps its own), a block of rows at a time if the list is larger."""
+
+
 def probed_distances(index: IVFFlatIndex, probed: np.ndarray, query: np.ndarray,
                      count: int) -> tuple[np.ndarray, np.ndarray]:
     """``(ids, distances)`` ``(m,) int64`` / ``(m,) float32`` of every row of the float32
@@ -180,7 +185,9 @@ def probed_distances(index: IVFFlatIndex, probed: np.ndarray, query: np.ndarray,
     if accel.graph_kernels() is not None:
         sizes = index.list_sizes[probed]
         sources, fd, id_sources = index.scan_sources(probed)
-        buf = accel.scratch_floats(int(sizes.max()) * index.dim if fd >= 0 else 0)
+        buf = accel.scratch_floats(
+            min(int(sizes.max()) * index.dim, max(SCAN_BLOCK_FLOATS, index.dim)) if fd >= 0
+            else 0)
         ids = np.empty(int(sizes.sum()) if id_sources.size else 0, np.int64)
         found = kernel_scan(sources, sizes, query, index.metric, count, fd, buf, id_sources,
                             ids)
