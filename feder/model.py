@@ -386,13 +386,31 @@ class IVFFlatIndex:
             return np.empty(0, np.int64)
         return np.concatenate([all_ids[lst] for lst in lists]).astype(np.int64, copy=False)
 
+    def read_lists(self, lists: list[int]) -> np.ndarray:
+        """``(m, dim) float32`` the vectors of ``lists`` (valid list numbers) concatenated in
+        scan order, a fresh array: a memory-mapped file's are read with pread(2) and nothing
+        is kept (a copy per list kept for later searches would make a long session hold
+        the file)."""
+        read_concatenated = getattr(self._codes, "read_concatenated", None)  # mapped
+        if read_concatenated is not None and lists:
+            found: np.ndarray = read_concatenated(lists, np.float32)
+            return found.reshape(-1, self.dim)
+        if not lists:
+            return np.empty((0, self.dim), np.float32)
+        return np.concatenate([self._codes[lst] for lst in lists]).astype(np.float32,
+                                                                          copy=False)
+
     def probe_lists(self, lists: list[int]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
         """``(parts, norms, ids)`` of the lists ``lists`` (valid list numbers, in scan order):
-        each list's aligned ``(size, dim) float32`` vectors, and the ``(m,) float32`` squared
+        aligned ``(size_i, dim) float32`` vectors (each list's, kept, when in memory; one
+        fresh read of them all for a memory-mapped file), and the ``(m,) float32`` squared
         norms and ``(m,) int64`` ids of all their rows concatenated (``m = Σ size``) — what
         one search reads, in a few numpy calls."""
-        found = [self.list_block(lst) for lst in lists]
         ids = self.probed_ids(lists)
+        if getattr(self._codes, "read_concatenated", None) is not None:
+            vectors = self.read_lists(lists)
+            return [vectors], squared_norms(vectors), ids
+        found = [self.list_block(lst) for lst in lists]
         if len(found) == 1:
             return [found[0][0]], found[0][1], ids
         return [b[0] for b in found], np.concatenate([b[1] for b in found]), ids

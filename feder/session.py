@@ -393,9 +393,7 @@ def _ivf_search(session: ViewSession, trace: SearchTrace, target: Payload,
     projection = None
     params = session.params
     if params.fineSearchWithProjection and fine.candidate_rows.size:
-        # the aligned blocks the trace just cached: no second read of the file
-        vectors = np.concatenate([index.list_block(lst)[0]
-                                  for lst in coarse.probed_lists.tolist()])
+        vectors = index.read_lists(coarse.probed_lists.tolist())
         projection = project(vectors, trace.query, params.projectMethod,
                              seed=params.projectSeed)
     m = fine.candidate_ids.size

@@ -46,7 +46,11 @@ _SCORE_FLOATS = 1 << 21  # ≈ 8 MB of float32 per (queries × rows) score matri
 _VIEW_ROWS = 1 << 16  # rows per block when blocks are views (no copy to keep in cache)
 _NORMS: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
 """model → ``(n,) float32`` squared norms of its rows, filled by the first exact search
-(4 bytes a row; later searches then read every vector once)."""
+(4 bytes a row; later searches then read every vector once) of a model of at most
+:data:`_NORMS_CACHED_ROWS` rows."""
+_NORMS_CACHED_ROWS = 4_000_000
+"""Above this many rows (16 MB of norms) they are not kept: reading the vectors dominates a
+large scan, and a 10M index's diagnosis would keep 40 MB for a few per cent."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -533,19 +537,20 @@ def _truth_chunk(store: _Store, qs: np.ndarray, k: int,
     pool_q: list[np.ndarray] = []
     pool_row: list[np.ndarray] = []
     pool_low: list[np.ndarray] = []
-    key = store.cache_key
+    key = store.cache_key if store.n <= _NORMS_CACHED_ROWS else None
     all_norms = None if key is None else _NORMS.get(key)
     cached = all_norms is not None and all_norms.shape[0] == store.n
-    if not cached:
+    if not cached and key is not None:
         all_norms = np.empty(store.n, np.float32)
-    assert all_norms is not None
-    top_norm = float(all_norms.max(initial=0.0)) if cached else 0.0
+    top_norm = float(all_norms.max(initial=0.0)) if cached and all_norms is not None else 0.0
     for start, block in store.blocks(size):
         m = block.shape[0]
-        if cached:
+        if cached and all_norms is not None:
             norms = all_norms[start: start + m]
         else:
-            norms = all_norms[start: start + m] = np.einsum("ij,ij->i", block, block)
+            norms = np.einsum("ij,ij->i", block, block)
+            if all_norms is not None:
+                all_norms[start: start + m] = norms
             top_norm = float(norms.max())
         bound = 4.0 * (d + 4) * _UNIT_ROUNDOFF * (top_norm + q_norms + 1.0)
         scores = scaled @ block.T
@@ -577,7 +582,7 @@ def _truth_chunk(store: _Store, qs: np.ndarray, k: int,
             pool_low.append(scores.ravel()[at] - bound[qi])
         if len(pool_q) > 8:  # prune what the lowered thresholds now exclude
             pool_q, pool_row, pool_low = _prune(pool_q, pool_row, pool_low, threshold)
-    if not cached and key is not None:
+    if not cached and key is not None and all_norms is not None:
         all_norms.flags.writeable = False
         _NORMS[key] = all_norms
     pool_q, pool_row, pool_low = _prune(pool_q, pool_row, pool_low, threshold)
