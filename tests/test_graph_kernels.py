@@ -278,6 +278,14 @@ def test_ivf_scan_kernel_on_extreme_rows(tmp_path) -> None:
                     assert status == 0
                     np.testing.assert_array_equal(best_positions(got, count, ip), want)
                     np.testing.assert_array_equal(got[want], exact[want])
+        # arrays too small for what they describe: refused, nothing read or written
+        ids = np.empty(int(sizes.sum()), np.int64)
+        for args in ((offsets[:2], sizes, buf, no_ids, no_ids),
+                     (offsets, sizes, buf[: dim - 1], no_ids, no_ids),
+                     (offsets, sizes, buf, offsets[:2], ids),
+                     (offsets, sizes, buf, offsets, ids[:-1])):
+            _, status = kernels.scan_lists(fd, args[0], args[1], q, False, 10, *args[2:])
+            assert status == -2
         os.truncate(path, int(offsets[-1]) + 100)  # the last list cut short
         _, status = kernels.scan_lists(fd, offsets, sizes, q, False, 10, buf, no_ids, no_ids)
         assert status == -1

@@ -4,9 +4,9 @@ The algorithm of McInnes et al. (umap-learn's defaults: ``min_dist`` 0.1, ``spre
 connectivity 1, 5 negative samples per edge sample, learning rate 1), built for feder's small
 inputs: the neighbours are exact (:func:`~feder.layouts.projection.exact_knn`), the graph is
 made with numpy, the initial layout is the points' PCA, and the descent is one numba kernel
-(:mod:`._umap_kernels`). It imports neither umap-learn nor scikit-learn, scipy or
-pynndescent: a fresh process's first layout costs a fraction of a second instead of
-umap-learn's ≈ 2 s of imports.
+(:mod:`._umap_kernels`). It imports neither umap-learn, scikit-learn nor pynndescent: a
+fresh process's first layout costs well under a second instead of umap-learn's ≈ 2 s of
+imports.
 """
 
 from __future__ import annotations

@@ -333,7 +333,8 @@ def scan_lists(fd: int, sources: Any, sizes: Any, q: Any, ip: bool, count: int,
     the rows of ``p`` lists (``sizes`` ``(p,) int64`` rows each, ``m = Σ sizes``) to ``q``
     ``(d,) float32``, exact wherever they can decide a top-``count`` selection
     (:func:`feder.trace.ivf.screened_list_distances` in one streaming pass, without squared
-    norms); ``status`` 0, or −1 if the file ended or failed while reading.
+    norms); ``status`` 0, −1 if the file ended or failed while reading, −2 if ``sources``,
+    ``buf``, ``id_sources`` or ``ids`` are too small for ``sizes`` (nothing read).
 
     ``fd < 0``: ``sources`` ``(p,) int64`` are the addresses of live C-contiguous ``(size, d)
     float32`` arrays. Else each list's ``size·d`` float32 are read from the file ``fd`` at
@@ -353,18 +354,22 @@ def scan_lists(fd: int, sources: Any, sizes: Any, q: Any, ip: bool, count: int,
     row is computed exactly, while its list is at hand, and enters the heap. NaN and
     overflowing rows are always computed exactly (faiss admits no NaN: nor does the heap)."""
     d = q.shape[0]
+    p = sizes.shape[0]
     m = 0
-    for j in range(sizes.shape[0]):
+    for j in range(p):
         m += sizes[j]
     out = np.empty(m, _F32)
+    if d == 0 or sources.shape[0] < p or (fd >= 0 and m > 0 and buf.shape[0] < d) or (
+            id_sources.shape[0] and (id_sources.shape[0] < p or ids.shape[0] < m)):
+        return out, -2  # arrays too small for what they describe: nothing is read
     unit = 2.0 ** -24
     # the bound's derivation needs (d + 2)u ≤ 0.01; with m ≤ count every row is exact anyway
-    screen = m > count and (d + 2) * unit <= 0.01
+    screen = m > count > 0 and (d + 2) * unit <= 0.01
     beta = 2.1 * (d + 2) * unit
     slack = (4 * d + 8) * 2.0 ** -149
     heap = np.full(count if screen else 1, np.inf)
     at = 0
-    for j in range(sizes.shape[0]):
+    for j in range(p):
         size = sizes[j]
         if fd >= 0 and id_sources.shape[0] and not _read_all(fd, ids, 8 * at, 8 * size,
                                                              id_sources[j]):
