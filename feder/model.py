@@ -356,7 +356,8 @@ class IVFFlatIndex:
             found: tuple[np.ndarray, int] | None = file_offsets(lists)
             if found is not None:
                 id_offsets = getattr(self._ids, "file_offsets", None)
-                ids = id_offsets(lists) if id_offsets is not None else None
+                # the same file, checked just above
+                ids = id_offsets(lists, False) if id_offsets is not None else None
                 if ids is None or ids[1] != found[1]:
                     return found[0], found[1], _NO_OFFSETS
                 return found[0], found[1], ids[0]

@@ -111,18 +111,7 @@ class FileGuard:
         else:
             out = out.reshape(-1).view(np.uint8)[: view.nbytes].view(view.dtype).reshape(
                 view.shape)
-        flat = out.reshape(-1).view(np.uint8).data
-        got = 0
-        while got < view.nbytes:
-            n = os.preadv(self.fd, [flat[got:]], offset + got)
-            if n <= 0:
-                self.check()
-                raise IndexChangedError(
-                    f"the memory-mapped index file {self.path!r} ended at byte "
-                    f"{offset + got} while reading {view.nbytes} bytes at {offset}: it "
-                    "changed since it was loaded; reload it with feder.load_index")
-            got += n
-        flat.release()
+        self.read_spans([offset], [view.nbytes], out.reshape(-1).view(np.uint8), [0])
         return out
 
     def read_spans(self, offsets: list[int], sizes: list[int], out: np.ndarray,
@@ -366,11 +355,14 @@ class GuardedList(Sequence[Any]):
         self.guard.check()
         return self._items
 
-    def file_offsets(self, indices: np.ndarray) -> tuple[np.ndarray, int] | None:
-        """``(offsets, fd)`` after one check of the file: the ``(p,) int64`` byte offset in
-        the file of each of the items ``indices`` (C-contiguous views into the map) and the
-        guard's descriptor, for reading them with pread(2); ``None`` without a descriptor."""
-        self.guard.check()
+    def file_offsets(self, indices: np.ndarray, check: bool = True,
+                     ) -> tuple[np.ndarray, int] | None:
+        """``(offsets, fd)`` after one check of the file (``check=False`` when the caller
+        just checked it): the ``(p,) int64`` byte offset in the file of each of the items
+        ``indices`` (C-contiguous views into the map) and the guard's descriptor, for
+        reading them with pread(2); ``None`` without a descriptor."""
+        if check:
+            self.guard.check()
         if self.guard.fd is None:
             return None
         offsets = self._offsets
